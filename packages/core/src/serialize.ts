@@ -1,0 +1,151 @@
+/**
+ * Turns any JavaScript value into a JSON-safe tree, so that serialization never throws and
+ * every value has a defined rendering:
+ *
+ * | value | rendering |
+ * | --- | --- |
+ * | circular reference | `"[Circular]"` |
+ * | nesting deeper than `maxDepth` | `"[MaxDepth]"` |
+ * | `bigint` | its decimal digits, as a string |
+ * | `Date` | ISO-8601 string; an invalid date is `null` |
+ * | `Error` | `{ name, message, code?, cause?, ...own enumerable fields }` (no stack: audit data, not debugging) |
+ * | `Buffer`, `Uint8Array`, `ArrayBuffer` | base64 string |
+ * | other typed arrays | array of numbers (bigint elements as strings) |
+ * | `Map` / `Set` | object with stringified keys / array |
+ * | `undefined`, functions | left out of objects, `null` in arrays (as JSON does) |
+ * | `symbol` | `"Symbol(description)"`; symbol-keyed properties are left out |
+ * | `NaN`, `±Infinity` | `null` (as JSON does) |
+ * | strings with lone UTF-16 surrogates | each lone surrogate replaced by U+FFFD |
+ * | objects with `toJSON()` | the result of `toJSON()`, rendered again |
+ * | a getter or proxy that throws | `"[Unserializable: <message>]"` |
+ */
+
+export const DEFAULT_MAX_DEPTH = 32;
+
+const CIRCULAR = '[Circular]';
+const MAX_DEPTH = '[MaxDepth]';
+
+/** Replaces lone surrogates, which have no UTF-8 encoding, by U+FFFD. */
+export function wellFormed(text: string): string {
+  return text.isWellFormed() ? text : text.toWellFormed();
+}
+
+/**
+ * A JSON-safe deep copy of `value`. Returns `undefined` for values JSON leaves out
+ * (`undefined`, functions).
+ */
+export function toJsonSafe(value: unknown, maxDepth: number = DEFAULT_MAX_DEPTH): unknown {
+  return render(value, 0, maxDepth, []);
+}
+
+function render(value: unknown, depth: number, maxDepth: number, ancestors: object[]): unknown {
+  switch (typeof value) {
+    case 'string':
+      return wellFormed(value);
+    case 'number':
+      return Number.isFinite(value) ? value : null;
+    case 'boolean':
+      return value;
+    case 'bigint':
+      return value.toString();
+    case 'symbol':
+      return wellFormed(value.toString());
+    case 'undefined':
+    case 'function':
+      return undefined;
+  }
+  if (value === null) return null;
+  const object = value as object;
+  if (ancestors.includes(object)) return CIRCULAR;
+  if (depth >= maxDepth) return MAX_DEPTH;
+  ancestors.push(object);
+  try {
+    return renderObject(object, depth + 1, maxDepth, ancestors);
+  } catch (error) {
+    return `[Unserializable: ${errorText(error)}]`;
+  } finally {
+    ancestors.pop();
+  }
+}
+
+function renderObject(object: object, depth: number, maxDepth: number, ancestors: object[]): unknown {
+  if (Array.isArray(object)) return renderArray(object, depth, maxDepth, ancestors);
+  if (object instanceof Date) return Number.isNaN(object.getTime()) ? null : object.toISOString();
+  if (object instanceof Error || Object.prototype.toString.call(object) === '[object Error]') return renderError(object, depth, maxDepth, ancestors);
+  if (object instanceof Uint8Array) return Buffer.from(object.buffer, object.byteOffset, object.byteLength).toString('base64');
+  if (object instanceof ArrayBuffer) return Buffer.from(object).toString('base64');
+  if (ArrayBuffer.isView(object)) {
+    return object instanceof DataView
+      ? Buffer.from(object.buffer, object.byteOffset, object.byteLength).toString('base64')
+      : Array.from(object as unknown as ArrayLike<number | bigint>, (n) => (typeof n === 'bigint' ? n.toString() : n));
+  }
+  if (object instanceof Map) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of object) assign(out, wellFormed(String(key)), render(item, depth, maxDepth, ancestors));
+    return out;
+  }
+  if (object instanceof Set) return renderArray([...object], depth, maxDepth, ancestors);
+  const toJSON = (object as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') {
+    const replaced: unknown = toJSON.call(object);
+    return replaced === object ? renderPlain(object, depth, maxDepth, ancestors) : render(replaced, depth, maxDepth, ancestors);
+  }
+  return renderPlain(object, depth, maxDepth, ancestors);
+}
+
+function renderArray(items: readonly unknown[], depth: number, maxDepth: number, ancestors: object[]): unknown[] {
+  const out = new Array<unknown>(items.length);
+  for (let i = 0; i < items.length; i++) out[i] = render(items[i], depth, maxDepth, ancestors) ?? null;
+  return out;
+}
+
+function renderPlain(object: object, depth: number, maxDepth: number, ancestors: object[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(object)) {
+    let item: unknown;
+    try {
+      item = render((object as Record<string, unknown>)[key], depth, maxDepth, ancestors);
+    } catch (error) {
+      item = `[Unserializable: ${errorText(error)}]`;
+    }
+    assign(out, wellFormed(key), item);
+  }
+  return out;
+}
+
+function renderError(error: object, depth: number, maxDepth: number, ancestors: object[]): Record<string, unknown> {
+  const { name, message } = error as { name?: unknown; message?: unknown };
+  const out: Record<string, unknown> = { name: wellFormed(String(name)), message: wellFormed(String(message)) };
+  const { code, cause } = error as { code?: unknown; cause?: unknown };
+  if (code !== undefined) assign(out, 'code', render(code, depth, maxDepth, ancestors));
+  if (cause !== undefined) assign(out, 'cause', render(cause, depth, maxDepth, ancestors));
+  for (const [key, item] of Object.entries(renderPlain(error, depth, maxDepth, ancestors))) {
+    if (key !== 'stack' && !(key in out)) out[key] = item;
+  }
+  return out;
+}
+
+function assign(out: Record<string, unknown>, key: string, item: unknown): void {
+  if (item === undefined) return;
+  // A key named __proto__ must become a data property, not the object's prototype.
+  if (key === '__proto__') Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
+  else out[key] = item;
+}
+
+function errorText(error: unknown): string {
+  try {
+    return wellFormed(error instanceof Error ? error.message : String(error));
+  } catch {
+    return 'unknown error';
+  }
+}
+
+/** `JSON.stringify` of a value already made safe by {@link toJsonSafe}. */
+export function stringifySafe(value: unknown): string {
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** UTF-8 length of a string, exactly as it goes on the wire. */
+export function utf8Bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}

@@ -1,0 +1,143 @@
+import { isIP } from 'node:net';
+import type { FieldBytes } from './audit-event.js';
+import { EVENT_ID_PATTERN } from './limits.js';
+import { isJsonObject } from './map-record.js';
+import {
+  ACCOUNT_ID_PATTERN,
+  EVENT_DATA_FIELDS,
+  EVENT_TIME_PATTERN,
+  USER_IDENTITY_FIELDS,
+  type FieldRule,
+} from './schema.js';
+import { describeValue } from './errors.js';
+import { utf8Bytes } from './serialize.js';
+
+/** Why an event breaks the schema, with the per-event code the service itself would return. */
+export interface EventDataViolation {
+  code: 'FieldNotFound' | 'FieldTooLong' | 'InvalidData' | 'InvalidRecipient';
+  /** The offending field, e.g. `eventData.userIdentity.principalId`. */
+  field: string;
+  message: string;
+}
+
+export interface ValidateEventDataOptions {
+  /** The channel owner's account: `recipientAccountId` must equal it (`InvalidRecipient`). */
+  recipientAccountId?: string;
+  /** Sizes of the capped fields when already measured (the sink measures while serializing). */
+  fieldBytes?: FieldBytes;
+}
+
+/**
+ * Checks `eventData` against every rule of the integration event schema: known fields only,
+ * required fields, types, maximum lengths, the 100 kB and 28 kB caps in UTF-8 bytes, the
+ * `eventTime` format, the account id and the source IP. Returns the first violation, or
+ * `undefined` when the event is valid.
+ */
+export function validateEventData(eventData: unknown, options: ValidateEventDataOptions = {}): EventDataViolation | undefined {
+  if (!isJsonObject(eventData)) return violation('InvalidData', 'eventData', `eventData must be a JSON object (actual: ${describeValue(eventData)})`);
+  const violated =
+    unknownField(eventData, EVENT_DATA_FIELDS, 'eventData') ??
+    checkFields(eventData, EVENT_DATA_FIELDS, 'eventData', options.fieldBytes) ??
+    unknownField(eventData.userIdentity as Record<string, unknown>, USER_IDENTITY_FIELDS, 'eventData.userIdentity') ??
+    checkFields(eventData.userIdentity as Record<string, unknown>, USER_IDENTITY_FIELDS, 'eventData.userIdentity', undefined);
+  if (violated) return violated;
+
+  const time = eventData.eventTime as string;
+  if (!isEventTime(time)) {
+    return violation('InvalidData', 'eventData.eventTime', `eventData.eventTime must be a UTC time "YYYY-MM-DDTHH:mm:ssZ" (actual: ${describeValue(time)})`);
+  }
+  const account = eventData.recipientAccountId as string;
+  if (!ACCOUNT_ID_PATTERN.test(account)) {
+    return violation('InvalidData', 'eventData.recipientAccountId', `eventData.recipientAccountId must be a 12-digit AWS account id (actual: ${describeValue(account)})`);
+  }
+  if (options.recipientAccountId !== undefined && account !== options.recipientAccountId) {
+    return violation('InvalidRecipient', 'eventData.recipientAccountId', `eventData.recipientAccountId ${account} is not the account that owns the channel (${options.recipientAccountId})`);
+  }
+  const address = eventData.sourceIPAddress;
+  if (typeof address === 'string' && isIP(address) === 0) {
+    return violation('InvalidData', 'eventData.sourceIPAddress', `eventData.sourceIPAddress must be an IPv4 or IPv6 address (actual: ${describeValue(address)})`);
+  }
+  return undefined;
+}
+
+/** Whether `text` is a valid `eventTime`: the pattern, and a real calendar time. */
+export function isEventTime(text: string): boolean {
+  const match = EVENT_TIME_PATTERN.exec(text);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  return (
+    date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day &&
+    date.getUTCHours() === hour && date.getUTCMinutes() === minute && date.getUTCSeconds() === second
+  );
+}
+
+/** Why an `AuditEvent` entry breaks the request model (`id`, `eventData`, `eventDataChecksum`). */
+export function validateAuditEventEntry(event: unknown): string | undefined {
+  if (!isJsonObject(event)) return `an audit event must be an object with id and eventData (actual: ${describeValue(event)})`;
+  if (typeof event.id !== 'string' || !EVENT_ID_PATTERN.test(event.id)) {
+    return `id must be 1-128 characters of [-_A-Za-z0-9] (actual: ${describeValue(event.id)})`;
+  }
+  if (typeof event.eventData !== 'string') return `eventData of ${event.id} must be a string (actual: ${describeValue(event.eventData)})`;
+  if (event.eventDataChecksum !== undefined && typeof event.eventDataChecksum !== 'string') {
+    return `eventDataChecksum of ${event.id} must be a string (actual: ${describeValue(event.eventDataChecksum)})`;
+  }
+  for (const key of Object.keys(event)) {
+    if (key !== 'id' && key !== 'eventData' && key !== 'eventDataChecksum') return `${key} is not a member of AuditEvent`;
+  }
+  return undefined;
+}
+
+function unknownField(object: Record<string, unknown>, rules: Readonly<Record<string, FieldRule>>, prefix: string): EventDataViolation | undefined {
+  for (const key of Object.keys(object)) {
+    if (!Object.hasOwn(rules, key)) {
+      return violation('InvalidData', `${prefix}.${key}`, `${prefix}.${key} is not a field of the CloudTrail Lake integration event schema`);
+    }
+  }
+  return undefined;
+}
+
+function checkFields(
+  object: Record<string, unknown>,
+  rules: Readonly<Record<string, FieldRule>>,
+  prefix: string,
+  fieldBytes: FieldBytes | undefined,
+): EventDataViolation | undefined {
+  for (const name of Object.keys(rules)) {
+    const rule = rules[name] as FieldRule;
+    const field = `${prefix}.${name}`;
+    const value = object[name];
+    if (value === undefined || value === null) {
+      if (rule.required) return violation('FieldNotFound', field, `${field} is required`);
+      continue;
+    }
+    if (rule.type === 'string') {
+      if (typeof value !== 'string') return violation('InvalidData', field, `${field} must be a string (actual: ${describeValue(value)})`);
+      if (rule.required && value.trim().length === 0) return violation('InvalidData', field, `${field} must not be empty`);
+      if (rule.maxLength !== undefined && value.length > rule.maxLength) {
+        return violation('FieldTooLong', field, `${field} is ${value.length} characters; at most ${rule.maxLength} are allowed`);
+      }
+    } else {
+      if (!isJsonObject(value)) return violation('InvalidData', field, `${field} must be a JSON object (actual: ${describeValue(value)})`);
+      if (rule.maxBytes !== undefined) {
+        const bytes = fieldBytes?.[name as keyof FieldBytes] ?? jsonBytes(value);
+        if (bytes === undefined) return violation('InvalidData', field, `${field} cannot be serialized as JSON`);
+        if (bytes > rule.maxBytes) return violation('FieldTooLong', field, `${field} is ${bytes} bytes as UTF-8 JSON; at most ${rule.maxBytes} are allowed`);
+      }
+    }
+  }
+  return undefined;
+}
+
+function violation(code: EventDataViolation['code'], field: string, message: string): EventDataViolation {
+  return { code, field, message };
+}
+
+/** Serialized size of a value, or `undefined` when it cannot be serialized (cycles, bigints). */
+function jsonBytes(value: unknown): number | undefined {
+  try {
+    return utf8Bytes(JSON.stringify(value));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+// One project per package (unit tests beside the code they test), and one for the
+// cross-package integration tests, which run the built packages against the local lake.
+const unit = (name: string) => ({ test: { name, root: `packages/${name}`, include: ['test/**/*.test.ts'], testTimeout: 20_000 } });
+
+export default defineConfig({
+  test: {
+    projects: [
+      unit('core'),
+      unit('local'),
+      unit('otel'),
+      unit('winston'),
+      unit('pino'),
+      { test: { name: 'integration', root: 'test', include: ['**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } },
+    ],
+  },
+});
