@@ -97,6 +97,11 @@ export interface AuditSinkOptions {
    * @default the built-in client
    */
   send?: PutAuditEventsSend;
+  /**
+   * Decorates whatever `send` is in use (built-in or given), once, at construction. The OTel
+   * adapter uses it to run requests with tracing suppressed. @default none
+   */
+  wrapSend?: (send: PutAuditEventsSend) => PutAuditEventsSend;
   /** Where the sink reports about itself; never the logger being transported. @default `util.debuglog('auditlake')` for debug, process warnings for warn and error */
   diagnostics?: Diagnostics;
   /** The environment to read `AUDITLAKE_*` variables from. @default process.env */
@@ -146,6 +151,7 @@ export interface ResolvedAuditSinkOptions {
   deadLetter: string | DeadLetterHandler;
   checksum: boolean;
   send: PutAuditEventsSend | undefined;
+  wrapSend: ((send: PutAuditEventsSend) => PutAuditEventsSend) | undefined;
   diagnostics: Diagnostics;
 }
 
@@ -191,6 +197,7 @@ export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): Resolve
     throw new ConfigurationError(deadLetter.name, 'a file path or a function (letter) => void', deadLetter.value);
   }
   if (options.send !== undefined && typeof options.send !== 'function') throw new ConfigurationError('send', 'a function (input) => Promise<output>', options.send);
+  if (options.wrapSend !== undefined && typeof options.wrapSend !== 'function') throw new ConfigurationError('wrapSend', 'a function (send) => send', options.wrapSend);
   if (options.checksum !== undefined && typeof options.checksum !== 'boolean') throw new ConfigurationError('checksum', 'true or false', options.checksum);
   const diagnostics = options.diagnostics ?? defaultDiagnostics;
   if (typeof diagnostics !== 'object' || diagnostics === null || !['debug', 'warn', 'error'].every((k) => typeof (diagnostics as unknown as Record<string, unknown>)[k] === 'function')) {
@@ -226,6 +233,7 @@ export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): Resolve
     deadLetter: (deadLetter.value as string | DeadLetterHandler | undefined) ?? AUDIT_SINK_DEFAULTS.deadLetter,
     checksum: options.checksum ?? AUDIT_SINK_DEFAULTS.checksum,
     send: options.send,
+    wrapSend: options.wrapSend,
     diagnostics,
   };
 }

@@ -120,7 +120,7 @@ class Sink implements AuditSink {
       });
       send = this.#client.send;
     }
-    this.#host = this.#createHost(send);
+    this.#host = this.#createHost(options.wrapSend ? options.wrapSend(send) : send);
   }
 
   add(record: AuditLogRecord): void {
