@@ -82,13 +82,16 @@ function sortOutcomes(host: DeliveryHost, events: PendingEvent[], output: PutAud
   const retry: PendingEvent[] = [];
   let throttled = false;
   let reason = '';
-  for (const entry of output.successful) {
+  // A custom `send` may return anything; what it does not account for is resent below.
+  const successful = Array.isArray(output?.successful) ? output.successful : [];
+  const failed = Array.isArray(output?.failed) ? output.failed : [];
+  for (const entry of successful) {
     const event = byId.get(entry?.id);
     if (event === undefined) continue;
     byId.delete(entry.id);
     delivered.push(event);
   }
-  for (const entry of output.failed) {
+  for (const entry of failed) {
     const event = byId.get(entry?.id);
     if (event === undefined) continue;
     byId.delete(entry.id);

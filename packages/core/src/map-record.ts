@@ -71,6 +71,7 @@ interface MapperConfig {
 const AUDIT_PREFIX = 'audit.';
 
 function mapRecord(record: AuditLogRecord, config: MapperConfig): AuditEventData | undefined {
+  if (record === null || typeof record !== 'object') return undefined;
   const attributes = record.attributes;
   if (attributes === null || typeof attributes !== 'object') return undefined;
   const audit = extractAudit(attributes, config.maxDepth);
@@ -196,7 +197,8 @@ export function formatEventTime(epochMs: number): string {
   return lastSecondText;
 }
 
-const ISO_LIKE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
+/** ISO-8601 date-times as loggers write them; a missing zone means UTC. */
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(?:Z|([+-])(\d{2}):?(\d{2}))?$/;
 
 /** The event time: `audit.eventTime` if given (normalized to UTC when it parses), else the record's time, else now. */
 function eventTime(given: unknown, recordTime: Date | number | undefined, now: () => number): unknown {
@@ -210,12 +212,26 @@ function eventTime(given: unknown, recordTime: Date | number | undefined, now: (
 function toEpochMs(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && Math.abs(value) <= 8.64e15 ? value : undefined;
   if (value instanceof Date) return toEpochMs(value.getTime());
-  if (typeof value === 'string' && ISO_LIKE.test(value)) {
-    const hasZone = /(?:Z|[+-]\d{2}:?\d{2})$/.test(value) && value.length > 10;
-    const ms = Date.parse(hasZone ? value : `${value.length === 10 ? `${value}T00:00:00` : value.replace(' ', 'T')}Z`);
-    return Number.isNaN(ms) ? undefined : ms;
-  }
-  return undefined;
+  return typeof value === 'string' ? parseIsoTime(value) : undefined;
+}
+
+/**
+ * A strict reading: `Date.parse` rolls 2026-02-30 over to March 2 and 24:00 to the next day,
+ * which would silently move an audit event in time; here such values do not parse.
+ */
+function parseIsoTime(text: string): number | undefined {
+  const match = ISO_TIME.exec(text);
+  if (!match) return undefined;
+  const [year, month, day, hour = 0, minute = 0, second = 0] = match.slice(1, 7).map((part) => (part === undefined ? undefined : Number(part))) as number[];
+  const [sign, offsetHours, offsetMinutes] = [match[7], Number(match[8] ?? 0), Number(match[9] ?? 0)];
+  const date = new Date(Date.UTC(2000, (month as number) - 1, day, hour, minute, second));
+  date.setUTCFullYear(year as number);
+  const exact =
+    date.getUTCFullYear() === year && date.getUTCMonth() === (month as number) - 1 && date.getUTCDate() === day &&
+    date.getUTCHours() === hour && date.getUTCMinutes() === minute && date.getUTCSeconds() === second && offsetHours <= 23 && offsetMinutes <= 59;
+  if (!exact) return undefined;
+  const offsetMs = (offsetHours * 60 + offsetMinutes) * 60_000;
+  return date.getTime() - (sign === '-' ? -offsetMs : sign === '+' ? offsetMs : 0);
 }
 
 /**

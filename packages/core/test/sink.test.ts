@@ -1,0 +1,530 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createAuditSink, PutAuditEventsError, requestBodyBytes, type AuditSinkOptions, type PutAuditEventsInput } from '../src/index.js';
+import { acceptAll, auditRecord, CHANNEL_ARN, deadLetters, deferred, eventDataOf, type Deferred, expectInvariant, quietDiagnostics, recordingSend, type Responder } from './helpers.js';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function setup(options: Partial<AuditSinkOptions> & { responder?: Responder } = {}) {
+  const { responder, ...rest } = options;
+  const recorder = recordingSend(responder);
+  const dead = deadLetters();
+  const quiet = quietDiagnostics();
+  const sink = createAuditSink({ channelArn: CHANNEL_ARN, send: recorder.send, deadLetter: dead.handler, diagnostics: quiet.diagnostics, retryBaseDelayMs: 10, ...rest });
+  return { sink, recorder, dead, quiet };
+}
+
+/** Lets microtasks and due timers run (fake time does not advance). */
+const settle = () => vi.advanceTimersByTimeAsync(0);
+
+/** flush() while fake time runs on, so that backoffs elapse. */
+async function flushAll(sink: { flush(): Promise<void> }, ms = 120_000): Promise<void> {
+  const done = sink.flush();
+  await vi.advanceTimersByTimeAsync(ms);
+  await done;
+}
+
+describe('batching', () => {
+  it('sends a full batch of 100 at once, without waiting for the timer', async () => {
+    const { sink, recorder } = setup();
+    for (let i = 0; i < 100; i++) sink.add(auditRecord(i));
+    await settle();
+    expect(recorder.calls.map((c) => c.auditEvents.length)).toEqual([100]);
+    expect(sink.stats()).toMatchObject({ delivered: 100, requests: 1, queuedEvents: 0, inFlightEvents: 0 });
+  });
+
+  it('sends a partial batch after flushIntervalMs, not before', async () => {
+    const { sink, recorder } = setup({ flushIntervalMs: 1000 });
+    for (let i = 0; i < 5; i++) sink.add(auditRecord(i));
+    await vi.advanceTimersByTimeAsync(999);
+    expect(recorder.calls).toHaveLength(0);
+    expect(sink.stats().queuedEvents).toBe(5);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(recorder.calls.map((c) => c.auditEvents.length)).toEqual([5]);
+  });
+
+  it('needs ceil(N/100) requests for small events', async () => {
+    const { sink, recorder } = setup();
+    for (let i = 0; i < 1050; i++) sink.add(auditRecord(i));
+    await sink.flush();
+    expect(recorder.calls.map((c) => c.auditEvents.length)).toEqual([100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 50]);
+    expectInvariant(sink.stats());
+  });
+
+  it('keeps every request body within maxBatchBytes, and fills it', async () => {
+    const { sink, recorder } = setup();
+    for (let i = 0; i < 500; i++) sink.add(auditRecord(i, { requestParameters: { blob: 'é'.repeat(9_500) } })); // ~20 kB entries
+    await sink.flush();
+    const sizes = recorder.calls.map((c) => Buffer.byteLength(JSON.stringify({ auditEvents: c.auditEvents })));
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(1_000_000);
+    expect(sizes.slice(0, -1).every((size) => size >= 950_000)).toBe(true);
+    expect(recorder.calls.reduce((n, c) => n + c.auditEvents.length, 0)).toBe(500);
+  });
+
+  it('respects a smaller maxBatchEvents and maxBatchBytes', async () => {
+    const { sink, recorder } = setup({ maxBatchEvents: 7, maxBatchBytes: 5000 });
+    for (let i = 0; i < 30; i++) sink.add(auditRecord(i));
+    await sink.flush();
+    for (const call of recorder.calls) {
+      expect(call.auditEvents.length).toBeLessThanOrEqual(7);
+      expect(Buffer.byteLength(JSON.stringify({ auditEvents: call.auditEvents }))).toBeLessThanOrEqual(5000);
+    }
+  });
+
+  it('never sends the same id twice in one request', async () => {
+    const { sink, recorder } = setup();
+    const event = { id: 'same-id', eventData: JSON.stringify({ version: '1', userIdentity: { type: 't', principalId: 'p' }, eventSource: 's', eventName: 'n', eventTime: '2026-01-01T00:00:00Z', UID: 'u', recipientAccountId: '123456789012' }) };
+    for (let i = 0; i < 3; i++) sink.addEvent(event);
+    await sink.flush();
+    expect(recorder.calls.map((c) => c.auditEvents.map((e) => e.id))).toEqual([['same-id'], ['same-id'], ['same-id']]);
+  });
+
+  it('never has more than maxConcurrentRequests requests at once', async () => {
+    const gate = deferred();
+    const { sink, recorder } = setup({ maxConcurrentRequests: 2, responder: async (input) => (await gate.promise, acceptAll(input, 0)) });
+    for (let i = 0; i < 1000; i++) sink.add(auditRecord(i));
+    await settle();
+    expect(recorder.calls).toHaveLength(2);
+    gate.resolve();
+    await sink.flush();
+    expect(recorder.maxInFlight).toBe(2);
+    expect(recorder.calls).toHaveLength(10);
+  });
+
+  it('checksums each event unless told not to', async () => {
+    const on = setup();
+    on.sink.add(auditRecord(1));
+    await on.sink.flush();
+    const event = on.recorder.calls[0]!.auditEvents[0]!;
+    const { createHash } = await import('node:crypto');
+    expect(event.eventDataChecksum).toBe(createHash('sha256').update(event.eventData).digest('base64'));
+    const off = setup({ checksum: false });
+    off.sink.add(auditRecord(1));
+    await off.sink.flush();
+    expect(off.recorder.calls[0]!.auditEvents[0]).not.toHaveProperty('eventDataChecksum');
+  });
+
+  it('sends the mapped event with its account taken from the channel ARN', async () => {
+    const { sink, recorder } = setup({ eventSource: 'fallback-source' });
+    sink.add({ time: Date.UTC(2026, 0, 2, 3, 4, 5), message: 'hello', attributes: { 'audit.eventName': 'Login', 'user.id': 'u1' } });
+    await sink.flush();
+    expect(recorder.calls[0]!.channelArn).toBe(CHANNEL_ARN);
+    expect(eventDataOf(recorder.calls[0]!)).toMatchObject({
+      version: '1.0',
+      eventName: 'Login',
+      eventSource: 'fallback-source',
+      eventTime: '2026-01-02T03:04:05Z',
+      userIdentity: { type: 'CustomUserIdentity', principalId: 'u1' },
+      recipientAccountId: '123456789012',
+      additionalEventData: { message: 'hello', attributes: { 'user.id': 'u1' } },
+    });
+  });
+});
+
+describe('flush', () => {
+  it('resolves at once when nothing is pending', async () => {
+    const { sink } = setup();
+    let done = false;
+    void sink.flush().then(() => (done = true));
+    await settle();
+    expect(done).toBe(true);
+  });
+
+  it('waits for the events added before it, not for those added after', async () => {
+    // Timeline:
+    //   t0  add A (queued), flush() #1 → A is sent at once; its response is held
+    //   t1  add B (queued behind the timer)
+    //   t2  A's response arrives → flush #1 resolves, B is still queued
+    const gates: Deferred[] = [];
+    const { sink, recorder } = setup({ responder: async (input) => { const gate = deferred(); gates.push(gate); await gate.promise; return acceptAll(input, 0); } });
+    sink.add(auditRecord(1));
+    let flushed = false;
+    const first = sink.flush().then(() => (flushed = true));
+    await settle();
+    sink.add(auditRecord(2));
+    await settle();
+    expect(recorder.calls).toHaveLength(1);
+    expect(flushed).toBe(false);
+    gates[0]!.resolve();
+    await first;
+    expect(sink.stats()).toMatchObject({ delivered: 1, queuedEvents: 1 });
+    expectInvariant(sink.stats());
+  });
+
+  it('sends partial batches at once instead of waiting for the timer', async () => {
+    const { sink, recorder } = setup({ flushIntervalMs: 60_000 });
+    sink.add(auditRecord(1));
+    await sink.flush();
+    expect(recorder.calls).toHaveLength(1);
+  });
+});
+
+describe('bounds', () => {
+  it('dead-letters what does not fit in maxQueueEvents with QueueFull; in-flight events hold their slot', async () => {
+    const gate = deferred();
+    const { sink, dead } = setup({ maxQueueEvents: 150, responder: async (input) => (await gate.promise, acceptAll(input, 0)) });
+    for (let i = 0; i < 400; i++) sink.add(auditRecord(i));
+    await settle();
+    const stats = sink.stats();
+    expect(stats.queuedEvents + stats.inFlightEvents).toBe(150);
+    expect(stats.deadLettered.byReason).toEqual({ QueueFull: 250 });
+    expect(dead.letters[0]).toMatchObject({ reason: { code: 'QueueFull' }, attempts: 0 });
+    expectInvariant(stats);
+    // 100 are in a request now (50 wait for the timer); the 100 still hold their slots.
+    expect(stats.inFlightEvents).toBe(100);
+    for (let i = 0; i < 10; i++) sink.add(auditRecord(i));
+    expect(sink.stats().deadLettered.byReason).toEqual({ QueueFull: 260 });
+    gate.resolve();
+    await sink.flush();
+    expect(sink.stats().delivered).toBe(150);
+    expectInvariant(sink.stats());
+  });
+
+  it('bounds bytes too (maxQueueBytes)', async () => {
+    const gate = deferred();
+    const { sink } = setup({ maxQueueBytes: 1_000_000, responder: async (input) => (await gate.promise, acceptAll(input, 0)) });
+    for (let i = 0; i < 200; i++) sink.add(auditRecord(i, { requestParameters: { blob: 'x'.repeat(20_000) } }));
+    await settle();
+    const stats = sink.stats();
+    expect(stats.deadLettered.byReason.QueueFull).toBeGreaterThan(140);
+    expect(stats.queuedBytes).toBeLessThanOrEqual(1_000_000);
+    gate.resolve();
+    await sink.flush();
+    expectInvariant(sink.stats());
+  });
+
+  it('dead-letters an event that cannot fit in any request with EventTooLarge', async () => {
+    const { sink, dead } = setup({ maxBatchBytes: 10_000 });
+    sink.add(auditRecord(1, { userIdentity: { principalId: 'p', details: { blob: 'x'.repeat(20_000) } } }));
+    await sink.flush();
+    expect(dead.codes()).toEqual(['EventTooLarge']);
+    expect(dead.letters[0]!.reason.message).toContain('maxBatchBytes is 10000');
+  });
+});
+
+describe('outcomes', () => {
+  it('resends per-event Throttling and InternalFailure alone, with the same ids; dead-letters other codes with the service’s message', async () => {
+    const { sink, recorder, dead } = setup({
+      responder: (input, call) => {
+        if (call > 1) return acceptAll(input, call);
+        const [a, b, c, d, ...rest] = input.auditEvents;
+        return {
+          successful: rest.map((e) => ({ id: e.id, eventID: `ev-${e.id}` })),
+          failed: [
+            { id: a!.id, errorCode: 'Throttling', errorMessage: 'slow down' },
+            { id: b!.id, errorCode: 'InternalFailure', errorMessage: 'oops' },
+            { id: c!.id, errorCode: 'InvalidData', errorMessage: 'bad data' },
+            { id: d!.id, errorCode: 'Throttling', errorMessage: 'slow down' },
+          ],
+        };
+      },
+    });
+    for (let i = 0; i < 10; i++) sink.add(auditRecord(i));
+    await flushAll(sink);
+    const first = recorder.calls[0]!.auditEvents;
+    expect(recorder.calls[1]!.auditEvents.map((e) => e.id)).toEqual([first[0]!.id, first[1]!.id, first[3]!.id]);
+    expect(recorder.calls[1]!.auditEvents[0]).toEqual(first[0]);
+    expect(dead.letters).toEqual([expect.objectContaining({ event: first[2], reason: { code: 'InvalidData', message: 'bad data' }, attempts: 1 })]);
+    expect(sink.stats()).toMatchObject({ delivered: 9, retried: 3, requests: 2 });
+    expectInvariant(sink.stats());
+  });
+
+  it('retries throttling (429) after at least Retry-After', async () => {
+    const { sink, recorder } = setup({
+      responder: (input, call) => {
+        if (call === 1) throw new PutAuditEventsError('Rate exceeded', { errorCode: 'ThrottlingException', statusCode: 429, retryAfterMs: 3000 });
+        return acceptAll(input, call);
+      },
+    });
+    sink.add(auditRecord(1));
+    const flushed = sink.flush();
+    await vi.advanceTimersByTimeAsync(2999);
+    expect(recorder.calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    await flushed;
+    expect(recorder.calls).toHaveLength(2);
+    expect(recorder.calls[1]!.auditEvents[0]!.id).toBe(recorder.calls[0]!.auditEvents[0]!.id);
+    expect(sink.stats()).toMatchObject({ delivered: 1, retried: 1, requests: 2 });
+  });
+
+  it.each([
+    ['HTTP 500', () => new PutAuditEventsError('x', { errorCode: 'InternalFailure', statusCode: 500 })],
+    ['HTTP 503', () => new PutAuditEventsError('x', { errorCode: 'ServiceUnavailable', statusCode: 503 })],
+    ['a connection reset', () => new PutAuditEventsError('socket hang up', { errorCode: 'ECONNRESET' })],
+    ['an AWS SDK ThrottlingException', () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } })],
+    ['a plain Node network error', () => Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
+  ])('retries %s', async (_name, failure) => {
+    const { sink, recorder } = setup({ responder: (input, call) => { if (call <= 2) throw failure(); return acceptAll(input, call); } });
+    sink.add(auditRecord(1));
+    const flushed = sink.flush();
+    await vi.advanceTimersByTimeAsync(10_000);
+    await flushed;
+    expect(recorder.calls).toHaveLength(3);
+    expect(sink.stats()).toMatchObject({ delivered: 1, retried: 2 });
+  });
+
+  it('abandons a request after requestTimeoutMs, aborts it, and retries', async () => {
+    const signals: AbortSignal[] = [];
+    const recorder = recordingSend();
+    const sink = createAuditSink({
+      channelArn: CHANNEL_ARN, requestTimeoutMs: 1000, retryBaseDelayMs: 10, deadLetter: () => {}, diagnostics: quietDiagnostics().diagnostics,
+      send: (input, options) => { signals.push(options!.abortSignal!); return signals.length === 1 ? new Promise(() => {}) : recorder.send(input); },
+    });
+    sink.add(auditRecord(1));
+    const flushed = sink.flush();
+    await vi.advanceTimersByTimeAsync(999);
+    expect(signals).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(100);
+    await flushed;
+    expect(signals[0]!.aborted).toBe(true);
+    expect(signals).toHaveLength(2);
+    expect(sink.stats()).toMatchObject({ delivered: 1, retried: 1 });
+  });
+
+  it('dead-letters configuration faults without retrying, and reports each cause once, loudly', async () => {
+    const { sink, recorder, dead, quiet } = setup({
+      responder: () => { throw new PutAuditEventsError('Channel not found', { errorCode: 'ChannelNotFound', statusCode: 400 }); },
+    });
+    for (let i = 0; i < 250; i++) sink.add(auditRecord(i));
+    await sink.flush();
+    expect(recorder.calls).toHaveLength(3);
+    expect(dead.letters).toHaveLength(250);
+    expect(new Set(dead.codes())).toEqual(new Set(['ChannelNotFound']));
+    expect(dead.letters[0]).toMatchObject({ reason: { message: 'Channel not found' }, attempts: 1 });
+    expect(quiet.at('error')).toHaveLength(1);
+    expect(quiet.at('error')[0]).toMatch(/ChannelNotFound.*configuration fault/);
+    expectInvariant(sink.stats());
+  });
+
+  it.each([
+    ['403 AccessDenied', new PutAuditEventsError('denied', { errorCode: 'AccessDeniedException', statusCode: 403 }), 'error'],
+    ['an SDK-shaped InvalidChannelARN', Object.assign(new Error('bad arn'), { name: 'InvalidChannelARN', $metadata: { httpStatusCode: 400 } }), 'error'],
+    ['400 ValidationException', new PutAuditEventsError('bad', { errorCode: 'ValidationException', statusCode: 400 }), 'warn'],
+    ['DuplicatedAuditEventId', new PutAuditEventsError('dup', { errorCode: 'DuplicatedAuditEventId', statusCode: 400 }), 'warn'],
+  ])('does not retry %s', async (_name, error, level) => {
+    const { sink, recorder, dead, quiet } = setup({ responder: () => { throw error; } });
+    sink.add(auditRecord(1));
+    await sink.flush();
+    expect(recorder.calls).toHaveLength(1);
+    expect(dead.letters[0]!.reason.code).toBe((error as { errorCode?: string }).errorCode ?? error.name);
+    expect(quiet.at(level as 'warn' | 'error').filter((m) => m.includes('PutAuditEvents failed'))).toHaveLength(1);
+  });
+
+  it('gives up at the retry deadline with RetryDeadline, naming the last failure', async () => {
+    const { sink, recorder, dead } = setup({
+      retryDeadlineMs: 5000,
+      responder: () => { throw new PutAuditEventsError('unavailable', { errorCode: 'ServiceUnavailable', statusCode: 503 }); },
+    });
+    sink.add(auditRecord(1));
+    const flushed = sink.flush();
+    await vi.advanceTimersByTimeAsync(6000);
+    await flushed;
+    expect(recorder.calls.length).toBeGreaterThan(2);
+    expect(dead.letters).toHaveLength(1);
+    expect(dead.letters[0]!.reason.code).toBe('RetryDeadline');
+    expect(dead.letters[0]!.reason.message).toContain('ServiceUnavailable: unavailable');
+    expect(dead.letters[0]!.attempts).toBe(recorder.calls.length);
+    expectInvariant(sink.stats());
+  });
+
+  it('sends every event at least once, even when it waited in the queue past its deadline', async () => {
+    const gate = deferred();
+    const { sink, recorder } = setup({ retryDeadlineMs: 100, maxConcurrentRequests: 1, responder: async (input, call) => { if (call === 1) await gate.promise; return acceptAll(input, call); } });
+    for (let i = 0; i < 200; i++) sink.add(auditRecord(i));
+    await vi.advanceTimersByTimeAsync(5000);
+    gate.resolve();
+    await sink.flush();
+    expect(recorder.calls).toHaveLength(2);
+    expect(sink.stats().delivered).toBe(200);
+  });
+
+  it.each([
+    ['events the response does not mention', (input: PutAuditEventsInput) => ({ successful: input.auditEvents.slice(1).map((e) => ({ id: e.id, eventID: 'x' })), failed: [] })],
+    ['a malformed response', () => ({}) as never],
+  ])('resends %s, with the same ids', async (_name, firstAnswer) => {
+    const { sink, recorder } = setup({ responder: (input, call) => (call === 1 ? firstAnswer(input) : acceptAll(input, call)) });
+    sink.add(auditRecord(1));
+    sink.add(auditRecord(2));
+    await flushAll(sink);
+    expect(recorder.calls[1]!.auditEvents[0]!.id).toBe(recorder.calls[0]!.auditEvents[0]!.id);
+    expect(sink.stats().delivered).toBe(2);
+  });
+
+  it('accounts for a send that throws synchronously', async () => {
+    const { sink, dead } = setup({ send: () => { throw new TypeError('not a function of the right kind'); } });
+    sink.add(auditRecord(1));
+    await sink.flush();
+    expect(dead.codes()).toEqual(['TypeError']);
+    expectInvariant(sink.stats());
+  });
+});
+
+describe('lifecycle', () => {
+  it('shutdown is idempotent, delivers what was added, and later adds are dead-lettered with Shutdown', async () => {
+    const { sink, recorder, dead } = setup();
+    for (let i = 0; i < 3; i++) sink.add(auditRecord(i));
+    const first = sink.shutdown();
+    expect(sink.shutdown()).toBe(first);
+    await first;
+    expect(recorder.calls).toHaveLength(1);
+    sink.add(auditRecord(9));
+    sink.add({ attributes: { not: 'audit' } });
+    expect(dead.codes()).toEqual(['Shutdown']);
+    expect(sink.stats()).toMatchObject({ added: 5, delivered: 3, skipped: 1 });
+    expectInvariant(sink.stats());
+    await sink.flush();
+  });
+
+  it('shutdown waits for requests in flight', async () => {
+    const gate = deferred();
+    const { sink } = setup({ responder: async (input) => (await gate.promise, acceptAll(input, 0)) });
+    sink.add(auditRecord(1));
+    void sink.flush();
+    await settle();
+    const closing = sink.shutdown();
+    await vi.advanceTimersByTimeAsync(1000);
+    gate.resolve();
+    await closing;
+    expect(sink.stats().delivered).toBe(1);
+  });
+
+  it('shutdown that runs out of time aborts requests in flight and dead-letters everything left with Shutdown', async () => {
+    // Timeline: 150 events; 100 are in a request that never answers (1 slot), 50 wait in the queue.
+    //   shutdown() → 2000 ms pass → the request is aborted, all 150 are dead-lettered with Shutdown.
+    const signals: AbortSignal[] = [];
+    const dead = deadLetters();
+    const sink = createAuditSink({
+      channelArn: CHANNEL_ARN, maxConcurrentRequests: 1, shutdownTimeoutMs: 2000, deadLetter: dead.handler, diagnostics: quietDiagnostics().diagnostics,
+      send: (_input, options) => { signals.push(options!.abortSignal!); return new Promise(() => {}); },
+    });
+    for (let i = 0; i < 150; i++) sink.add(auditRecord(i));
+    await settle();
+    let closed = false;
+    const closing = sink.shutdown().then(() => (closed = true));
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(closed).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await closing;
+    expect(signals).toHaveLength(1);
+    expect(signals[0]!.aborted).toBe(true);
+    expect(dead.letters).toHaveLength(150);
+    expect(new Set(dead.codes())).toEqual(new Set(['Shutdown']));
+    expect(dead.letters.filter((l) => l.attempts === 1)).toHaveLength(100);
+    expectInvariant(sink.stats());
+  });
+
+  it('shutdown stops a retry that is waiting for its backoff', async () => {
+    const { sink, dead } = setup({
+      shutdownTimeoutMs: 100,
+      retryBaseDelayMs: 60_000,
+      responder: () => { throw new PutAuditEventsError('down', { errorCode: 'ServiceUnavailable', statusCode: 503 }); },
+    });
+    sink.add(auditRecord(1));
+    await vi.advanceTimersByTimeAsync(2000);
+    const closing = sink.shutdown();
+    await vi.advanceTimersByTimeAsync(100);
+    await closing;
+    expect(dead.codes()).toEqual(['Shutdown']);
+    expectInvariant(sink.stats());
+  });
+});
+
+describe('backpressure', () => {
+  it('reports room while there is some, waits when full, and resumes at 3/4', async () => {
+    const gates: Deferred[] = [];
+    const { sink } = setup({ maxQueueEvents: 400, maxBlockMs: 10_000, responder: async (input) => { const g = deferred(); gates.push(g); await g.promise; return acceptAll(input, 0); } });
+    for (let i = 0; i < 399; i++) sink.add(auditRecord(i));
+    expect(sink.waitForCapacity()).toBeUndefined();
+    sink.add(auditRecord(399));
+    const wait = sink.waitForCapacity();
+    expect(wait).toBeInstanceOf(Promise);
+    expect(sink.waitForCapacity()).toBe(wait);
+    let resumed = false;
+    void wait!.then(() => (resumed = true));
+    await settle();
+    gates.shift()!.resolve(); // 100 delivered → 300 held = 3/4
+    await settle();
+    expect(resumed).toBe(true);
+    for (const gate of gates) gate.resolve();
+    await sink.flush();
+  });
+
+  it('stops waiting after maxBlockMs and sheds (no more waits) until the queue drains', async () => {
+    const gate = deferred();
+    const { sink, quiet } = setup({ maxQueueEvents: 100, maxBlockMs: 500, responder: async (input) => (await gate.promise, acceptAll(input, 0)) });
+    for (let i = 0; i < 100; i++) sink.add(auditRecord(i));
+    const wait = sink.waitForCapacity()!;
+    await vi.advanceTimersByTimeAsync(500);
+    await wait;
+    expect(quiet.at('warn')[0]).toMatch(/maxBlockMs/);
+    sink.add(auditRecord(100));
+    expect(sink.waitForCapacity()).toBeUndefined();
+    expect(sink.stats().deadLettered.byReason.QueueFull).toBe(1);
+    gate.resolve();
+    await sink.flush();
+    for (let i = 0; i < 100; i++) sink.add(auditRecord(i));
+    expect(sink.waitForCapacity()).toBeInstanceOf(Promise);
+  });
+
+  it('never waits when maxBlockMs is 0', () => {
+    const { sink } = setup({ maxQueueEvents: 1, maxBlockMs: 0 });
+    sink.add(auditRecord(1));
+    expect(sink.waitForCapacity()).toBeUndefined();
+  });
+});
+
+describe('deliver and addEvent', () => {
+  it('deliver() reports the outcome of exactly its own records', async () => {
+    const isUser2 = (e: { eventData: string }) => e.eventData.includes('"user-2"');
+    const { sink } = setup({
+      responder: (input) => ({
+        successful: input.auditEvents.filter((e) => !isUser2(e)).map((e) => ({ id: e.id, eventID: 'x' })),
+        failed: input.auditEvents.filter(isUser2).map((e) => ({ id: e.id, errorCode: 'InvalidData', errorMessage: 'no' })),
+      }),
+    });
+    sink.add(auditRecord(100)); // someone else's event, sent in the same request but not reported
+    const report = await sink.deliver([auditRecord(1), auditRecord(2), { attributes: { plain: 'log' } }, auditRecord(3, { eventName: 'x'.repeat(2000) })]);
+    expect(report).toEqual({ delivered: 1, deadLettered: 2, skipped: 1 });
+    expectInvariant(sink.stats());
+  });
+
+  it('addEvent keeps the id and text, re-checks the data, and recomputes the checksum', async () => {
+    const { sink, recorder, dead } = setup();
+    const eventData = JSON.stringify({ version: '1', userIdentity: { type: 't', principalId: 'p' }, eventSource: 's', eventName: 'n', eventTime: '2026-01-01T00:00:00Z', UID: 'u', recipientAccountId: '123456789012' });
+    sink.addEvent({ id: 'replayed-1', eventData, eventDataChecksum: 'stale' });
+    sink.addEvent({ id: 'replayed-2', eventData: eventData.replace('"n"', '"x"').replace('123456789012', '999999999999') });
+    sink.addEvent({ id: 'bad id!', eventData });
+    sink.addEvent({ id: 'not-json', eventData: '{' });
+    await sink.flush();
+    expect(recorder.calls[0]!.auditEvents).toHaveLength(1);
+    const sent = recorder.calls[0]!.auditEvents[0]!;
+    expect(sent.id).toBe('replayed-1');
+    expect(sent.eventData).toBe(eventData);
+    expect(sent.eventDataChecksum).not.toBe('stale');
+    expect(dead.codes()).toEqual(['InvalidRecipient', 'InvalidData', 'InvalidData']);
+    expectInvariant(sink.stats());
+  });
+});
+
+describe('stats', () => {
+  it('stays consistent at every step of a mixed run', async () => {
+    const { sink } = setup({ maxQueueEvents: 500, responder: (input, call) => (call % 3 === 0 ? { successful: [], failed: input.auditEvents.map((e) => ({ id: e.id, errorCode: 'Throttling', errorMessage: 't' })) } : acceptAll(input, call)) });
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 73; i++) sink.add(i % 10 === 0 ? { attributes: {} } : i % 17 === 0 ? auditRecord(i, { eventTime: 'bad' }) : auditRecord(i));
+      expectInvariant(sink.stats());
+      await vi.advanceTimersByTimeAsync(37);
+      expectInvariant(sink.stats());
+    }
+    await vi.advanceTimersByTimeAsync(60_000);
+    await sink.flush();
+    const stats = sink.stats();
+    expectInvariant(stats);
+    expect(stats.queuedEvents + stats.inFlightEvents).toBe(0);
+    expect(stats.requests).toBeGreaterThan(14);
+    expect(requestBodyBytes(0, 0)).toBe(18);
+  });
+});
