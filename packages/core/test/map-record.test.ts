@@ -121,7 +121,7 @@ describe('eventTime', () => {
     ['the record’s epoch ms', { time: Date.UTC(2020, 0, 1) }, '2020-01-01T00:00:00Z'],
     ['an invalid record time falls back to now', { time: Number.NaN }, '2026-11-25T08:30:15Z'],
   ])('%s', (_name, extra, expected) => {
-    expect(map({ attributes: { audit: {} }, ...extra } as AuditLogRecord).eventTime).toBe(expected);
+    expect(map({ attributes: { audit: {} }, ...extra }).eventTime).toBe(expected);
   });
 
   it.each([

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { createAuditSink, type AuditLogRecord } from '../src/index.js';
+import { auditRecord, CHANNEL_ARN, deadLetters, expectInvariant, quietDiagnostics, recordingSend } from './helpers.js';
+
+/**
+ * Bad and hostile records, each with the one outcome it must have. `add()` must never throw,
+ * and every record must be accounted for.
+ */
+const circular: Record<string, unknown> = { a: 1 };
+circular.self = circular;
+let deep: Record<string, unknown> = { bottom: true };
+for (let i = 0; i < 10_000; i++) deep = { d: deep };
+const throwingAttributes = Object.defineProperty({}, 'audit', { enumerable: true, get: () => { throw new Error('getter exploded'); } });
+const trappedAttributes = new Proxy({}, { ownKeys: () => { throw new Error('ownKeys trap'); }, get: () => undefined });
+const manyKeys = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`k${i}`, i]));
+
+/** 'delivered', 'skipped', or the dead-letter code. */
+type Outcome = string;
+const corpus: [string, unknown, Outcome, ((eventData: Record<string, any>) => void)?][] = [
+  ['a minimal valid record', auditRecord(1), 'delivered'],
+  ['no attributes at all', { message: 'hello' }, 'skipped'],
+  ['audit given as a string', { attributes: { audit: 'yes' } }, 'skipped'],
+  ['null instead of a record', null, 'skipped'],
+  ['a number instead of a record', 42, 'skipped'],
+  ['missing principalId', auditRecord(1, { userIdentity: {} }), 'FieldNotFound'],
+  ['missing eventName', auditRecord(1, { eventName: undefined }), 'FieldNotFound'],
+  ['missing eventSource', auditRecord(1, { eventSource: null }), 'FieldNotFound'],
+  ['eventName of 1,025 characters', auditRecord(1, { eventName: 'n'.repeat(1025) }), 'FieldTooLong'],
+  ['principalId of 1,025 characters', auditRecord(1, { userIdentity: { principalId: 'p'.repeat(1025) } }), 'FieldTooLong'],
+  ['version of 257 characters', auditRecord(1, { version: 'v'.repeat(257) }), 'FieldTooLong'],
+  ['userIdentity.type of 129 characters', auditRecord(1, { userIdentity: { principalId: 'p', type: 't'.repeat(129) } }), 'FieldTooLong'],
+  ['userAgent of 1,025 characters', auditRecord(1, { userAgent: 'u'.repeat(1025) }), 'FieldTooLong'],
+  ['errorCode of 257 characters', auditRecord(1, { errorCode: 'e'.repeat(257) }), 'FieldTooLong'],
+  ['errorMessage of 257 characters', auditRecord(1, { errorMessage: 'm'.repeat(257) }), 'FieldTooLong'],
+  ['UID of 1,025 characters', auditRecord(1, { UID: 'i'.repeat(1025) }), 'FieldTooLong'],
+  ['requestParameters of 100,001 bytes', auditRecord(1, { requestParameters: { x: 'r'.repeat(99_993) } }), 'FieldTooLong'],
+  ['responseElements of 300 kB', auditRecord(1, { responseElements: { x: 'r'.repeat(300_000) } }), 'FieldTooLong'],
+  ['additionalEventData of 30 kB', auditRecord(1, { additionalEventData: { x: 'a'.repeat(30_000) } }), 'FieldTooLong'],
+  ['an eventTime in words', auditRecord(1, { eventTime: 'yesterday at noon' }), 'InvalidData'],
+  ['an eventTime on February 30th', auditRecord(1, { eventTime: '2026-02-30T10:00:00Z' }), 'InvalidData'],
+  ['an eventTime as an object', auditRecord(1, { eventTime: { when: 'now' } }), 'InvalidData'],
+  ['an eventTime as epoch ms', auditRecord(1, { eventTime: 1_700_000_000_000 }), 'delivered', (d) => expect(d.eventTime).toBe('2023-11-14T22:13:20Z')],
+  ['a recipient of another account', auditRecord(1, { recipientAccountId: '999999999999' }), 'InvalidRecipient'],
+  ['a recipient that is not an account id', auditRecord(1, { recipientAccountId: 'me' }), 'InvalidData'],
+  ['a source IP that is a hostname', auditRecord(1, { sourceIPAddress: 'evil.example' }), 'InvalidData'],
+  ['userIdentity as a string', auditRecord(1, { userIdentity: 'alice' }), 'InvalidData'],
+  ['requestParameters as an array', auditRecord(1, { requestParameters: ['a'] }), 'InvalidData'],
+  ['eventName as an object', auditRecord(1, { eventName: { name: 'x' } }), 'InvalidData'],
+  ['a misspelled schema field', auditRecord(1, { evenName: 'typo' }), 'InvalidData'],
+  ['10,000 unknown keys in audit', { attributes: { audit: { ...manyKeys, eventName: 'x' } } }, 'InvalidData'],
+  ['a getter on the attributes that throws', { attributes: throwingAttributes }, 'InvalidData'],
+  ['attributes behind a hostile proxy', { attributes: trappedAttributes }, 'InvalidData'],
+  ['a circular requestParameters', auditRecord(1, { requestParameters: circular }), 'delivered', (d) => expect(d.requestParameters).toEqual({ a: 1, self: '[Circular]' })],
+  ['BigInt and Buffer values', auditRecord(1, { requestParameters: { big: 2n ** 70n, bytes: Buffer.from('hi') } }), 'delivered', (d) => expect(d.requestParameters).toEqual({ big: '1180591620717411303424', bytes: 'aGk=' })],
+  ['an Error as responseElements value', auditRecord(1, { responseElements: { error: new RangeError('too far') } }), 'delivered', (d) => expect(d.responseElements.error).toEqual({ name: 'RangeError', message: 'too far' })],
+  ['10,000 levels of nesting', auditRecord(1, { requestParameters: deep }), 'delivered', (d) => expect(JSON.stringify(d.requestParameters)).toContain('[MaxDepth]')],
+  ['non-BMP unicode everywhere', auditRecord(1, { eventName: '𝔘𝔭𝔡𝔞𝔱𝔢 😀', userIdentity: { principalId: '用户-𝄞' } }), 'delivered', (d) => expect(d.userIdentity.principalId).toBe('用户-𝄞')],
+  ['lone surrogates in values', auditRecord(1, { eventName: 'bad\uD800name', requestParameters: { ['k\uDFFF']: '\uDC00' } }), 'delivered', (d) => expect(d.eventName).toBe('bad\uFFFDname')],
+  ['control characters and quotes', auditRecord(1, { eventName: 'a"b\\c\u0000\n' }), 'delivered', (d) => expect(d.eventName).toBe('a"b\\c\u0000\n')],
+  ['a 1 MB log message (context left out, event kept)', auditRecord(1, {}, { message: 'm'.repeat(1_000_000) }), 'delivered', (d) => expect(d.additionalEventData.contextOmitted).toBe(1)],
+  ['identity details of 2 MB (no request could carry it)', auditRecord(1, { userIdentity: { principalId: 'p', details: { blob: 'x'.repeat(2_000_000) } } }), 'EventTooLarge'],
+  ['undefined and symbol values', auditRecord(1, { requestParameters: { u: undefined, s: Symbol('s'), f: () => 1 } }), 'delivered', (d) => expect(d.requestParameters).toEqual({ s: 'Symbol(s)' })],
+];
+
+describe('a corpus of bad and hostile records', () => {
+  it('has at least 30 bad or hostile cases', () => {
+    expect(corpus.slice(1).length).toBeGreaterThanOrEqual(30);
+  });
+
+  const cases = corpus.map(([name, record, outcome, check]) => ({ name, outcome, run: () => ({ record, check }) }));
+  it.each(cases)('$name → $outcome', async ({ outcome, run }) => {
+    const { record, check } = run();
+    const recorder = recordingSend();
+    const dead = deadLetters();
+    const sink = createAuditSink({ channelArn: CHANNEL_ARN, send: recorder.send, deadLetter: dead.handler, diagnostics: quietDiagnostics().diagnostics });
+    expect(() => sink.add(record as AuditLogRecord)).not.toThrow();
+    await sink.flush();
+    const stats = sink.stats();
+    expectInvariant(stats);
+    if (outcome === 'delivered') {
+      expect(stats.delivered).toBe(1);
+      check?.(JSON.parse(recorder.calls[0]!.auditEvents[0]!.eventData) as Record<string, any>);
+    } else if (outcome === 'skipped') {
+      expect(stats.skipped).toBe(1);
+    } else {
+      expect(dead.codes()).toEqual([outcome]);
+      expect(dead.letters[0]!.reason.message.length).toBeGreaterThan(0);
+      expect(dead.letters[0]!.attempts).toBe(0);
+      expect(recorder.calls).toHaveLength(0);
+    }
+    await sink.shutdown();
+  });
+});

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { AUDIT_SINK_DEFAULTS, ConfigurationError, createAuditSink, isConfigurationError, resolveAuditSinkOptions, type AuditSinkOptions } from '../src/index.js';
+import { CHANNEL_ARN } from './helpers.js';
+
+const resolve = (options: AuditSinkOptions) => resolveAuditSinkOptions({ env: {}, ...options });
+
+describe('resolveAuditSinkOptions', () => {
+  it('takes region and account from the channel ARN, and the endpoint from the region', () => {
+    const resolved = resolve({ channelArn: 'arn:aws-cn:cloudtrail:cn-north-1:111122223333:channel/abc' });
+    expect(resolved).toMatchObject({ region: 'cn-north-1', recipientAccountId: '111122223333', endpoint: 'https://cloudtrail-data.cn-north-1.amazonaws.com.cn' });
+    expect(resolve({ channelArn: CHANNEL_ARN }).endpoint).toBe('https://cloudtrail-data.us-east-1.amazonaws.com');
+  });
+
+  it('applies the documented defaults', () => {
+    const resolved = resolve({ channelArn: CHANNEL_ARN });
+    for (const key of ['maxBatchEvents', 'maxBatchBytes', 'flushIntervalMs', 'maxQueueEvents', 'maxQueueBytes', 'maxConcurrentRequests', 'requestTimeoutMs', 'retryDeadlineMs', 'shutdownTimeoutMs', 'maxBlockMs', 'checksum'] as const) {
+      expect(resolved[key]).toBe(AUDIT_SINK_DEFAULTS[key]);
+    }
+    expect(resolved.deadLetter).toBe('auditlake-dead-letter.jsonl');
+    expect(Object.isFrozen(AUDIT_SINK_DEFAULTS)).toBe(true);
+  });
+
+  it('reads AUDITLAKE_* variables; options win over them', () => {
+    const env = {
+      AUDITLAKE_CHANNEL_ARN: CHANNEL_ARN,
+      AUDITLAKE_EXTERNAL_ID: 'ext-123',
+      AUDITLAKE_ENDPOINT: 'http://127.0.0.1:4599',
+      AUDITLAKE_DEAD_LETTER: '/tmp/letters.jsonl',
+    };
+    expect(resolveAuditSinkOptions({ env })).toMatchObject({ externalId: 'ext-123', endpoint: 'http://127.0.0.1:4599', deadLetter: '/tmp/letters.jsonl' });
+    expect(resolveAuditSinkOptions({ env, endpoint: 'https://other.example' }).endpoint).toBe('https://other.example');
+  });
+
+  it('does not read AWS_REGION: the channel lives in its ARN’s region', () => {
+    expect(resolveAuditSinkOptions({ channelArn: CHANNEL_ARN, env: { AWS_REGION: 'eu-west-1' } }).region).toBe('us-east-1');
+    expect(resolve({ channelArn: CHANNEL_ARN, region: 'eu-west-1' }).region).toBe('eu-west-1');
+  });
+
+  it.each<[string, AuditSinkOptions, string]>([
+    ['no channel ARN', {}, 'Configuration: channelArn is invalid, expected a channel ARN (arn:<partition>:cloudtrail:<region>:<12-digit account>:channel/<id>), given as the option or AUDITLAKE_CHANNEL_ARN (actual: undefined)'],
+    ['a malformed ARN', { channelArn: 'arn:aws:cloudtrail:us-east-1:123:channel/x' }, 'Configuration: channelArn is invalid, expected arn:<partition>:cloudtrail:<region>:<12-digit account>:channel/<id> (actual: "arn:aws:cloudtrail:us-east-1:123:channel/x")'],
+    ['an ARN of another resource', { channelArn: 'arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/x' }, 'Configuration: channelArn is invalid'],
+    ['maxBatchEvents 101', { maxBatchEvents: 101 }, 'Configuration: maxBatchEvents is invalid, expected an integer from 1 to 100 (actual: 101)'],
+    ['maxBatchEvents 0', { maxBatchEvents: 0 }, 'Configuration: maxBatchEvents is invalid, expected an integer from 1 to 100 (actual: 0)'],
+    ['maxBatchEvents 1.5', { maxBatchEvents: 1.5 }, 'Configuration: maxBatchEvents is invalid, expected an integer from 1 to 100 (actual: 1.5)'],
+    ['maxBatchBytes over the ceiling', { maxBatchBytes: 1_000_001 }, 'Configuration: maxBatchBytes is invalid, expected an integer from 1024 to 1000000 (actual: 1000001)'],
+    ['maxQueueBytes below maxBatchBytes', { maxQueueBytes: 5000 }, 'Configuration: maxQueueBytes is invalid, expected at least maxBatchBytes (1000000) (actual: 5000)'],
+    ['maxConcurrentRequests as a string', { maxConcurrentRequests: '4' as unknown as number }, 'Configuration: maxConcurrentRequests is invalid, expected an integer from 1 to 100 (actual: "4")'],
+    ['negative flushIntervalMs', { flushIntervalMs: -1 }, 'Configuration: flushIntervalMs is invalid'],
+    ['NaN retryDeadlineMs', { retryDeadlineMs: Number.NaN }, 'Configuration: retryDeadlineMs is invalid'],
+    ['an endpoint that is not a URL', { endpoint: 'localhost:4599' }, 'Configuration: endpoint is invalid, expected an http:// or https:// URL (actual: "localhost:4599")'],
+    ['an externalId with spaces', { externalId: 'a b' }, 'Configuration: externalId is invalid'],
+    ['a recipientAccountId of 11 digits', { recipientAccountId: '01234567890' }, 'Configuration: recipientAccountId is invalid, expected a 12-digit AWS account id'],
+    ['credentials without a secret', { credentials: { accessKeyId: 'A' } as never }, 'Configuration: credentials is invalid'],
+    ['a send that is not a function', { send: {} as never }, 'Configuration: send is invalid'],
+    ['an empty eventSource', { eventSource: ' ' }, 'Configuration: eventSource is invalid, expected a non-empty string'],
+    ['a bad redact path', { redact: ['a..b'] }, 'Configuration: redact[0] is invalid'],
+    ['redact not an array', { redact: 'password' as never }, 'Configuration: redact is invalid'],
+    ['a deadLetter that is a number', { deadLetter: 3 as never }, 'Configuration: deadLetter is invalid'],
+    ['diagnostics without error()', { diagnostics: { debug() {}, warn() {} } as never }, 'Configuration: diagnostics is invalid'],
+  ])('throws on %s, naming the option, the rule and the value', (_name, options, message) => {
+    const channel = 'channelArn' in options ? {} : { channelArn: _name === 'no channel ARN' ? undefined : CHANNEL_ARN };
+    let error: unknown;
+    try {
+      resolve({ ...channel, ...options });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(isConfigurationError(error)).toBe(true);
+    expect((error as Error).message.startsWith(message)).toBe(true);
+  });
+
+  it('names the environment variable when that is where the bad value came from', () => {
+    expect(() => resolveAuditSinkOptions({ env: { AUDITLAKE_CHANNEL_ARN: 'nope' } })).toThrow('Configuration: AUDITLAKE_CHANNEL_ARN is invalid');
+    expect(() => resolveAuditSinkOptions({ env: { AUDITLAKE_CHANNEL_ARN: CHANNEL_ARN, AUDITLAKE_ENDPOINT: 'ftp://x' } })).toThrow('Configuration: AUDITLAKE_ENDPOINT is invalid');
+  });
+
+  it('createAuditSink throws the same way, at construction', () => {
+    expect(() => createAuditSink({ env: {} })).toThrow(/^Configuration: channelArn is invalid/);
+  });
+});
