@@ -1,5 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { CAPPED_FIELDS, type CappedField } from './schema.js';
+import { hash, randomUUID } from 'node:crypto';
+import { CAPPED_FIELDS, EVENT_DATA_FIELDS, type CappedField } from './schema.js';
 import { utf8Bytes } from './serialize.js';
 
 /** One entry of a PutAuditEvents request, as on the wire. */
@@ -15,25 +15,32 @@ export interface AuditEvent {
 /** UTF-8 sizes of the capped object fields of one `eventData`. */
 export type FieldBytes = Partial<Record<CappedField, number>>;
 
+/** The smallest cap of a capped field (28,000 bytes): an event whose text is smaller cannot break any cap. */
+export const SMALLEST_FIELD_CAP_BYTES = Math.min(...CAPPED_FIELDS.map((field) => EVENT_DATA_FIELDS[field].maxBytes ?? Infinity));
+
 /**
- * Serializes a JSON-safe `eventData` object field by field, so that the capped fields are
- * measured from the very text that is sent rather than stringified a second time.
+ * Serializes a JSON-safe `eventData` object. The capped fields are measured only when the
+ * event is large enough for a cap to matter: a UTF-16 code unit is at most 3 UTF-8 bytes,
+ * so text of `length × 3 ≤ 28,000` cannot hold a field over its cap.
  */
 export function encodeEventData(data: Record<string, unknown>): { json: string; fieldBytes: FieldBytes } {
+  const json = JSON.stringify(data);
+  return { json, fieldBytes: json.length * 3 <= SMALLEST_FIELD_CAP_BYTES ? {} : measureCappedFields(data) };
+}
+
+/** UTF-8 sizes of the capped fields present in `data`. */
+export function measureCappedFields(data: Record<string, unknown>): FieldBytes {
   const fieldBytes: FieldBytes = {};
-  let json = '{';
-  for (const key of Object.keys(data)) {
-    const value = JSON.stringify(data[key]);
-    if (value === undefined) continue;
-    if (CAPPED_FIELDS.includes(key as CappedField)) fieldBytes[key as CappedField] = utf8Bytes(value);
-    json += `${json.length === 1 ? '' : ','}${JSON.stringify(key)}:${value}`;
+  for (const field of CAPPED_FIELDS) {
+    const text = data[field] === undefined ? undefined : JSON.stringify(data[field]);
+    if (text !== undefined) fieldBytes[field] = utf8Bytes(text);
   }
-  return { json: `${json}}`, fieldBytes };
+  return fieldBytes;
 }
 
 /** `eventDataChecksum`: base64 of the SHA-256 of the UTF-8 bytes of `eventData`. */
 export function eventDataChecksum(eventData: string): string {
-  return createHash('sha256').update(eventData, 'utf8').digest('base64');
+  return hash('sha256', eventData, 'base64');
 }
 
 /** A new `AuditEvent.id` (a v4 UUID, which fits the `Uuid` shape). */
@@ -41,19 +48,46 @@ export function newAuditEventId(): string {
   return randomUUID();
 }
 
-// Exact byte arithmetic of `JSON.stringify({ auditEvents: [...] })`, measured, not hand-counted.
-const ENTRY_BYTES = utf8Bytes(JSON.stringify({ id: '', eventData: '' })) - 2;
-const ENTRY_WITH_CHECKSUM_BYTES = utf8Bytes(JSON.stringify({ id: '', eventData: '', eventDataChecksum: '' })) - 2;
-/** Bytes of `{"auditEvents":[]}`. */
-export const REQUEST_ENVELOPE_BYTES = utf8Bytes(JSON.stringify({ auditEvents: [] }));
+/**
+ * The entry as it appears in the request body: exactly `JSON.stringify(event)` for an event
+ * built as `{ id, eventData, eventDataChecksum? }`. Escaping `eventData` is the costliest step
+ * after serializing it, so the sink does it once, when the event is accepted.
+ */
+export function auditEventEntry(event: AuditEvent): string {
+  const checksum = event.eventDataChecksum === undefined ? '' : `,"eventDataChecksum":${JSON.stringify(event.eventDataChecksum)}`;
+  return `{"id":${JSON.stringify(event.id)},"eventData":${JSON.stringify(event.eventData)}${checksum}}`;
+}
 
 /** UTF-8 size of one entry in the request body, escaping of `eventData` included. */
 export function auditEventEntryBytes(event: AuditEvent): number {
-  const escaped = utf8Bytes(JSON.stringify(event.eventData));
-  const id = utf8Bytes(JSON.stringify(event.id)) - 2;
-  return event.eventDataChecksum === undefined
-    ? ENTRY_BYTES + id + escaped
-    : ENTRY_WITH_CHECKSUM_BYTES + id + escaped + utf8Bytes(JSON.stringify(event.eventDataChecksum)) - 2;
+  return utf8Bytes(auditEventEntry(event));
+}
+
+const ENVELOPE_HEAD = '{"auditEvents":[';
+const ENVELOPE_TAIL = ']}';
+/** Bytes of `{"auditEvents":[]}`. */
+export const REQUEST_ENVELOPE_BYTES = ENVELOPE_HEAD.length + ENVELOPE_TAIL.length;
+
+/** The request body from entries built by {@link auditEventEntry}. */
+export function requestBody(entries: readonly string[]): string {
+  return `${ENVELOPE_HEAD}${entries.join(',')}${ENVELOPE_TAIL}`;
+}
+
+/**
+ * The same body as UTF-8 bytes, written entry by entry into one buffer of the exact size
+ * (`bytes` of each entry is its UTF-8 size): no joined string to build and copy again.
+ */
+export function requestBodyBuffer(entries: readonly { entry: string; bytes: number }[]): Buffer {
+  let total = requestBodyBytes(0, entries.length);
+  for (const item of entries) total += item.bytes;
+  const body = Buffer.allocUnsafe(total);
+  let at = body.write(ENVELOPE_HEAD, 0, 'latin1');
+  for (let i = 0; i < entries.length; i++) {
+    if (i > 0) body[at++] = 0x2c; // ,
+    at += body.write((entries[i] as { entry: string }).entry, at, 'utf8');
+  }
+  body.write(ENVELOPE_TAIL, at, 'latin1');
+  return body;
 }
 
 /** UTF-8 size of the request body holding `count` entries whose sizes add up to `entryBytes`. */

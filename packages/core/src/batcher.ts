@@ -11,7 +11,9 @@ export interface OutcomeTracker {
 /** An accepted event on its way: queued, then in a request, until delivered or dead-lettered. */
 export interface PendingEvent {
   readonly event: AuditEvent;
-  /** UTF-8 size of its entry in a request body. */
+  /** Its entry in a request body, serialized once (see `auditEventEntry`). */
+  readonly entry: string;
+  /** UTF-8 size of `entry`. */
   readonly bytes: number;
   /** Order of acceptance; `flush()` waits for everything up to a sequence number. */
   readonly seq: number;

@@ -1,3 +1,4 @@
+import { requestBodyBuffer } from './audit-event.js';
 import type { PendingEvent } from './batcher.js';
 import { PutAuditEventsError } from './errors.js';
 import { RETRYABLE_EVENT_ERROR_CODES } from './limits.js';
@@ -136,7 +137,15 @@ async function sendWithTimeout(host: DeliveryHost, events: PendingEvent[]): Prom
       ...(host.externalId === undefined ? {} : { externalId: host.externalId }),
       auditEvents: events.map((event) => event.event),
     };
-    return await Promise.race([host.send(input, { abortSignal: controller.signal }), aborted]);
+    // Built from the entries serialized at accept time, and only if `send` asks for it.
+    let body: Buffer | undefined;
+    const options = {
+      abortSignal: controller.signal,
+      get body() {
+        return (body ??= requestBodyBuffer(events));
+      },
+    };
+    return await Promise.race([host.send(input, options), aborted]);
   } finally {
     clearTimeout(timer);
     host.signal.removeEventListener('abort', onShutdown);

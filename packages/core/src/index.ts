@@ -3,11 +3,11 @@ export type { AuditSink, AuditSinkStats, DeliveryReport } from './sink.js';
 export { AUDIT_SINK_DEFAULTS, resolveAuditSinkOptions } from './options.js';
 export type { AuditSinkOptions, ResolvedAuditSinkOptions } from './options.js';
 export type { AuditLogRecord } from './record.js';
-export { createRecordMapper, mapAuditRecord, formatEventTime, DEFAULT_EVENT_VERSION, DEFAULT_USER_IDENTITY_TYPE } from './map-record.js';
-export type { MapAuditRecordOptions, RecordMapper } from './map-record.js';
+export { createRecordEncoder, createRecordMapper, mapAuditRecord, formatEventTime, DEFAULT_EVENT_VERSION, DEFAULT_USER_IDENTITY_TYPE } from './map-record.js';
+export type { EncodedRecord, MapAuditRecordOptions, RecordEncoder, RecordMapper } from './map-record.js';
 export { validateEventData, validateAuditEventEntry, isEventTime } from './validate.js';
 export type { EventDataViolation, ValidateEventDataOptions } from './validate.js';
-export { auditEventEntryBytes, encodeEventData, eventDataChecksum, newAuditEventId, requestBodyBytes, REQUEST_ENVELOPE_BYTES } from './audit-event.js';
+export { auditEventEntry, auditEventEntryBytes, encodeEventData, measureCappedFields, eventDataChecksum, newAuditEventId, requestBody, requestBodyBuffer, requestBodyBytes, REQUEST_ENVELOPE_BYTES } from './audit-event.js';
 export type { AuditEvent, FieldBytes } from './audit-event.js';
 export { createPutAuditEventsClient, memoizeCredentials, CREDENTIALS_REFRESH_MS } from './put-audit-events.js';
 export type {
@@ -18,6 +18,8 @@ export type {
   PutAuditEventsInput,
   PutAuditEventsOutput,
   PutAuditEventsSend,
+  PutAuditEventsSendOptions,
+  SignedPutAuditEventsRequest,
 } from './put-audit-events.js';
 export { classifyRequestFailure, backoffDelayMs } from './retry.js';
 export type { RequestFailure } from './retry.js';

@@ -31,11 +31,26 @@ const ADDITIONAL_EVENT_DATA_MAX_BYTES = EVENT_DATA_FIELDS.additionalEventData.ma
 /** Maps one record; `undefined` when the record is not an audit event. */
 export type RecordMapper = (record: AuditLogRecord) => AuditEventData | undefined;
 
+/** A mapped record with its serialized text, which the sink sends as `eventData`. */
+export interface EncodedRecord {
+  data: AuditEventData;
+  json: string;
+}
+
+/** Maps and serializes one record in a single pass (the sink's path); `undefined` when not an audit event. */
+export type RecordEncoder = (record: AuditLogRecord) => EncodedRecord | undefined;
+
 /**
  * Compiles options once and returns the mapper. The result may still break the schema (when
  * the record's own `audit` fields do): run `validateEventData` on it.
  */
 export function createRecordMapper(options: MapAuditRecordOptions = {}): RecordMapper {
+  const encode = createRecordEncoder(options);
+  return (record) => encode(record)?.data;
+}
+
+/** Like {@link createRecordMapper}, returning the serialized text too, so that it is written only once. */
+export function createRecordEncoder(options: MapAuditRecordOptions = {}): RecordEncoder {
   const paths = (options.redact ?? []).map((path, index) => {
     const compiled = compileRedactPath(path);
     if (!compiled) throw new ConfigurationError(`redact[${index}]`, 'a dot-separated path such as "requestParameters.password" or "**.token"', path);
@@ -50,7 +65,7 @@ export function createRecordMapper(options: MapAuditRecordOptions = {}): RecordM
     maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
     now: options.now ?? Date.now,
   };
-  return (record) => mapRecord(record, config);
+  return (record) => encodeRecord(record, config);
 }
 
 /** Maps one record with the given options (compiled on each call; the sink compiles once). */
@@ -70,48 +85,54 @@ interface MapperConfig {
 
 const AUDIT_PREFIX = 'audit.';
 
-function mapRecord(record: AuditLogRecord, config: MapperConfig): AuditEventData | undefined {
+function encodeRecord(record: AuditLogRecord, config: MapperConfig): EncodedRecord | undefined {
   if (record === null || typeof record !== 'object') return undefined;
   const attributes = record.attributes;
   if (attributes === null || typeof attributes !== 'object') return undefined;
   const audit = extractAudit(attributes, config.maxDepth);
   if (!audit) return undefined;
 
+  const principalId = () => attribute(attributes, USER_ID) ?? attribute(attributes, ENDUSER_ID);
   const identity = audit.userIdentity;
-  const userIdentity: unknown =
-    identity === undefined || identity === null
-      ? { type: config.userIdentityType, principalId: attribute(attributes, USER_ID) ?? attribute(attributes, ENDUSER_ID) }
-      : isJsonObject(identity)
-        ? {
-            ...identity,
-            type: text(identity.type) ?? config.userIdentityType,
-            principalId: text(identity.principalId) ?? attribute(attributes, USER_ID) ?? attribute(attributes, ENDUSER_ID),
-          }
-        : identity;
+  let userIdentity: unknown = identity;
+  if (identity === undefined || identity === null) {
+    userIdentity = { type: config.userIdentityType, principalId: principalId() };
+  } else if (isJsonObject(identity)) {
+    identity.type = text(identity.type) ?? config.userIdentityType;
+    identity.principalId = text(identity.principalId) ?? principalId();
+  }
 
-  const data: Record<string, unknown> = {
-    version: text(audit.version) ?? config.eventVersion,
-    userIdentity,
-    userAgent: text(audit.userAgent) ?? attribute(attributes, USER_AGENT),
-    eventSource: text(audit.eventSource) ?? config.eventSource ?? attribute(record.resource, SERVICE_NAME),
-    eventName: text(audit.eventName) ?? scalar(record.eventName) ?? attribute(attributes, EVENT_NAME),
-    eventTime: eventTime(audit.eventTime, record.time, config.now),
-    UID: text(audit.UID) ?? randomUUID(),
-    requestParameters: audit.requestParameters ?? undefined,
-    responseElements: audit.responseElements ?? undefined,
-    errorCode: text(audit.errorCode) ?? attribute(attributes, ERROR_TYPE),
-    errorMessage: text(audit.errorMessage) ?? attribute(attributes, EXCEPTION_MESSAGE),
-    sourceIPAddress: text(audit.sourceIPAddress) ?? attribute(attributes, CLIENT_ADDRESS),
-    recipientAccountId: text(audit.recipientAccountId) ?? config.recipientAccountId,
-    additionalEventData: withContext(audit.additionalEventData, record, attributes, config.maxDepth),
+  // Only defined values are written (no `delete`: it turns objects into slow dictionaries).
+  const data: JsonObject = {};
+  const put = (key: string, value: unknown) => {
+    if (value !== undefined) data[key] = value;
   };
+  put('version', text(audit.version) ?? config.eventVersion);
+  put('userIdentity', userIdentity);
+  put('userAgent', text(audit.userAgent) ?? attribute(attributes, USER_AGENT));
+  put('eventSource', text(audit.eventSource) ?? config.eventSource ?? attribute(record.resource, SERVICE_NAME));
+  put('eventName', text(audit.eventName) ?? scalar(record.eventName) ?? attribute(attributes, EVENT_NAME));
+  put('eventTime', eventTime(audit.eventTime, record.time, config.now));
+  put('UID', text(audit.UID) ?? randomUUID());
+  put('requestParameters', audit.requestParameters ?? undefined);
+  put('responseElements', audit.responseElements ?? undefined);
+  put('errorCode', text(audit.errorCode) ?? attribute(attributes, ERROR_TYPE));
+  put('errorMessage', text(audit.errorMessage) ?? attribute(attributes, EXCEPTION_MESSAGE));
+  put('sourceIPAddress', text(audit.sourceIPAddress) ?? attribute(attributes, CLIENT_ADDRESS));
+  put('recipientAccountId', text(audit.recipientAccountId) ?? config.recipientAccountId);
+  put('additionalEventData', withContext(audit.additionalEventData, record, attributes, config.maxDepth));
   // Keys outside the schema stay, so that validation names them instead of losing them.
-  for (const key of Object.keys(audit)) if (!Object.hasOwn(EVENT_DATA_FIELDS, key)) data[key] = audit[key];
-  for (const key of Object.keys(data)) if (data[key] === undefined) delete data[key];
+  for (const key of Object.keys(audit)) if (!Object.hasOwn(EVENT_DATA_FIELDS, key)) put(key, audit[key]);
 
   if (config.redact.length > 0) redact(data, config.redact);
-  if (isJsonObject(data.additionalEventData)) data.additionalEventData = fitAdditionalEventData(data.additionalEventData, audit.additionalEventData);
-  return data as unknown as AuditEventData;
+  let json = JSON.stringify(data);
+  // Fitting the context is only worth a look when the whole text could exceed the cap.
+  const extra = data.additionalEventData;
+  if (json.length * 3 > ADDITIONAL_EVENT_DATA_MAX_BYTES && isJsonObject(extra) && utf8Bytes(JSON.stringify(extra)) > ADDITIONAL_EVENT_DATA_MAX_BYTES) {
+    data.additionalEventData = fitAdditionalEventData(extra, audit.additionalEventData);
+    json = JSON.stringify(data);
+  }
+  return { data: data as unknown as AuditEventData, json };
 }
 
 /** The `audit` namespace of a record: nested object and flat `audit.*` keys merged, flat keys last. */
@@ -269,7 +290,6 @@ const OMITTED_RESERVE = 32;
  * was left out. Given fields that alone exceed the cap stay, for the validator to reject.
  */
 function fitAdditionalEventData(data: JsonObject, given: unknown): JsonObject {
-  if (utf8Bytes(stringifySafe(data)) <= ADDITIONAL_EVENT_DATA_MAX_BYTES) return data;
   const givenKeys = isJsonObject(given) ? new Set(Object.keys(given)) : new Set<string>();
   const out: JsonObject = {};
   let used = 2;

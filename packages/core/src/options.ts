@@ -3,7 +3,7 @@ import { defaultDiagnostics, type Diagnostics } from './diagnostics.js';
 import { CHANNEL_ARN_RULE, defaultEndpoint, parseChannelArn, type ChannelArn } from './channel-arn.js';
 import { ConfigurationError } from './errors.js';
 import { EXTERNAL_ID_PATTERN, MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BODY_BYTES } from './limits.js';
-import { createRecordMapper, DEFAULT_EVENT_VERSION, DEFAULT_USER_IDENTITY_TYPE, type RecordMapper } from './map-record.js';
+import { createRecordEncoder, DEFAULT_EVENT_VERSION, DEFAULT_USER_IDENTITY_TYPE, type RecordEncoder } from './map-record.js';
 import type { AwsCredentials, AwsCredentialsProvider, PutAuditEventsSend } from './put-audit-events.js';
 import { ACCOUNT_ID_PATTERN } from './schema.js';
 
@@ -135,7 +135,7 @@ export interface ResolvedAuditSinkOptions {
   region: string;
   credentials: AwsCredentials | AwsCredentialsProvider | undefined;
   recipientAccountId: string;
-  mapRecord: RecordMapper;
+  encodeRecord: RecordEncoder;
   maxBatchEvents: number;
   maxBatchBytes: number;
   flushIntervalMs: number;
@@ -211,7 +211,7 @@ export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): Resolve
     region,
     credentials,
     recipientAccountId,
-    mapRecord: createRecordMapper({
+    encodeRecord: createRecordEncoder({
       eventSource: optionalString(options, 'eventSource'),
       userIdentityType: optionalString(options, 'userIdentityType') ?? AUDIT_SINK_DEFAULTS.userIdentityType,
       eventVersion: optionalString(options, 'eventVersion') ?? AUDIT_SINK_DEFAULTS.eventVersion,

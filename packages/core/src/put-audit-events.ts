@@ -4,6 +4,7 @@
  * packages, and one file keeps that contained. It sends one request per call and never
  * retries: retries are the sink's single retry layer.
  */
+import { hash } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { HttpRequest } from '@smithy/core/protocols';
@@ -26,11 +27,23 @@ export interface PutAuditEventsOutput {
   failed: { id: string; errorCode: string; errorMessage: string }[];
 }
 
+export interface PutAuditEventsSendOptions {
+  /** Aborts the call (timeouts, shutdown). */
+  abortSignal?: AbortSignal;
+  /**
+   * The request body already serialized from `input`: the UTF-8 bytes of what
+   * `JSON.stringify({ auditEvents: input.auditEvents })` writes. The sink offers it (built
+   * lazily, on first read) so that the built-in client need not serialize again; any other
+   * `send` may ignore it at no cost.
+   */
+  body?: Uint8Array;
+}
+
 /**
  * The shape of a PutAuditEvents call. The official client plugs in as
  * `(input, { abortSignal }) => client.send(new PutAuditEventsCommand(input), { abortSignal })`.
  */
-export type PutAuditEventsSend = (input: PutAuditEventsInput, options?: { abortSignal?: AbortSignal }) => Promise<PutAuditEventsOutput>;
+export type PutAuditEventsSend = (input: PutAuditEventsInput, options?: PutAuditEventsSendOptions) => Promise<PutAuditEventsOutput>;
 
 /** AWS credentials; the same shape as `AwsCredentialIdentity` of the AWS SDK. */
 export interface AwsCredentials {
@@ -56,8 +69,18 @@ export interface PutAuditEventsClientOptions {
   maxSockets?: number;
 }
 
+/** A signed request, exactly as `send` would put it on the wire. */
+export interface SignedPutAuditEventsRequest {
+  method: 'POST';
+  url: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
 export interface PutAuditEventsClient {
   send: PutAuditEventsSend;
+  /** Builds and signs the request without sending it (for inspection, and for benchmarks). */
+  prepare(input: PutAuditEventsInput, body?: Uint8Array): Promise<SignedPutAuditEventsRequest>;
   /** Closes idle keep-alive sockets. Requests still in flight finish. */
   destroy(): void;
 }
@@ -82,37 +105,49 @@ export function createPutAuditEventsClient(options: PutAuditEventsClientOptions)
     applyChecksum: true,
   });
 
+  const prepare = async (input: PutAuditEventsInput, bytes?: Uint8Array): Promise<SignedPutAuditEventsRequest> => {
+    const body = bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.from(JSON.stringify({ auditEvents: input.auditEvents }), 'utf8');
+    const query: Record<string, string> = { channelArn: input.channelArn };
+    if (input.externalId !== undefined) query.externalId = input.externalId;
+    const unsigned = new HttpRequest({
+      method: 'POST',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port ? { port: Number(url.port) } : {}),
+      path,
+      query,
+      headers: {
+        host: url.host,
+        'content-type': 'application/json',
+        'content-length': String(body.length),
+        // One native hash of the bytes; the signer takes the payload hash from this header.
+        'x-amz-content-sha256': hash('sha256', body, 'hex'),
+      },
+      body,
+    });
+    let signed;
+    try {
+      signed = await signer.sign(unsigned);
+    } catch (error) {
+      throw new PutAuditEventsError(`cannot sign the request: ${errorMessage(error)}`, { errorCode: errorName(error, 'CredentialsError'), cause: error });
+    }
+    return { method: 'POST', url: `${url.origin}${path}?${queryString(query)}`, headers: signed.headers, body };
+  };
+
   return {
-    async send(input, { abortSignal } = {}) {
+    prepare,
+    async send(input, { abortSignal, body } = {}) {
       abortSignal?.throwIfAborted();
-      const body = JSON.stringify({ auditEvents: input.auditEvents });
-      const query: Record<string, string> = { channelArn: input.channelArn };
-      if (input.externalId !== undefined) query.externalId = input.externalId;
-      const unsigned = new HttpRequest({
-        method: 'POST',
-        protocol: url.protocol,
-        hostname: url.hostname,
-        ...(url.port ? { port: Number(url.port) } : {}),
-        path,
-        query,
-        headers: { host: url.host, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
-        body,
-      });
-      let signed;
-      try {
-        signed = await signer.sign(unsigned);
-      } catch (error) {
-        throw new PutAuditEventsError(`cannot sign the request: ${errorMessage(error)}`, { errorCode: errorName(error, 'CredentialsError'), cause: error });
-      }
+      const request = await prepare(input, body);
       const response = await exchange(send, {
         agent,
         protocol: url.protocol,
         hostname: url.hostname,
         port: url.port,
-        path: `${path}?${queryString(query)}`,
+        path: request.url.slice(url.origin.length),
         method: 'POST',
-        headers: signed.headers,
-        body,
+        headers: request.headers,
+        body: request.body,
         timeoutMs,
         abortSignal,
       });
@@ -144,7 +179,7 @@ interface Exchange {
   path: string;
   method: string;
   headers: Record<string, string>;
-  body: string;
+  body: Buffer;
   timeoutMs: number;
   abortSignal: AbortSignal | undefined;
 }

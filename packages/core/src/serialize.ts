@@ -70,6 +70,11 @@ function render(value: unknown, depth: number, maxDepth: number, ancestors: obje
 
 function renderObject(object: object, depth: number, maxDepth: number, ancestors: object[]): unknown {
   if (Array.isArray(object)) return renderArray(object, depth, maxDepth, ancestors);
+  // Plain objects are nearly everything a logger hands us: settle them before the instanceof chain.
+  const prototype: unknown = Object.getPrototypeOf(object);
+  if ((prototype === Object.prototype || prototype === null) && typeof (object as { toJSON?: unknown }).toJSON !== 'function') {
+    return renderPlain(object, depth, maxDepth, ancestors);
+  }
   if (object instanceof Date) return Number.isNaN(object.getTime()) ? null : object.toISOString();
   if (object instanceof Error || Object.prototype.toString.call(object) === '[object Error]') return renderError(object, depth, maxDepth, ancestors);
   if (object instanceof Uint8Array) return Buffer.from(object.buffer, object.byteOffset, object.byteLength).toString('base64');

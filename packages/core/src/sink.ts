@@ -1,9 +1,10 @@
 import {
-  auditEventEntryBytes,
-  encodeEventData,
+  auditEventEntry,
   eventDataChecksum,
+  measureCappedFields,
   newAuditEventId,
   requestBodyBytes,
+  SMALLEST_FIELD_CAP_BYTES,
   type AuditEvent,
 } from './audit-event.js';
 import { EventQueue, type OutcomeTracker, type PendingEvent } from './batcher.js';
@@ -13,10 +14,11 @@ import { OncePerCause, type Diagnostics } from './diagnostics.js';
 import { isJsonObject } from './map-record.js';
 import { resolveAuditSinkOptions, type AuditSinkOptions, type ResolvedAuditSinkOptions } from './options.js';
 import { createPutAuditEventsClient, type PutAuditEventsClient, type PutAuditEventsSend } from './put-audit-events.js';
+import type { EncodedRecord } from './map-record.js';
 import type { AuditLogRecord } from './record.js';
 import type { RequestFailure } from './retry.js';
 import type { AuditEventData } from './schema.js';
-import { stringifySafe, toJsonSafe } from './serialize.js';
+import { stringifySafe, toJsonSafe, utf8Bytes } from './serialize.js';
 import { validateAuditEventEntry, validateEventData } from './validate.js';
 
 /** Counters of a sink. At any quiet moment: `added = skipped + delivered + deadLettered.total + queuedEvents + inFlightEvents`. */
@@ -143,7 +145,7 @@ class Sink implements AuditSink {
       return;
     }
     // The replayed text is sent as it was; the validator measures the capped fields itself.
-    this.#accept(data as AuditEventData, undefined, event.id, event.eventData);
+    this.#accept(data as AuditEventData, undefined, event.id, event.eventData, false);
   }
 
   deliver(records: readonly AuditLogRecord[]): Promise<DeliveryReport> {
@@ -222,31 +224,39 @@ class Sink implements AuditSink {
 
   #add(record: AuditLogRecord, tracker: OutcomeTracker | undefined): 'skipped' | 'refused' | 'queued' {
     this.#counts.added++;
-    let data: AuditEventData | undefined;
+    let encoded: EncodedRecord | undefined;
     try {
-      data = this.#options.mapRecord(record);
+      encoded = this.#options.encodeRecord(record);
     } catch (error) {
       // Only hostile inputs get here (a throwing getter or proxy on the attributes themselves).
       const event = { id: newAuditEventId(), eventData: stringifySafe(toJsonSafe(record)) };
       return this.#refuse(event, 'InvalidData', `the record could not be mapped: ${String(error)}`, tracker);
     }
-    if (data === undefined) {
+    if (encoded === undefined) {
       this.#counts.skipped++;
       return 'skipped';
     }
-    return this.#accept(data, tracker);
+    return this.#accept(encoded.data, tracker, newAuditEventId(), encoded.json, true);
   }
 
-  /** Serializes, validates and enqueues one event (or dead-letters it at once). */
-  #accept(data: AuditEventData, tracker: OutcomeTracker | undefined, id = newAuditEventId(), text?: string): 'refused' | 'queued' {
-    const encoded = text === undefined ? encodeEventData(data as unknown as Record<string, unknown>) : { json: text, fieldBytes: undefined };
-    const event: AuditEvent = { id, eventData: encoded.json };
+  /**
+   * Validates and enqueues one event (or dead-letters it at once). `ownText` says `json` is
+   * exactly `JSON.stringify(data)`, so its length bounds the fields' sizes.
+   */
+  #accept(data: AuditEventData, tracker: OutcomeTracker | undefined, id: string, json: string, ownText: boolean): 'refused' | 'queued' {
+    const event: AuditEvent = { id, eventData: json };
     if (this.#closing) return this.#refuse(event, 'Shutdown', SHUTDOWN_MESSAGE, tracker);
-    const violation = validateEventData(data, { recipientAccountId: this.#options.recipientAccountId, fieldBytes: encoded.fieldBytes });
+    const measured = ownText && json.length * 3 > SMALLEST_FIELD_CAP_BYTES ? measureCappedFields(data as unknown as Record<string, unknown>) : undefined;
+    const violation = validateEventData(data, {
+      recipientAccountId: this.#options.recipientAccountId,
+      fieldBytes: measured,
+      eventDataLength: ownText ? json.length : undefined,
+    });
     if (violation) return this.#refuse(event, violation.code, violation.message, tracker);
-    if (this.#options.checksum) event.eventDataChecksum = eventDataChecksum(encoded.json);
+    if (this.#options.checksum) event.eventDataChecksum = eventDataChecksum(json);
 
-    const bytes = auditEventEntryBytes(event);
+    const entry = auditEventEntry(event);
+    const bytes = utf8Bytes(entry);
     const { maxBatchBytes, maxQueueEvents, maxQueueBytes } = this.#options;
     if (requestBodyBytes(bytes, 1) > maxBatchBytes) {
       return this.#refuse(event, 'EventTooLarge', `the event needs a ${requestBodyBytes(bytes, 1)}-byte request body; maxBatchBytes is ${maxBatchBytes}`, tracker);
@@ -256,7 +266,7 @@ class Sink implements AuditSink {
     }
     if (tracker) tracker.pending++;
     const seq = ++this.#seq;
-    this.#queue.push({ event, bytes, seq, deadline: Date.now() + this.#options.retryDeadlineMs, attempts: 0, tracker });
+    this.#queue.push({ event, entry, bytes, seq, deadline: Date.now() + this.#options.retryDeadlineMs, attempts: 0, tracker });
     if (this.#queue.hasFullBatch(this.#options.maxBatchEvents, maxBatchBytes)) this.#schedulePump();
     else this.#armFlushTimer();
     return 'queued';

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { EventQueue, type PendingEvent } from '../src/batcher.js';
-import { auditEventEntryBytes, encodeEventData, eventDataChecksum, requestBodyBytes, type AuditEvent } from '../src/index.js';
+import { auditEventEntry, auditEventEntryBytes, encodeEventData, eventDataChecksum, requestBody, requestBodyBytes, type AuditEvent } from '../src/index.js';
 
 let seq = 0;
 function pending(event: AuditEvent): PendingEvent {
-  return { event, bytes: auditEventEntryBytes(event), seq: ++seq, deadline: 0, attempts: 0, tracker: undefined };
+  return { event, entry: auditEventEntry(event), bytes: auditEventEntryBytes(event), seq: ++seq, deadline: 0, attempts: 0, tracker: undefined };
 }
 
 const awkward = ['plain', 'quote " and backslash \\', 'tab\tnewline\ncontrol\u0001', 'é€𝄞😀', '</script>\u2028\u2029', ''];
@@ -18,14 +18,15 @@ describe('request body byte arithmetic', () => {
     });
     const sum = events.reduce((total, event) => total + auditEventEntryBytes(event), 0);
     expect(requestBodyBytes(sum, events.length)).toBe(Buffer.byteLength(JSON.stringify({ auditEvents: events }), 'utf8'));
+    expect(requestBody(events.map(auditEventEntry))).toBe(JSON.stringify({ auditEvents: events }));
     expect(requestBodyBytes(0, 0)).toBe(Buffer.byteLength('{"auditEvents":[]}'));
   });
 
-  it('encodeEventData writes what JSON.stringify writes, and measures the capped fields', () => {
-    const data = { version: '1', requestParameters: { q: 'é"' }, additionalEventData: { a: [1, 'x'] }, skip: undefined };
-    const { json, fieldBytes } = encodeEventData(data);
-    expect(json).toBe(JSON.stringify(data));
-    expect(fieldBytes).toEqual({ requestParameters: Buffer.byteLength('{"q":"é\\""}'), additionalEventData: Buffer.byteLength('{"a":[1,"x"]}') });
+  it('encodeEventData writes what JSON.stringify writes, and measures the capped fields when a cap could matter', () => {
+    const small = { version: '1', requestParameters: { q: 'é"' }, additionalEventData: { a: [1, 'x'] }, skip: undefined };
+    expect(encodeEventData(small)).toEqual({ json: JSON.stringify(small), fieldBytes: {} });
+    const large = { requestParameters: { q: 'é'.repeat(10_000) }, additionalEventData: { a: [1, 'x'] } };
+    expect(encodeEventData(large).fieldBytes).toEqual({ requestParameters: 20_008, additionalEventData: Buffer.byteLength('{"a":[1,"x"]}') });
   });
 
   it('checksums the UTF-8 bytes of eventData (base64 SHA-256, as `printf %s | openssl dgst -sha256 | base64`)', () => {
