@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { EventQueue, type PendingEvent } from '../src/batcher.js';
-import { auditEventEntry, auditEventEntryBytes, encodeEventData, eventDataChecksum, requestBody, requestBodyBytes, type AuditEvent } from '../src/index.js';
+import { auditEventEntry, auditEventEntryBytes, encodeEventData, eventDataChecksum, requestBody, requestBodyBuffer, requestBodyBytes, type AuditEvent } from '../src/index.js';
 
 let seq = 0;
 function pending(event: AuditEvent): PendingEvent {
@@ -19,6 +19,9 @@ describe('request body byte arithmetic', () => {
     const sum = events.reduce((total, event) => total + auditEventEntryBytes(event), 0);
     expect(requestBodyBytes(sum, events.length)).toBe(Buffer.byteLength(JSON.stringify({ auditEvents: events }), 'utf8'));
     expect(requestBody(events.map(auditEventEntry))).toBe(JSON.stringify({ auditEvents: events }));
+    const entries = events.map((event) => ({ entry: auditEventEntry(event), bytes: auditEventEntryBytes(event) }));
+    expect(requestBodyBuffer(entries).equals(Buffer.from(JSON.stringify({ auditEvents: events })))).toBe(true);
+    expect(requestBodyBuffer([]).toString()).toBe('{"auditEvents":[]}');
     expect(requestBodyBytes(0, 0)).toBe(Buffer.byteLength('{"auditEvents":[]}'));
   });
 
