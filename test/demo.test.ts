@@ -1,0 +1,15 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
+
+// The README's first command runs this script (after install and build): it must end by
+// itself, with every example's events in the lake and every other record accounted for.
+it('the demo runs the three examples against a local lake and checks the result', () => {
+  const demo = fileURLToPath(new URL('../scripts/demo.mjs', import.meta.url));
+  const result = spawnSync(process.execPath, [demo], { encoding: 'utf8', timeout: 120_000 });
+  expect(result.stderr).not.toContain('demo failed');
+  expect(result.status).toBe(0);
+  expect(result.stdout).toContain('Done: 18 events delivered and queryable, 3 dead-lettered with a reason, 3 plain log lines skipped.');
+  expect(result.stdout).toMatch(/accounts\.example \| 6\s+\| 2/);
+  expect(result.stdout).toContain('verify: OK');
+});
