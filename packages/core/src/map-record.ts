@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditLogRecord } from './record.js';
 import { compileRedactPath, redact, type RedactPath } from './redact.js';
 import { EVENT_DATA_FIELDS, type AuditEventData, type JsonObject } from './schema.js';
-import { DEFAULT_MAX_DEPTH, stringifySafe, toJsonSafe, utf8Bytes, wellFormed } from './serialize.js';
+import { DEFAULT_MAX_DEPTH, setOwn, stringifySafe, toJsonSafe, utf8Bytes, wellFormed } from './serialize.js';
 import { ConfigurationError } from './errors.js';
 
 /** How records become `eventData`. Every field is optional; defaults are given per field. */
@@ -155,11 +155,16 @@ function setPath(target: JsonObject, path: string[], value: unknown): void {
   let node = target;
   for (let i = 0; i < path.length - 1; i++) {
     const key = path[i] as string;
-    const next = node[key];
-    if (isJsonObject(next)) node = next;
-    else node = node[key] = {};
+    const next = Object.hasOwn(node, key) ? node[key] : undefined;
+    if (isJsonObject(next)) {
+      node = next;
+    } else {
+      const created: JsonObject = {};
+      setOwn(node, key, created);
+      node = created;
+    }
   }
-  node[path[path.length - 1] as string] = value;
+  setOwn(node, path[path.length - 1] as string, value);
 }
 
 // Semantic-convention attributes the fallbacks read, split once.
@@ -270,7 +275,7 @@ function withContext(given: unknown, record: AuditLogRecord, attributes: Record<
   for (const key of Object.keys(attributes)) {
     if (key === 'audit' || key.startsWith(AUDIT_PREFIX)) continue;
     const value = toJsonSafe(attributes[key], maxDepth);
-    if (value !== undefined) (others ??= {})[wellFormed(key)] = value;
+    if (value !== undefined) setOwn((others ??= {}), wellFormed(key), value);
   }
   addContext(out, 'attributes', others);
   return Object.keys(out).length === 0 ? undefined : out;

@@ -131,10 +131,13 @@ function renderError(error: object, depth: number, maxDepth: number, ancestors: 
 }
 
 function assign(out: Record<string, unknown>, key: string, item: unknown): void {
-  if (item === undefined) return;
-  // A key named __proto__ must become a data property, not the object's prototype.
-  if (key === '__proto__') Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
-  else out[key] = item;
+  if (item !== undefined) setOwn(out, key, item);
+}
+
+/** `out[key] = value`, except that a key named `__proto__` becomes data, not the object's prototype. */
+export function setOwn(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
 }
 
 function errorText(error: unknown): string {

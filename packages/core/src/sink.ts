@@ -55,6 +55,11 @@ export interface AuditSink {
   add(record: AuditLogRecord): void;
   /** Enqueues an already-built event (a dead letter being replayed), keeping its id. Never throws. */
   addEvent(event: AuditEvent): void;
+  /**
+   * Dead-letters something an adapter could not even turn into a record (a custom mapping
+   * hook that threw, say), so that it is counted and kept rather than lost. Never throws.
+   */
+  reject(original: unknown, code: string, message: string): void;
   /** Adds the records and sends them now; resolves with their outcome (OTel's exporter uses this). */
   deliver(records: readonly AuditLogRecord[]): Promise<DeliveryReport>;
   /** Resolves when every event added before the call is delivered or dead-lettered. */
@@ -146,6 +151,11 @@ class Sink implements AuditSink {
     }
     // The replayed text is sent as it was; the validator measures the capped fields itself.
     this.#accept(data as AuditEventData, undefined, event.id, event.eventData, false);
+  }
+
+  reject(original: unknown, code: string, message: string): void {
+    this.#counts.added++;
+    this.#refuse({ id: newAuditEventId(), eventData: stringifySafe(toJsonSafe(original)) }, String(code), String(message), undefined);
   }
 
   deliver(records: readonly AuditLogRecord[]): Promise<DeliveryReport> {

@@ -219,3 +219,14 @@ describe('redaction', () => {
     expect(() => createRecordMapper({ redact: [path as string] })).toThrow(/Configuration: redact\[0\] is invalid/);
   });
 });
+
+describe('hostile attribute names', () => {
+  it('keeps an attribute or flat audit key named __proto__ as data', () => {
+    const attributes = JSON.parse('{"audit":{},"__proto__":{"x":1},"audit.requestParameters.__proto__.y":2}') as Record<string, unknown>;
+    const data = map({ attributes });
+    expect(Object.keys(data.additionalEventData.attributes)).toEqual(['__proto__']);
+    expect(JSON.stringify(data.additionalEventData.attributes)).toBe('{"__proto__":{"x":1}}');
+    expect(JSON.stringify(data.requestParameters)).toBe('{"__proto__":{"y":2}}');
+    expect(({} as Record<string, unknown>).y).toBeUndefined();
+  });
+});

@@ -528,3 +528,14 @@ describe('stats', () => {
     expect(requestBodyBytes(0, 0)).toBe(18);
   });
 });
+
+describe('reject', () => {
+  it('dead-letters what an adapter could not map, counted as added', async () => {
+    const { sink, dead } = setup();
+    sink.reject({ raw: 'line', n: 1n }, 'MappingFailed', 'mapModule threw: boom');
+    expect(dead.letters).toEqual([expect.objectContaining({ reason: { code: 'MappingFailed', message: 'mapModule threw: boom' }, attempts: 0 })]);
+    expect(JSON.parse(dead.letters[0]!.event.eventData)).toEqual({ raw: 'line', n: '1' });
+    expectInvariant(sink.stats());
+    expect(sink.stats().added).toBe(1);
+  });
+});
