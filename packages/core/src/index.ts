@@ -29,7 +29,7 @@ export { defaultDiagnostics } from './diagnostics.js';
 export type { Diagnostics } from './diagnostics.js';
 export { parseChannelArn, defaultEndpoint, CHANNEL_ARN_RULE } from './channel-arn.js';
 export type { ChannelArn } from './channel-arn.js';
-export { toJsonSafe, wellFormed, utf8Bytes, DEFAULT_MAX_DEPTH } from './serialize.js';
+export { toJsonSafe, setOwn, wellFormed, utf8Bytes, DEFAULT_MAX_DEPTH } from './serialize.js';
 export { REDACTED } from './redact.js';
 export {
   AuditLakeError,

@@ -1,1 +1,6 @@
-export {};
+import { AuditLakeTransport } from './transport.js';
+
+export { AuditLakeTransport };
+export type { AuditLakeTransportOptions } from './options.js';
+export { toAuditLogRecord } from './to-audit-log-record.js';
+export default AuditLakeTransport;

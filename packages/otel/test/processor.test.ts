@@ -1,0 +1,173 @@
+import { context } from '@opentelemetry/api';
+import { SeverityNumber } from '@opentelemetry/api-logs';
+import { isTracingSuppressed } from '@opentelemetry/core';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchLogRecordProcessor, LoggerProvider, SimpleLogRecordProcessor, type ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
+import { createAuditSink } from '@auditlake/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AuditLakeLogRecordExporter, AuditLakeLogRecordProcessor, suppressTracingSend, type AuditLakeOtelOptions } from '../src/index.js';
+import { TestContextManager } from './context-manager.js';
+import { CHANNEL_ARN, EVENT_TIME, deadLetters, quietDiagnostics, recordingSend } from '../../../test/support/adapter-helpers.js';
+
+const providers: LoggerProvider[] = [];
+afterEach(async () => {
+  await Promise.all(providers.splice(0).map((p) => p.shutdown()));
+  context.disable();
+});
+
+function setup(options: Partial<AuditLakeOtelOptions> = {}) {
+  const network = recordingSend();
+  const dead = deadLetters();
+  const processor = new AuditLakeLogRecordProcessor({
+    channelArn: CHANNEL_ARN,
+    send: network.send,
+    deadLetter: dead.deadLetter,
+    diagnostics: quietDiagnostics().diagnostics,
+    ...options,
+  });
+  const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': 'orders' }), processors: [processor] });
+  providers.push(provider);
+  return { processor, provider, logger: provider.getLogger('test'), network, dead };
+}
+
+const audit = (i: number) => ({ audit: { eventName: 'CreateOrder', responseElements: { order: i } }, 'enduser.id': `carol-${i}` });
+
+describe('AuditLakeLogRecordProcessor', () => {
+  it('sends N audit records as N mapped events, skips and counts the others', async () => {
+    const { provider, logger, network, processor } = setup();
+    const at = Date.UTC(2026, 4, 6, 7, 8, 9);
+    for (let i = 0; i < 4; i++) logger.emit({ timestamp: at, severityText: 'INFO', body: `order ${i}`, attributes: audit(i) });
+    for (let i = 0; i < 3; i++) logger.emit({ body: 'noise', severityNumber: SeverityNumber.DEBUG });
+    await provider.forceFlush();
+    const events = network.events();
+    expect(events).toHaveLength(4);
+    events.forEach((data, i) => {
+      expect(data).toMatchObject({
+        eventName: 'CreateOrder',
+        eventSource: 'orders',
+        eventTime: '2026-05-06T07:08:09Z',
+        userIdentity: { type: 'CustomUserIdentity', principalId: `carol-${i}` },
+        responseElements: { order: i },
+        additionalEventData: { message: `order ${i}`, severity: 'INFO' },
+      });
+      expect(data.eventTime).toMatch(EVENT_TIME);
+    });
+    expect(processor.stats()).toMatchObject({ added: 7, skipped: 3, delivered: 4, deadLettered: { total: 0 } });
+  });
+
+  it('dead-letters invalid records at emit with the service code', async () => {
+    const { provider, logger, dead, processor } = setup();
+    logger.emit({ attributes: { audit: { eventName: 'x'.repeat(1025) }, 'user.id': 'u' } });
+    logger.emit({ attributes: { 'audit.eventName': 'NoUser' } });
+    // Before any flush: invalid records never enter the queue.
+    expect(dead.codes()).toEqual(['FieldTooLong', 'FieldNotFound']);
+    await provider.forceFlush();
+    expect(processor.stats()).toMatchObject({ added: 2, delivered: 0, deadLettered: { total: 2, byReason: { FieldTooLong: 1, FieldNotFound: 1 } } });
+  });
+
+  it('captures the record at emit, before a later processor changes it', async () => {
+    const { network, dead } = { network: recordingSend(), dead: deadLetters() };
+    const ours = new AuditLakeLogRecordProcessor({ channelArn: CHANNEL_ARN, send: network.send, deadLetter: dead.deadLetter });
+    const meddler = { onEmit: (r: ReadWriteLogRecord) => void r.setAttribute('user.id', 'changed'), forceFlush: async () => {}, shutdown: async () => {} };
+    const provider = new LoggerProvider({ processors: [ours, meddler] });
+    providers.push(provider);
+    provider.getLogger('t').emit({ attributes: { audit: { eventName: 'E', eventSource: 's' }, 'user.id': 'original' } });
+    await provider.forceFlush();
+    expect(network.events()[0]?.userIdentity.principalId).toBe('original');
+  });
+
+  it('runs its requests with tracing suppressed, also for records emitted inside a traced context', async () => {
+    context.setGlobalContextManager(new TestContextManager());
+    const seen: boolean[] = [];
+    const network = recordingSend();
+    const { provider, logger } = setup({
+      flushIntervalMs: 0,
+      send: async (input, options) => {
+        seen.push(isTracingSuppressed(context.active()));
+        return network.send(input, options);
+      },
+    });
+    logger.emit({ attributes: audit(1) });
+    await provider.forceFlush();
+    expect(seen).toEqual([true]);
+  });
+
+  it('shares a given sink: shutdown flushes it but leaves it open for its owner', async () => {
+    const network = recordingSend();
+    const sink = createAuditSink({ channelArn: CHANNEL_ARN, send: network.send, wrapSend: suppressTracingSend });
+    const processor = new AuditLakeLogRecordProcessor({ sink });
+    const exporter = new AuditLakeLogRecordExporter({ sink });
+    const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': 's' }), processors: [processor] });
+    provider.getLogger('t').emit({ attributes: audit(1) });
+    await provider.shutdown();
+    expect(network.events()).toHaveLength(1);
+    expect(processor.sink).toBe(sink);
+    expect(exporter.sink).toBe(sink);
+    sink.add({ attributes: audit(2), resource: { 'service.name': 's' } });
+    await sink.shutdown();
+    expect(sink.stats()).toMatchObject({ added: 2, delivered: 2 });
+  });
+
+  it('throws a ConfigurationError naming the option at construction', () => {
+    expect(() => new AuditLakeLogRecordProcessor({ channelArn: 'not-an-arn', env: {} })).toThrow(/Configuration: channelArn is invalid/);
+    expect(() => new AuditLakeLogRecordExporter({ env: {} })).toThrow(/channelArn/);
+  });
+});
+
+describe('a synchronous burst of 20,000 audit records (default settings)', () => {
+  const BURST = 20_000;
+
+  it('the SDK BatchLogRecordProcessor drops what exceeds its 2,048-record queue, silently', async () => {
+    const network = recordingSend();
+    const dead = deadLetters();
+    const quiet = quietDiagnostics();
+    const exporter = new AuditLakeLogRecordExporter({ channelArn: CHANNEL_ARN, send: network.send, deadLetter: dead.deadLetter, diagnostics: quiet.diagnostics });
+    const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': 'burst' }), processors: [new BatchLogRecordProcessor({ exporter })] });
+    providers.push(provider);
+    const logger = provider.getLogger('burst');
+    for (let i = 0; i < BURST; i++) logger.emit({ attributes: audit(i) });
+    await provider.forceFlush();
+    const stats = exporter.stats();
+    console.log(`[measure] BatchLogRecordProcessor(defaults) + AuditLakeLogRecordExporter: ${BURST} emitted, ${stats.added} reached the exporter, ${stats.delivered} delivered, ${stats.deadLettered.total} dead-lettered, ${BURST - stats.added} dropped without a trace`);
+    // What the exporter never saw is gone: no dead letter, no counter we can read, no diagnostic.
+    expect(stats.added).toBeLessThanOrEqual(2048 + 512);
+    expect(stats.delivered).toBe(stats.added);
+    expect(dead.letters).toHaveLength(0);
+    expect(quiet.messages).toHaveLength(0);
+    expect(BURST - stats.added).toBeGreaterThan(17_000);
+  });
+
+  it('the AuditLakeLogRecordProcessor accounts for every record: delivered or dead-lettered QueueFull', async () => {
+    const network = recordingSend();
+    const dead = deadLetters();
+    const quiet = quietDiagnostics();
+    const processor = new AuditLakeLogRecordProcessor({ channelArn: CHANNEL_ARN, send: network.send, deadLetter: dead.deadLetter, diagnostics: quiet.diagnostics });
+    const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': 'burst' }), processors: [processor] });
+    providers.push(provider);
+    const logger = provider.getLogger('burst');
+    for (let i = 0; i < BURST; i++) logger.emit({ attributes: audit(i) });
+    await provider.forceFlush();
+    const stats = processor.stats();
+    console.log(`[measure] AuditLakeLogRecordProcessor(defaults): ${BURST} emitted, ${stats.added} reached the sink, ${stats.delivered} delivered, ${stats.deadLettered.byReason.QueueFull ?? 0} dead-lettered QueueFull, ${BURST - stats.delivered - stats.deadLettered.total} unaccounted`);
+    expect(stats.added).toBe(BURST);
+    expect(stats.delivered + stats.deadLettered.total).toBe(BURST);
+    expect(stats.deadLettered.byReason).toEqual({ QueueFull: BURST - stats.delivered });
+    expect(stats.delivered).toBe(10_000); // core's default maxQueueEvents
+    expect(network.events()).toHaveLength(stats.delivered);
+    expect(dead.letters).toHaveLength(BURST - stats.delivered);
+    expect(quiet.messages.some((m) => m.message.includes('QueueFull'))).toBe(true);
+  });
+});
+
+describe('the SDK SimpleLogRecordProcessor with the exporter', () => {
+  it('documents a sharp edge: provider.forceFlush() does not wait for exports in flight; shutdown() does', async () => {
+    const network = recordingSend(undefined, 20);
+    const exporter = new AuditLakeLogRecordExporter({ channelArn: CHANNEL_ARN, send: network.send, deadLetter: deadLetters().deadLetter });
+    const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': 's' }), processors: [new SimpleLogRecordProcessor({ exporter })] });
+    provider.getLogger('t').emit({ attributes: audit(1) });
+    await provider.forceFlush();
+    expect(exporter.stats().delivered).toBe(0);
+    await provider.shutdown();
+    expect(exporter.stats().delivered).toBe(1);
+  });
+});

@@ -1,0 +1,22 @@
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { EventData } from '../../../test/support/adapter-helpers.js';
+
+/** Starts fixtures/fake-lake.mjs in a worker thread; events arrive as the worker reports them. */
+export async function startFakeLake(options: { fail?: Record<string, string>; delayMs?: number } = {}) {
+  const worker = new Worker(new URL('./fixtures/fake-lake.mjs', import.meta.url), { workerData: options });
+  const events: EventData[] = [];
+  const requests: { channelArn: string; count: number }[] = [];
+  worker.on('message', (message: { type: string; channelArn: string; count: number; events: string[] }) => {
+    if (message.type !== 'request') return;
+    requests.push({ channelArn: message.channelArn, count: message.count });
+    events.push(...message.events.map((text) => JSON.parse(text) as EventData));
+  });
+  const [ready] = (await once(worker, 'message')) as [{ port: number }];
+  return {
+    endpoint: `http://127.0.0.1:${ready.port}`,
+    events,
+    requests,
+    close: () => worker.terminate(),
+  };
+}
