@@ -12,6 +12,12 @@ import { median, printTable } from './table.mjs';
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 20_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const self = fileURLToPath(import.meta.url);
+const LABELS = {
+  'pino-auditlake': 'pino: @auditlake/pino transport',
+  'winston-auditlake': 'winston: AuditLakeTransport',
+  'otel-auditlake': 'OTel: AuditLakeLogRecordProcessor',
+  'otel-exporter': 'OTel: BatchLogRecordProcessor + AuditLakeLogRecordExporter',
+};
 
 function record(i) {
   return {
@@ -68,10 +74,13 @@ async function runCase(name) {
     const { LoggerProvider, BatchLogRecordProcessor } = await import('@opentelemetry/sdk-logs');
     const { resourceFromAttributes } = await import('@opentelemetry/resources');
     const discard = { export: (records, done) => done({ code: 0 }), shutdown: async () => {}, forceFlush: async () => {} };
+    const { AuditLakeLogRecordExporter, AuditLakeLogRecordProcessor } = await import('@auditlake/otel');
     const processor =
       name === 'otel'
         ? new BatchLogRecordProcessor({ exporter: discard, maxQueueSize: RECORDS })
-        : new (await import('@auditlake/otel')).AuditLakeLogRecordProcessor({});
+        : name === 'otel-exporter'
+          ? new BatchLogRecordProcessor({ exporter: new AuditLakeLogRecordExporter({}), maxQueueSize: RECORDS })
+          : new AuditLakeLogRecordProcessor({});
     const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': source }), processors: [processor] });
     const logger = provider.getLogger('bench');
     const started = clock();
@@ -101,7 +110,7 @@ if (process.argv[2] === '--case') {
   const lake = await serveLake();
   const rows = [];
   try {
-    for (const host of ['pino', 'winston', 'otel']) {
+    for (const [host, ours] of [['pino', 'pino-auditlake'], ['winston', 'winston-auditlake'], ['otel', 'otel-auditlake'], ['otel', 'otel-exporter']]) {
       const measure = (name) => {
         const runs = [];
         for (let i = 0; i < RUNS; i++) {
@@ -117,9 +126,9 @@ if (process.argv[2] === '--case') {
         return runs;
       };
       const base = measure(host);
-      const ours = measure(`${host}-auditlake`);
+      const mine = measure(ours);
       const rate = (runs, key) => median(runs.map((r) => RECORDS / (r[key] / 1000)));
-      rows.push({ host, base, ours, rate });
+      rows.push({ host: LABELS[ours], base, ours: mine, rate });
     }
     await lake.stop();
     const table = [];
@@ -138,7 +147,7 @@ if (process.argv[2] === '--case') {
     }
     console.log(`\n## front ends: ${RECORDS.toLocaleString('en-US')} audit records per run, median of ${RUNS}`);
     console.log(`Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; the local lake runs in another process (fsync on).\n`);
-    printTable(['logger', 'baseline main-thread rec/s', 'auditlake main-thread rec/s', 'ratio', 'baseline end-to-end rec/s', 'auditlake end-to-end rec/s', 'delivered (min of runs)'], table);
+    printTable(['front end', 'baseline main-thread rec/s', 'auditlake main-thread rec/s', 'ratio', 'baseline end-to-end rec/s', 'auditlake end-to-end rec/s', 'delivered (min of runs)'], table);
     console.log(`\nOTel BatchLogRecordProcessor with default settings, ${RECORDS.toLocaleString('en-US')} records emitted in one burst: ${(await otelDefaultDrops()).toLocaleString('en-US')} reached the exporter; the rest were dropped without an error.`);
   } finally {
     await lake.stop();
