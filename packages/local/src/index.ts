@@ -1,1 +1,15 @@
-export {};
+export { startLocalLake } from './local-lake.js';
+export type { LocalLake } from './local-lake.js';
+export { LOCAL_LAKE_DEFAULTS, DEFAULT_SERVE_PORT, MIN_RETENTION_DAYS, MAX_RETENTION_DAYS, resolveLocalLakeOptions } from './options.js';
+export type { LocalLakeOptions, LocalLakeCredential, ResolvedLocalLakeOptions } from './options.js';
+export { verifySigV4, parseSigV4Authorization, escapeUri } from './sigv4.js';
+export type { SigV4Authorization, SigV4ErrorCode, SigV4Request, SigV4Secret, SigV4SecretLookup, SigV4Verification, VerifySigV4Options } from './sigv4.js';
+export { FaultInjector, parseFaultSpec, formatFaultSpec, FAULT_KINDS } from './faults.js';
+export type { FaultKind, FaultSpec } from './faults.js';
+export { AwsServiceError, isAwsServiceError } from './aws-error.js';
+export { verifyDataDir, formatVerifyReport } from './verify.js';
+export type { StoreProblem, StoreVerification, VerifyReport } from './verify.js';
+export { replayDeadLetters } from './replay.js';
+export type { ReplayOptions, ReplayReport } from './replay.js';
+export type { JsonValue } from './sql-values.js';
+export type { StoredRecord } from './stored-event.js';

@@ -1,0 +1,29 @@
+/**
+ * An error as an AWS service returns it: the error name (its `name`, sent as `__type` and
+ * `x-amzn-ErrorType`), an HTTP status and a message. Guards match by name, as AWS SDKs do.
+ */
+export class AwsServiceError extends Error {
+  override readonly name: string;
+  /** The error name on the wire, e.g. `ChannelNotFound`. */
+  readonly code: string;
+  readonly statusCode: number;
+  /** Extra response headers, e.g. `Retry-After`. */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(code: string, message: string, statusCode = 400, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = code;
+    this.code = code;
+    this.statusCode = statusCode;
+    this.headers = headers;
+  }
+}
+
+export function isAwsServiceError(error: unknown): error is AwsServiceError {
+  return error instanceof AwsServiceError;
+}
+
+/** `InvalidQueryStatementException`, the answer to anything that is not one SELECT. */
+export function invalidQuery(message: string): AwsServiceError {
+  return new AwsServiceError('InvalidQueryStatementException', message);
+}

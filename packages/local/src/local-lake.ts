@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { acquireLock, loadOrCreateKeyPair } from './data-dir.js';
+import { FaultInjector, type FaultSpec } from './faults.js';
+import { createLakeServer, type LakeServer } from './http-server.js';
+import { LakeStore } from './lake-store.js';
+import { LOCAL_LAKE_DEFAULTS, resolveLocalLakeOptions, type LocalLakeOptions } from './options.js';
+import { QueryEngine } from './query-engine.js';
+import { QueryRegistry } from './query-registry.js';
+import type { JsonValue } from './sql-values.js';
+import type { SigV4Secret } from './sigv4.js';
+
+/** A running local lake. */
+export interface LocalLake {
+  /** Base URL for `endpoint` / `AUDITLAKE_ENDPOINT` / `--endpoint-url`, e.g. `http://127.0.0.1:4599`. */
+  readonly endpoint: string;
+  /** The default channel, ready for PutAuditEvents. */
+  readonly channelArn: string;
+  /** The default event data store: `FROM <eventDataStoreId>` in SQL. */
+  readonly eventDataStoreId: string;
+  readonly eventDataStoreArn: string;
+  readonly region: string;
+  readonly accountId: string;
+  /** Absolute path of the data directory. */
+  readonly dataDir: string;
+  /** A key pair clients can sign with (the lake's own; accepted in strict mode too). */
+  readonly credentials: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * Runs one SELECT (CloudTrail Lake syntax) over the stores and returns rows as objects of
+   * JSON-friendly values. Anything but one SELECT rejects with `InvalidQueryStatementException`.
+   */
+  query(sql: string): Promise<Record<string, JsonValue>[]>;
+  /** Replaces the injected faults (counters start again); `undefined` or `''` turns them off. */
+  setFaults(spec: FaultSpec | string | undefined): void;
+  /** Stops the server, syncs and closes the store; removes the data directory if the lake created it. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an embedded CloudTrail-Lake-compatible server: PutAuditEvents, the CloudTrail query
+ * and channel APIs, a durable hash-chained store, and SQL. A default channel and event data
+ * store exist from the first start and are reused on restart.
+ */
+export async function startLocalLake(options: LocalLakeOptions = {}): Promise<LocalLake> {
+  const o = resolveLocalLakeOptions(options);
+  const ownsDir = o.dataDir === undefined;
+  const dataDir = ownsDir ? mkdtempSync(join(tmpdir(), 'auditlake-lake-')) : resolve(o.dataDir as string);
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
+  try {
+    cleanups.push(() => {
+      if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
+    });
+    cleanups.push(acquireLock(dataDir));
+    const store = await LakeStore.open(dataDir, {
+      region: o.region,
+      accountId: o.accountId,
+      defaults: { region: LOCAL_LAKE_DEFAULTS.region, accountId: LOCAL_LAKE_DEFAULTS.accountId },
+      fsync: o.fsync,
+      diagnostics: o.diagnostics,
+    });
+    cleanups.push(() => store.close());
+    const { channel, eventDataStore } = await store.ensureDefaults(
+      {
+        channelName: o.channelName,
+        eventDataStoreName: o.eventDataStoreName,
+        retentionDays: o.retentionDays,
+        defaultRetentionDays: LOCAL_LAKE_DEFAULTS.retentionDays,
+        externalId: o.externalId,
+      },
+      o.now(),
+    );
+    const { region, accountId } = store.catalog;
+    const keyPair = loadOrCreateKeyPair(dataDir);
+    const secrets = new Map<string, SigV4Secret>([[keyPair.accessKeyId, { secretAccessKey: keyPair.secretAccessKey, accountId }]]);
+    for (const c of o.credentials) {
+      secrets.set(c.accessKeyId, { secretAccessKey: c.secretAccessKey, accountId: c.accountId ?? accountId, ...(c.sessionToken === undefined ? {} : { sessionToken: c.sessionToken }) });
+    }
+
+    let engine: Promise<QueryEngine> | undefined;
+    const getEngine = () => {
+      engine ??= QueryEngine.create({ sources: () => store.querySources(), now: o.now, diagnostics: o.diagnostics });
+      return engine;
+    };
+    cleanups.push(async () => {
+      if (engine) await (await engine.catch(() => undefined))?.close();
+    });
+    const queries = new QueryRegistry(getEngine, o.now, o.maxQueryResultRows);
+    const faults = new FaultInjector(o.faults);
+
+    const lakeServer: LakeServer = createLakeServer({
+      store,
+      queries,
+      faults,
+      now: o.now,
+      region,
+      strictAuth: o.strictAuth,
+      maxClockSkewMs: o.maxClockSkewMs,
+      secrets,
+      diagnostics: o.diagnostics,
+    });
+    await new Promise<void>((resolveListen, rejectListen) => {
+      lakeServer.server.once('error', rejectListen);
+      lakeServer.server.listen(o.port, o.host, () => {
+        lakeServer.server.off('error', rejectListen);
+        resolveListen();
+      });
+    });
+    cleanups.push(() => lakeServer.close());
+    const address = lakeServer.server.address() as AddressInfo;
+
+    let closing: Promise<void> | undefined;
+    return {
+      endpoint: `http://${endpointHost(o.host)}:${address.port}`,
+      channelArn: channel.arn,
+      eventDataStoreId: eventDataStore.id,
+      eventDataStoreArn: eventDataStore.arn,
+      region,
+      accountId,
+      dataDir,
+      credentials: keyPair,
+      async query(sql) {
+        const result = await (await getEngine()).run(sql, o.maxQueryResultRows);
+        return result.rows.map((row) => Object.fromEntries(result.columns.map((column, i) => [column, row[i] as JsonValue])));
+      },
+      setFaults(spec) {
+        faults.set(spec === '' ? undefined : spec);
+      },
+      close() {
+        closing ??= cleanUp();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await cleanUp().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The host clients should dial: a wildcard address means this machine. */
+function endpointHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,68 @@
+/**
+ * One stored event and its line in an event data store's log. Each line is
+ * `{"hash":"<64 hex>","record":<record JSON>}` where hash = SHA-256(previous hash + record JSON),
+ * so altering, removing or reordering any line breaks the chain from there on. The record JSON
+ * is hashed exactly as written, so verification needs no canonical re-serialization.
+ */
+import { createHash } from 'node:crypto';
+
+/** What CloudTrail Lake keeps for an integration event: the fields it adds, and the original eventData. */
+export interface StoredRecord {
+  /** Position in the store's log, from 1. */
+  seq: number;
+  eventVersion: string;
+  eventCategory: 'ActivityAuditLog';
+  eventType: 'ActivityLog';
+  /** Assigned at ingestion (returned in `successful[].eventID`). */
+  eventID: string;
+  /** Ingestion time, ISO-8601 UTC with milliseconds (a timestamp column in SQL). */
+  eventTime: string;
+  awsRegion: string;
+  /** Taken from the payload's `recipientAccountId`, as CloudTrail does. */
+  recipientAccountId: string;
+  metadata: { ingestionTime: string; channelARN: string };
+  /** The caller's `AuditEvent.id`. Not a CloudTrail column; kept for verify and replay. */
+  id: string;
+  /** The original `eventData` text, byte for byte. */
+  eventData: string;
+}
+
+/**
+ * CloudTrail Lake documents `eventVersion` as "the event version" without a value for
+ * integration events; the local lake writes this one.
+ */
+export const STORED_EVENT_VERSION = '1.0';
+
+const HASH_PREFIX = '{"hash":"';
+const RECORD_PREFIX = '","record":';
+/** Offset of the record JSON in a line. */
+export const RECORD_OFFSET = HASH_PREFIX.length + 64 + RECORD_PREFIX.length;
+
+/** The chain's starting value for a store: lines cannot be moved between stores unnoticed. */
+export function genesisHash(eventDataStoreArn: string): string {
+  return createHash('sha256').update(`auditlake-genesis:${eventDataStoreArn}`, 'utf8').digest('hex');
+}
+
+export function chainHash(previousHash: string, recordJson: string): string {
+  return createHash('sha256').update(previousHash, 'utf8').update(recordJson, 'utf8').digest('hex');
+}
+
+/** The line (with its newline) for a record whose JSON text is `recordJson`. */
+export function frameLine(hash: string, recordJson: string): string {
+  return `${HASH_PREFIX}${hash}${RECORD_PREFIX}${recordJson}}\n`;
+}
+
+/** Splits a line (without newline) into its hash and record text, or says why it cannot. */
+export function unframeLine(line: string): { hash: string; recordJson: string } | string {
+  if (!line.startsWith(HASH_PREFIX) || line.slice(HASH_PREFIX.length + 64, RECORD_OFFSET) !== RECORD_PREFIX || !line.endsWith('}')) {
+    return 'the line is not {"hash":"<64 hex>","record":{...}}';
+  }
+  const hash = line.slice(HASH_PREFIX.length, HASH_PREFIX.length + 64);
+  if (!/^[0-9a-f]{64}$/.test(hash)) return 'the hash is not 64 lower-case hex digits';
+  return { hash, recordJson: line.slice(RECORD_OFFSET, -1) };
+}
+
+/** ISO-8601 UTC with milliseconds, as `eventTime` and `metadata.ingestionTime` are written. */
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}

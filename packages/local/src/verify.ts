@@ -1,0 +1,196 @@
+/**
+ * `auditlake verify`: re-reads every store's log, recomputes the hash chain, and checks the
+ * checkpoints of `digest.jsonl`, stopping at the first problem of each store: an altered
+ * record, a missing or reordered one, or events cut off the end.
+ */
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DIGEST_FILE, LOG_FILE, type Checkpoint } from './event-log.js';
+import { openCatalogReadOnly } from './lake-store.js';
+import { chainHash, genesisHash, unframeLine } from './stored-event.js';
+
+export interface StoreProblem {
+  kind: 'altered' | 'missing' | 'malformed' | 'truncated';
+  /** 1-based position in the log (the record's `seq` when intact). */
+  position: number;
+  /** Line number in `events.jsonl`. */
+  line: number;
+  eventID?: string;
+  /** The caller's AuditEvent id. */
+  id?: string;
+  message: string;
+}
+
+export interface StoreVerification {
+  eventDataStoreId: string;
+  name: string;
+  /** Records read and verified (up to the first problem). */
+  events: number;
+  /** Head of the chain after the last verified record. */
+  head: string;
+  ok: boolean;
+  problem?: StoreProblem;
+  /** Things that are not tampering, e.g. a torn last line that was never acknowledged. */
+  warnings: string[];
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  dataDir: string;
+  stores: StoreVerification[];
+}
+
+export async function verifyDataDir(dataDir: string): Promise<VerifyReport> {
+  const catalog = openCatalogReadOnly(dataDir);
+  const stores: StoreVerification[] = [];
+  for (const eds of catalog.eventDataStores) {
+    stores.push(await verifyStore(catalog.storeDir(eds.id), eds.id, eds.name, eds.arn));
+  }
+  return { ok: stores.every((s) => s.ok), dataDir, stores };
+}
+
+async function verifyStore(dir: string, id: string, name: string, arn: string): Promise<StoreVerification> {
+  const result: StoreVerification = { eventDataStoreId: id, name, events: 0, head: genesisHash(arn), ok: true, warnings: [] };
+  const checkpoints = readCheckpoints(join(dir, DIGEST_FILE), result.warnings);
+  const wanted = new Map(checkpoints.map((c) => [c.seq, c]));
+  const path = join(dir, LOG_FILE);
+  if (!existsSync(path)) {
+    if (checkpoints.length > 0) fail(result, { kind: 'truncated', position: 1, line: 1, message: `${LOG_FILE} is missing, but checkpoints record ${Math.max(...checkpoints.map((c) => c.seq))} events` });
+    return result;
+  }
+
+  let expected = 1;
+  let lineNumber = 0;
+  let pending = '';
+  let stopped = false;
+  const check = (line: string): boolean => {
+    lineNumber++;
+    const framed = unframeLine(line);
+    let record: { seq?: unknown; eventID?: unknown; id?: unknown } | undefined;
+    if (typeof framed !== 'string') {
+      try {
+        record = JSON.parse(framed.recordJson) as typeof record;
+      } catch {
+        record = undefined;
+      }
+    }
+    const ids = identify(record, typeof framed === 'string' ? line : framed.recordJson);
+    if (typeof framed === 'string') {
+      return fail(result, { kind: 'malformed', position: expected, line: lineNumber, ...ids, message: `record ${expected} is damaged: ${framed}` });
+    }
+    const seq = record?.seq;
+    if (typeof seq === 'number' && seq !== expected) {
+      const message =
+        seq > expected
+          ? `record${seq - expected > 1 ? `s ${expected}-${seq - 1} are` : ` ${expected} is`} missing (the next record is ${seq})`
+          : `record ${seq} appears again or out of order at position ${expected}`;
+      return fail(result, { kind: 'missing', position: expected, line: lineNumber, ...ids, message });
+    }
+    const hash = chainHash(result.head, framed.recordJson);
+    if (hash !== framed.hash) {
+      return fail(result, {
+        kind: 'altered',
+        position: expected,
+        line: lineNumber,
+        ...ids,
+        message: `record ${expected}${ids.eventID ? ` (eventID ${ids.eventID})` : ''} was altered: its hash does not match its content and the chain before it`,
+      });
+    }
+    if (record === undefined) {
+      return fail(result, { kind: 'malformed', position: expected, line: lineNumber, message: `record ${expected} is not valid JSON` });
+    }
+    const checkpoint = wanted.get(expected);
+    if (checkpoint && checkpoint.hash !== hash) {
+      return fail(result, { kind: 'altered', position: expected, line: lineNumber, ...ids, message: `record ${expected} does not match the checkpoint recorded at ${checkpoint.time}` });
+    }
+    result.head = hash;
+    result.events = expected;
+    expected++;
+    return true;
+  };
+
+  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1024 * 1024 });
+  for await (const chunk of stream as AsyncIterable<string>) {
+    pending += chunk;
+    let newline = pending.indexOf('\n');
+    let start = 0;
+    while (newline !== -1) {
+      if (!check(pending.slice(start, newline))) {
+        stopped = true;
+        break;
+      }
+      start = newline + 1;
+      newline = pending.indexOf('\n', start);
+    }
+    if (stopped) break;
+    pending = pending.slice(start);
+  }
+  stream.destroy();
+  if (stopped) return result;
+  if (pending.length > 0) {
+    result.warnings.push(`${LOG_FILE} ends in an incomplete record (${Buffer.byteLength(pending)} bytes): a write cut short by a crash, never acknowledged`);
+  }
+  const last = checkpoints.reduce((max, c) => Math.max(max, c.seq), 0);
+  if (last > result.events) {
+    fail(result, {
+      kind: 'truncated',
+      position: result.events + 1,
+      line: lineNumber + 1,
+      message: `records ${result.events + 1}-${last} are missing from the end of the log (a checkpoint recorded ${last} events)`,
+    });
+  }
+  return result;
+}
+
+/** The record's ids, read leniently from the raw text when the JSON itself is damaged. */
+function identify(record: { eventID?: unknown; id?: unknown } | undefined, text: string): { eventID?: string; id?: string } {
+  const ids: { eventID?: string; id?: string } = {};
+  const eventID = typeof record?.eventID === 'string' ? record.eventID : /"eventID":"([^"\\]{1,128})"/.exec(text)?.[1];
+  const id = typeof record?.id === 'string' ? record.id : /"id":"([-_A-Za-z0-9]{1,128})"/.exec(text)?.[1];
+  if (eventID !== undefined) ids.eventID = eventID;
+  if (id !== undefined) ids.id = id;
+  return ids;
+}
+
+function fail(result: StoreVerification, problem: StoreProblem): false {
+  result.ok = false;
+  result.problem = problem;
+  return false;
+}
+
+function readCheckpoints(path: string, warnings: string[]): Checkpoint[] {
+  if (!existsSync(path)) return [];
+  const checkpoints: Checkpoint[] = [];
+  const lines = readFileSync(path, 'utf8').split('\n');
+  for (const [index, line] of lines.entries()) {
+    if (line.trim().length === 0) continue;
+    try {
+      const c = JSON.parse(line) as Checkpoint;
+      if (Number.isInteger(c.seq) && typeof c.hash === 'string') checkpoints.push(c);
+      else warnings.push(`${DIGEST_FILE} line ${index + 1} is not a checkpoint`);
+    } catch {
+      // The last line may be torn by a crash; anything else is worth a warning too.
+      warnings.push(`${DIGEST_FILE} line ${index + 1} is not valid JSON`);
+    }
+  }
+  return checkpoints;
+}
+
+/** Human-readable lines for the command. */
+export function formatVerifyReport(report: VerifyReport): string[] {
+  const lines: string[] = [];
+  for (const store of report.stores) {
+    const label = `event data store ${store.eventDataStoreId} (${store.name})`;
+    if (store.ok) lines.push(`OK      ${label}: ${store.events} events, chain head ${store.head}`);
+    else {
+      const p = store.problem as StoreProblem;
+      const who = [p.eventID ? `eventID ${p.eventID}` : undefined, p.id ? `id ${p.id}` : undefined].filter(Boolean).join(', ');
+      lines.push(`FAILED  ${label}: ${p.kind} at position ${p.position} (line ${p.line}${who ? `, ${who}` : ''}): ${p.message}`);
+      lines.push(`        ${store.events} records before it verified`);
+    }
+    for (const warning of store.warnings) lines.push(`        warning: ${warning}`);
+  }
+  if (report.stores.length === 0) lines.push('no event data stores');
+  lines.push(report.ok ? 'verify: OK' : 'verify: FAILED');
+  return lines;
+}
