@@ -139,7 +139,8 @@ class Sink implements AuditSink {
     const problem = validateAuditEventEntry(event);
     if (problem !== undefined) {
       const usable = isJsonObject(event) && typeof event.id === 'string' && typeof event.eventData === 'string';
-      this.#refuse(usable ? { id: event.id, eventData: event.eventData } : { id: newAuditEventId(), eventData: stringifySafe(toJsonSafe(event)) }, 'InvalidData', problem, undefined);
+      if (usable) this.#refuse({ id: event.id, eventData: event.eventData }, 'InvalidData', problem, undefined);
+      else this.#refuseValue(event, 'InvalidData', problem, undefined);
       return;
     }
     let data: unknown;
@@ -155,7 +156,7 @@ class Sink implements AuditSink {
 
   reject(original: unknown, code: string, message: string): void {
     this.#counts.added++;
-    this.#refuse({ id: newAuditEventId(), eventData: stringifySafe(toJsonSafe(original)) }, String(code), String(message), undefined);
+    this.#refuseValue(original, String(code), String(message), undefined);
   }
 
   deliver(records: readonly AuditLogRecord[]): Promise<DeliveryReport> {
@@ -239,8 +240,7 @@ class Sink implements AuditSink {
       encoded = this.#options.encodeRecord(record);
     } catch (error) {
       // Only hostile inputs get here (a throwing getter or proxy on the attributes themselves).
-      const event = { id: newAuditEventId(), eventData: stringifySafe(toJsonSafe(record)) };
-      return this.#refuse(event, 'InvalidData', `the record could not be mapped: ${String(error)}`, tracker);
+      return this.#refuseValue(record, 'InvalidData', `the record could not be mapped: ${String(error)}`, tracker);
     }
     if (encoded === undefined) {
       this.#counts.skipped++;
@@ -280,6 +280,11 @@ class Sink implements AuditSink {
     if (this.#queue.hasFullBatch(this.#options.maxBatchEvents, maxBatchBytes)) this.#schedulePump();
     else this.#armFlushTimer();
     return 'queued';
+  }
+
+  /** Dead-letters any value, rendered safely as the event's data, under a new id. */
+  #refuseValue(value: unknown, code: string, message: string, tracker: OutcomeTracker | undefined): 'refused' {
+    return this.#refuse({ id: newAuditEventId(), eventData: stringifySafe(toJsonSafe(value)) }, code, message, tracker);
   }
 
   /** Dead-letters an event that never entered the queue. */
