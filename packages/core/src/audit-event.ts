@@ -25,7 +25,15 @@ export const SMALLEST_FIELD_CAP_BYTES = Math.min(...CAPPED_FIELDS.map((field) =>
  */
 export function encodeEventData(data: Record<string, unknown>): { json: string; fieldBytes: FieldBytes } {
   const json = JSON.stringify(data);
-  return { json, fieldBytes: json.length * 3 <= SMALLEST_FIELD_CAP_BYTES ? {} : measureCappedFields(data) };
+  return { json, fieldBytes: cappedFieldBytes(data, json) ?? {} };
+}
+
+/**
+ * Sizes of the capped fields of `data` whose text is `json`, or `undefined` when the text is
+ * too short for any field to reach its cap (then nothing needs measuring).
+ */
+export function cappedFieldBytes(data: Record<string, unknown>, json: string): FieldBytes | undefined {
+  return json.length * 3 <= SMALLEST_FIELD_CAP_BYTES ? undefined : measureCappedFields(data);
 }
 
 /** UTF-8 sizes of the capped fields present in `data`. */

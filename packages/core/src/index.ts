@@ -7,7 +7,7 @@ export { createRecordEncoder, createRecordMapper, mapAuditRecord, formatEventTim
 export type { EncodedRecord, MapAuditRecordOptions, RecordEncoder, RecordMapper } from './map-record.js';
 export { validateEventData, validateAuditEventEntry, isEventTime } from './validate.js';
 export type { EventDataViolation, ValidateEventDataOptions } from './validate.js';
-export { auditEventEntry, auditEventEntryBytes, encodeEventData, measureCappedFields, eventDataChecksum, newAuditEventId, requestBody, requestBodyBuffer, requestBodyBytes, REQUEST_ENVELOPE_BYTES } from './audit-event.js';
+export { auditEventEntry, auditEventEntryBytes, cappedFieldBytes, encodeEventData, measureCappedFields, eventDataChecksum, newAuditEventId, requestBody, requestBodyBuffer, requestBodyBytes, REQUEST_ENVELOPE_BYTES } from './audit-event.js';
 export type { AuditEvent, FieldBytes } from './audit-event.js';
 export { createPutAuditEventsClient, memoizeCredentials, CREDENTIALS_REFRESH_MS } from './put-audit-events.js';
 export type {

@@ -1,10 +1,9 @@
 import {
   auditEventEntry,
+  cappedFieldBytes,
   eventDataChecksum,
-  measureCappedFields,
   newAuditEventId,
   requestBodyBytes,
-  SMALLEST_FIELD_CAP_BYTES,
   type AuditEvent,
 } from './audit-event.js';
 import { EventQueue, type OutcomeTracker, type PendingEvent } from './batcher.js';
@@ -256,7 +255,7 @@ class Sink implements AuditSink {
   #accept(data: AuditEventData, tracker: OutcomeTracker | undefined, id: string, json: string, ownText: boolean): 'refused' | 'queued' {
     const event: AuditEvent = { id, eventData: json };
     if (this.#closing) return this.#refuse(event, 'Shutdown', SHUTDOWN_MESSAGE, tracker);
-    const measured = ownText && json.length * 3 > SMALLEST_FIELD_CAP_BYTES ? measureCappedFields(data as unknown as Record<string, unknown>) : undefined;
+    const measured = ownText ? cappedFieldBytes(data as unknown as Record<string, unknown>, json) : undefined;
     const violation = validateEventData(data, {
       recipientAccountId: this.#options.recipientAccountId,
       fieldBytes: measured,

@@ -27,3 +27,14 @@ export function isAwsServiceError(error: unknown): error is AwsServiceError {
 export function invalidQuery(message: string): AwsServiceError {
   return new AwsServiceError('InvalidQueryStatementException', message);
 }
+
+/** The JSON of a request body (an empty body is `{}`), or the service's `SerializationException`. */
+export function parseJsonBody(body: Buffer): unknown {
+  const text = body.toString('utf8');
+  if (text.trim().length === 0) return {};
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new AwsServiceError('SerializationException', `The request body is not valid JSON: ${(error as Error).message}`);
+  }
+}

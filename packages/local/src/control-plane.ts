@@ -5,7 +5,7 @@
  * seconds, which is what awsJson1_1 clients (botocore, the JS SDK) read.
  */
 import { parseChannelArn } from '@auditlake/core';
-import { AwsServiceError } from './aws-error.js';
+import { AwsServiceError, parseJsonBody } from './aws-error.js';
 import {
   ACTIVITY_AUDIT_LOG_SELECTORS,
   type AdvancedEventSelector,
@@ -72,15 +72,7 @@ export async function runControlPlane(context: ControlPlaneContext, target: stri
   if (!operation) {
     throw new AwsServiceError('UnsupportedOperationException', `The local lake does not implement ${name}; it implements ${CONTROL_PLANE_OPERATIONS.join(', ')}.`);
   }
-  let input: unknown = {};
-  const text = body.toString('utf8');
-  if (text.trim().length > 0) {
-    try {
-      input = JSON.parse(text);
-    } catch (error) {
-      throw new AwsServiceError('SerializationException', `The request body is not valid JSON: ${(error as Error).message}`);
-    }
-  }
+  const input = parseJsonBody(body);
   if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new AwsServiceError('SerializationException', 'The request body must be a JSON object.');
   return operation(context, input as Input);
 }

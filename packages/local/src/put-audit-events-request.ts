@@ -8,7 +8,7 @@
  */
 import type { AuditEvent } from '@auditlake/core';
 import { MAX_EVENTS_PER_REQUEST } from '@auditlake/core';
-import { AwsServiceError } from './aws-error.js';
+import { AwsServiceError, parseJsonBody } from './aws-error.js';
 
 export interface PutAuditEventsRequest {
   channelArn: string;
@@ -31,15 +31,7 @@ export function parsePutAuditEventsRequest(query: ReadonlyMap<string, string>, b
       415,
     );
   }
-  let json: unknown = {};
-  const text = body.toString('utf8');
-  if (text.trim().length > 0) {
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      throw new AwsServiceError('SerializationException', `The request body is not valid JSON: ${(error as Error).message}`);
-    }
-  }
+  const json = parseJsonBody(body);
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new AwsServiceError('SerializationException', `Start of ${Array.isArray(json) ? 'list' : 'value'} found where a structure (PutAuditEventsRequest) was expected.`);
   }
