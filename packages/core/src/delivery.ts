@@ -45,7 +45,7 @@ export async function deliver(delivery: Delivery, host: DeliveryHost): Promise<v
     let reason: string;
     try {
       const output = await sendWithTimeout(host, events);
-      ({ retry, throttled: failure, reason } = sortOutcomes(host, events, output));
+      ({ retry, failure, reason } = sortOutcomes(host, events, output));
     } catch (error) {
       if (host.signal.aborted) return shutDown(host, delivery);
       const classified = classifyRequestFailure(error);
@@ -112,9 +112,9 @@ function sortOutcomes(host: DeliveryHost, events: PendingEvent[], output: PutAud
     reason ||= `the response did not mention ${byId.size} event(s)`;
   }
   if (delivered.length > 0) host.delivered(delivered);
-  // Keep acceptance order, so the earliest deadline stays first.
+  // Keep acceptance order: the sink reads a delivery's first event as its lowest sequence number.
   retry.sort((a, b) => a.seq - b.seq);
-  return { retry, throttled: { throttled, retryAfterMs: undefined }, reason };
+  return { retry, failure: { throttled, retryAfterMs: undefined }, reason };
 }
 
 /** One call, bounded by `requestTimeoutMs` whatever `send` does with its abort signal. */
