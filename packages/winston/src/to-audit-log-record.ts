@@ -20,10 +20,11 @@ export function toAuditLogRecord(info: object): AuditLogRecord {
       if (message !== undefined && message !== '') record.message = message;
     } else if (key === 'level') {
       if (typeof value === 'string') record.severity = value;
-    } else if (key === 'timestamp' && epochMs(value) !== undefined) {
-      record.time = epochMs(value);
     } else {
-      setOwn(attributes, key, value);
+      // A timestamp that does not parse stays an attribute rather than being lost.
+      const time = key === 'timestamp' ? epochMs(value) : undefined;
+      if (time !== undefined) record.time = time;
+      else setOwn(attributes, key, value);
     }
   }
   const level = valueOf(info, LEVEL);
