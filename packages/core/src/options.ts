@@ -1,33 +1,39 @@
+import { isAbsolute, join } from 'node:path';
+import type { AwsCredentials, AwsCredentialsProvider } from './aws/credentials.js';
+import { systemClock, type Clock } from './clock.js';
 import { DEFAULT_DEAD_LETTER_FILE, type DeadLetterHandler } from './dead-letter.js';
+import { resolveLakeOptions, type LakeOptions } from './destinations/cloudtrail-lake/options.js';
+import type { PutAuditEventsSend } from './destinations/cloudtrail-lake/put-audit-events-client.js';
 import { defaultDiagnostics, type Diagnostics } from './diagnostics.js';
-import { CHANNEL_ARN_RULE, defaultEndpoint, parseChannelArn, type ChannelArn } from './channel-arn.js';
 import { ConfigurationError } from './errors.js';
-import { EXTERNAL_ID_PATTERN, MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BODY_BYTES } from './limits.js';
 import { createRecordEncoder, DEFAULT_EVENT_VERSION, DEFAULT_USER_IDENTITY_TYPE, type RecordEncoder } from './map-record.js';
-import type { AwsCredentials, AwsCredentialsProvider, PutAuditEventsSend } from './put-audit-events.js';
-import { ACCOUNT_ID_PATTERN } from './schema.js';
+import { closestName, integer, optionalBoolean, optionalString, sourced } from './option-checks.js';
+import { compileRedactPath, type RedactPath } from './redact.js';
 
 /**
- * Options of `createAuditSink`. Precedence: the option, then its environment variable, then
- * the default. A bad value throws a `ConfigurationError` at construction, naming the option
- * (or variable), the rule and the value.
+ * Options of `createAuditSink` (and of every front end, which passes them on). Precedence: the
+ * option, then its environment variable, then the default. A bad value throws a
+ * `ConfigurationError` at construction, naming the option (or variable), the rule and the value;
+ * an unknown option is reported on stderr with the closest known name.
  */
 export interface AuditSinkOptions {
   /**
-   * The integration channel to send to: `arn:aws:cloudtrail:<region>:<account>:channel/<id>`.
-   * Region and account are taken from it. Required. Environment: `AUDITLAKE_CHANNEL_ARN`.
+   * The CloudTrail Lake integration channel to send to:
+   * `arn:<partition>:cloudtrail:<region>:<account>:channel/<id>`. Region and account are taken
+   * from it. Required. Environment: `AUDITLAKE_CHANNEL_ARN`.
    */
   channelArn?: string;
   /** External id required by the channel's resource policy, if it has one. Environment: `AUDITLAKE_EXTERNAL_ID`. @default none */
   externalId?: string;
   /**
-   * Base URL of the service, e.g. the local lake's `http://127.0.0.1:4599`.
-   * Environment: `AUDITLAKE_ENDPOINT`. @default `https://cloudtrail-data.<region>.amazonaws.com`
+   * Base URL of the service, e.g. the local lake's `http://127.0.0.1:4599`. Environment:
+   * `AUDITLAKE_ENDPOINT`, then the AWS SDKs' `AWS_ENDPOINT_URL_CLOUDTRAIL_DATA` and `AWS_ENDPOINT_URL`.
+   * @default `https://cloudtrail-data.<region>.amazonaws.com`
    */
   endpoint?: string;
   /**
-   * Signing region. The channel lives in the ARN's region, so that is the default; this
-   * option exists for endpoints that want another. `AWS_REGION` is deliberately not read:
+   * Signing region. The channel lives in the ARN's region, so that is the default; this option
+   * exists for endpoints that want another. `AWS_REGION` is deliberately not read for a channel:
    * Lambda sets it to the function's region, which need not be the channel's.
    * @default the channel ARN's region
    */
@@ -51,19 +57,21 @@ export interface AuditSinkOptions {
   /** Longest time an event waits for its batch to fill before it is sent anyway; 0 sends on the next turn of the event loop. @default 1000 */
   flushIntervalMs?: number;
   /**
-   * Most events held at once: queued, in flight, or waiting for a retry. An event that does
-   * not fit is dead-lettered with `QueueFull`. @default 10000
+   * Most events held in memory at once: queued, in flight, or waiting for a retry. An event
+   * that does not fit is dead-lettered with `QueueFull`. With a spool, this bounds only the
+   * events that could not be written to it. @default 50000
    */
   maxQueueEvents?: number;
-  /** Most bytes (serialized entries) held at once; at least `maxBatchBytes`. @default 16777216 (16 MiB) */
+  /** Most bytes (serialized entries) held in memory at once; at least `maxBatchBytes`. @default 33554432 (32 MiB) */
   maxQueueBytes?: number;
-  /** Most PutAuditEvents requests at once; a request keeps its slot through its retries. 1–100. @default 4 */
+  /** Most requests at once; a request keeps its slot through its retries. 1–100. @default 4 */
   maxConcurrentRequests?: number;
-  /** Time limit of one request, from sending to the last byte of the response. @default 10000 */
+  /** Time limit of one request, from sending to the last byte of the response; it also bounds a credentials fetch. @default 10000 */
   requestTimeoutMs?: number;
   /**
-   * How long after `add()` an event may still be retried; after that it is dead-lettered with
-   * `RetryDeadline`. Every event is sent at least once. @default 60000
+   * How long after it was first accepted an event may still be retried; after that it is
+   * dead-lettered with `RetryDeadline`. Every event is sent at least once.
+   * @default 60000 (one minute); with a spool 86400000 (one day)
    */
   retryDeadlineMs?: number;
   /** Base of the full-jitter exponential backoff (four times this after throttling). @default 250 */
@@ -71,24 +79,52 @@ export interface AuditSinkOptions {
   /** Longest single backoff, unless the service's `Retry-After` asks for more. @default 20000 */
   retryMaxDelayMs?: number;
   /**
-   * Longest `shutdown()` waits for delivery; what is still undelivered then is dead-lettered
-   * with `Shutdown` (in-flight requests are aborted). pino ends its worker after 10 s, so keep
+   * Longest `shutdown()` waits for delivery. Backoff waits are cut short at once for a last
+   * attempt; what is still undelivered when the time is up stays in the spool (with one), or is
+   * dead-lettered with `Shutdown` and the last failure. pino ends its worker after 10 s, so keep
    * this below that. @default 5000
    */
   shutdownTimeoutMs?: number;
   /**
    * Longest an adapter holds a log call back (winston's callback, pino's read loop) when the
-   * queue is full, to let a burst drain instead of dead-lettering it. After that the sink
-   * sheds: new events are dead-lettered with `QueueFull` until the queue is down to 3/4, so
-   * that a long outage never moves the backlog into the logger's own unbounded buffers.
+   * queue (or the spool) is full, to let a burst drain instead of dead-lettering it. After that
+   * the sink sheds: new events are dead-lettered with `QueueFull` until the queue is down to 3/4,
+   * so that a long outage never moves the backlog into the logger's own unbounded buffers.
    * 0 never holds back. @default 1000
    */
   maxBlockMs?: number;
   /**
-   * Where undeliverable events go: a JSON Lines file path, or a function. Environment:
-   * `AUDITLAKE_DEAD_LETTER` (a path). @default `./auditlake-dead-letter.jsonl` (created on the first letter, announced once)
+   * Where undeliverable events go: a JSON Lines file path (created 0600; a symlink there is not
+   * followed), or a function. Environment: `AUDITLAKE_DEAD_LETTER` (a path). On AWS Lambda a
+   * relative path is taken under `/tmp`, the only writable place there.
+   * @default `./auditlake-dead-letter.jsonl` (created on the first letter, announced once on stderr)
    */
   deadLetter?: string | DeadLetterHandler;
+  /**
+   * A directory for the spool: accepted events are kept on disk until delivered or
+   * dead-lettered, and a later sink on the same directory sends what an earlier process left
+   * (at least once, with the original ids). Several sinks, in one process or several, may share
+   * it. Environment: `AUDITLAKE_SPOOL_DIR`. On AWS Lambda a relative path is taken under `/tmp`.
+   * @default none: events are held in memory only
+   */
+  spoolDir?: string;
+  /** Most bytes the spool may hold on disk (its own segments and those it took over); an event that does not fit is dead-lettered with `QueueFull`. @default 1073741824 (1 GiB) */
+  maxSpoolBytes?: number;
+  /**
+   * The spool's sync window: an accepted event is written to the operating system by the end of
+   * the turn of the event loop that accepted it (it then survives the process being killed), and
+   * forced to the disk (it then survives a power cut) within this many milliseconds, and at once
+   * by `flush()`. 0 forces every write to disk before the turn ends. @default 500
+   */
+  spoolSyncIntervalMs?: number;
+  /**
+   * When the process exits without `shutdown()` (the end of `main`, `process.exit()`), a
+   * synchronous `exit` listener keeps what is not yet delivered: in the spool when there is one
+   * (the next process sends it), else in the dead-letter file with reason `Exit`; and says on
+   * stderr how many events and where. No network and no async work at exit.
+   * @default true
+   */
+  persistOnExit?: boolean;
   /** Send `eventDataChecksum` = base64(SHA-256(eventData)) with each event. @default true */
   checksum?: boolean;
   /**
@@ -102,45 +138,46 @@ export interface AuditSinkOptions {
    * adapter uses it to run requests with tracing suppressed. @default none
    */
   wrapSend?: (send: PutAuditEventsSend) => PutAuditEventsSend;
-  /** Where the sink reports about itself; never the logger being transported. @default `util.debuglog('auditlake')` for debug, process warnings for warn and error */
+  /** Where the sink reports about itself; never the logger being transported. @default debug through `util.debuglog('auditlake')`, warnings and errors as one line on stderr */
   diagnostics?: Diagnostics;
-  /** The environment to read `AUDITLAKE_*` variables from. @default process.env */
+  /** The environment to read `AUDITLAKE_*` (and `AWS_*`) variables from. @default process.env */
   env?: Readonly<Record<string, string | undefined>>;
+  /** The clock and random source (tests and simulations run the engine on virtual time). @default the system clock */
+  clock?: Clock;
 }
 
 /** The defaults, in one frozen place. */
 export const AUDIT_SINK_DEFAULTS = Object.freeze({
-  maxBatchEvents: MAX_EVENTS_PER_REQUEST,
-  maxBatchBytes: MAX_REQUEST_BODY_BYTES,
+  maxBatchEvents: 100,
+  maxBatchBytes: 1_000_000,
   flushIntervalMs: 1000,
-  maxQueueEvents: 10_000,
-  maxQueueBytes: 16 * 1024 * 1024,
+  maxQueueEvents: 50_000,
+  maxQueueBytes: 32 * 1024 * 1024,
   maxConcurrentRequests: 4,
   requestTimeoutMs: 10_000,
   retryDeadlineMs: 60_000,
+  spoolRetryDeadlineMs: 86_400_000,
   retryBaseDelayMs: 250,
   retryMaxDelayMs: 20_000,
   shutdownTimeoutMs: 5000,
   maxBlockMs: 1000,
   deadLetter: DEFAULT_DEAD_LETTER_FILE,
+  maxSpoolBytes: 1024 * 1024 * 1024,
+  spoolSyncIntervalMs: 500,
+  persistOnExit: true,
   checksum: true,
   userIdentityType: DEFAULT_USER_IDENTITY_TYPE,
   eventVersion: DEFAULT_EVENT_VERSION,
 });
 
 export interface ResolvedAuditSinkOptions {
-  channel: ChannelArn;
-  externalId: string | undefined;
-  endpoint: string;
-  region: string;
-  credentials: AwsCredentials | AwsCredentialsProvider | undefined;
+  destination: LakeOptions;
   recipientAccountId: string;
   encodeRecord: RecordEncoder;
-  maxBatchEvents: number;
-  maxBatchBytes: number;
-  flushIntervalMs: number;
+  redact: readonly RedactPath[];
   maxQueueEvents: number;
   maxQueueBytes: number;
+  flushIntervalMs: number;
   maxConcurrentRequests: number;
   requestTimeoutMs: number;
   retryDeadlineMs: number;
@@ -149,129 +186,108 @@ export interface ResolvedAuditSinkOptions {
   shutdownTimeoutMs: number;
   maxBlockMs: number;
   deadLetter: string | DeadLetterHandler;
-  checksum: boolean;
-  send: PutAuditEventsSend | undefined;
-  wrapSend: ((send: PutAuditEventsSend) => PutAuditEventsSend) | undefined;
+  /** Where a dead-letter handler's own failures go. */
+  fallbackDeadLetterFile: string;
+  spool: { dir: string; maxBytes: number; syncIntervalMs: number } | undefined;
+  persistOnExit: boolean;
   diagnostics: Diagnostics;
+  clock: Clock;
+  /** Options given that auditlake does not know, each with the closest known name. */
+  unknownOptions: { name: string; suggestion: string | undefined }[];
 }
 
 const DAY_MS = 86_400_000;
+const KNOWN_OPTIONS: readonly string[] = [
+  'channelArn', 'externalId', 'endpoint', 'region', 'credentials', 'eventSource', 'userIdentityType', 'eventVersion',
+  'recipientAccountId', 'redact', 'maxBatchEvents', 'maxBatchBytes', 'flushIntervalMs', 'maxQueueEvents', 'maxQueueBytes',
+  'maxConcurrentRequests', 'requestTimeoutMs', 'retryDeadlineMs', 'retryBaseDelayMs', 'retryMaxDelayMs', 'shutdownTimeoutMs',
+  'maxBlockMs', 'deadLetter', 'spoolDir', 'maxSpoolBytes', 'spoolSyncIntervalMs', 'persistOnExit', 'checksum', 'send',
+  'wrapSend', 'diagnostics', 'env', 'clock',
+] satisfies (keyof AuditSinkOptions)[];
 
 export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): ResolvedAuditSinkOptions {
   if (options === null || typeof options !== 'object') throw new ConfigurationError('options', 'an object', options);
+  const o = options as Record<string, unknown>;
   const env = options.env ?? process.env;
-  const fromEnv = (option: keyof AuditSinkOptions, variable: string): { value: unknown; name: string } =>
-    options[option] !== undefined ? { value: options[option], name: option } : { value: emptyToUndefined(env[variable]), name: variable };
+  const get = <K extends keyof typeof AUDIT_SINK_DEFAULTS>(name: K) => (o[name] ?? AUDIT_SINK_DEFAULTS[name]) as unknown;
+  // Lambda's file system is read-only except /tmp: relative paths land there.
+  const base = env.AWS_LAMBDA_FUNCTION_NAME ? '/tmp' : undefined;
 
-  const arn = fromEnv('channelArn', 'AUDITLAKE_CHANNEL_ARN');
-  if (arn.value === undefined) throw new ConfigurationError('channelArn', `a channel ARN (${CHANNEL_ARN_RULE}), given as the option or AUDITLAKE_CHANNEL_ARN`, undefined);
-  const channel = parseChannelArn(arn.value);
-  if (!channel) throw new ConfigurationError(arn.name, CHANNEL_ARN_RULE, arn.value);
+  const maxBatchEvents = integer('maxBatchEvents', get('maxBatchEvents'), 1, AUDIT_SINK_DEFAULTS.maxBatchEvents);
+  const maxBatchBytes = integer('maxBatchBytes', get('maxBatchBytes'), 1024, AUDIT_SINK_DEFAULTS.maxBatchBytes);
+  const requestTimeoutMs = integer('requestTimeoutMs', get('requestTimeoutMs'), 1, DAY_MS);
+  const maxConcurrentRequests = integer('maxConcurrentRequests', get('maxConcurrentRequests'), 1, 100);
+  const destination = resolveLakeOptions(o, env, { maxBatchEvents, maxBatchBytes, requestTimeoutMs, maxConcurrentRequests });
 
-  const externalId = fromEnv('externalId', 'AUDITLAKE_EXTERNAL_ID');
-  if (externalId.value !== undefined && (typeof externalId.value !== 'string' || !EXTERNAL_ID_PATTERN.test(externalId.value))) {
-    throw new ConfigurationError(externalId.name, '2-1224 characters of [A-Za-z0-9_+=,.@:/-]', externalId.value);
-  }
+  const recipientAccountId = optionalString('recipientAccountId', o.recipientAccountId) ?? destination.channel.accountId;
+  if (!/^\d{12}$/.test(recipientAccountId)) throw new ConfigurationError('recipientAccountId', 'a 12-digit AWS account id', recipientAccountId);
+  if (o.redact !== undefined && !Array.isArray(o.redact)) throw new ConfigurationError('redact', 'an array of paths', o.redact);
+  const redact = ((o.redact as unknown[] | undefined) ?? []).map((path, index) => {
+    const compiled = compileRedactPath(path as string);
+    if (!compiled) throw new ConfigurationError(`redact[${index}]`, 'a dot-separated path such as "requestParameters.password" or "**.token"', path);
+    return compiled;
+  });
 
-  const region = optionalString(options, 'region') ?? channel.region;
-  if (!/^[a-z]{2}(?:-[a-z]+)+-\d+$/.test(region)) throw new ConfigurationError('region', 'an AWS region such as us-east-1', region);
-
-  const endpoint = fromEnv('endpoint', 'AUDITLAKE_ENDPOINT');
-  if (endpoint.value !== undefined && !isHttpUrl(endpoint.value)) throw new ConfigurationError(endpoint.name, 'an http:// or https:// URL', endpoint.value);
-
-  const credentials = options.credentials;
-  if (credentials !== undefined && typeof credentials !== 'function' && !isCredentials(credentials)) {
-    throw new ConfigurationError('credentials', '{ accessKeyId, secretAccessKey, sessionToken? } or a function returning a promise of it', '[object]');
-  }
-
-  const recipientAccountId = optionalString(options, 'recipientAccountId') ?? channel.accountId;
-  if (!ACCOUNT_ID_PATTERN.test(recipientAccountId)) throw new ConfigurationError('recipientAccountId', 'a 12-digit AWS account id', recipientAccountId);
-  if (options.redact !== undefined && !Array.isArray(options.redact)) throw new ConfigurationError('redact', 'an array of paths', options.redact);
-
-  const maxBatchEvents = integer(options, 'maxBatchEvents', 1, MAX_EVENTS_PER_REQUEST);
-  const maxBatchBytes = integer(options, 'maxBatchBytes', 1024, MAX_REQUEST_BODY_BYTES);
-  const maxQueueBytes = integer(options, 'maxQueueBytes', maxBatchBytes, Number.MAX_SAFE_INTEGER, `at least maxBatchBytes (${maxBatchBytes})`);
-
-  const deadLetter = fromEnv('deadLetter', 'AUDITLAKE_DEAD_LETTER');
+  const deadLetter = sourced(o, 'deadLetter', env, 'AUDITLAKE_DEAD_LETTER');
   if (deadLetter.value !== undefined && typeof deadLetter.value !== 'function' && (typeof deadLetter.value !== 'string' || deadLetter.value.length === 0)) {
     throw new ConfigurationError(deadLetter.name, 'a file path or a function (letter) => void', deadLetter.value);
   }
-  if (options.send !== undefined && typeof options.send !== 'function') throw new ConfigurationError('send', 'a function (input) => Promise<output>', options.send);
-  if (options.wrapSend !== undefined && typeof options.wrapSend !== 'function') throw new ConfigurationError('wrapSend', 'a function (send) => send', options.wrapSend);
-  if (options.checksum !== undefined && typeof options.checksum !== 'boolean') throw new ConfigurationError('checksum', 'true or false', options.checksum);
-  const diagnostics = options.diagnostics ?? defaultDiagnostics;
+  const spoolDir = sourced(o, 'spoolDir', env, 'AUDITLAKE_SPOOL_DIR');
+  if (spoolDir.value !== undefined && (typeof spoolDir.value !== 'string' || spoolDir.value.length === 0)) {
+    throw new ConfigurationError(spoolDir.name, 'a directory path', spoolDir.value);
+  }
+  const spool = spoolDir.value === undefined ? undefined : {
+    dir: inBase(spoolDir.value, base),
+    maxBytes: integer('maxSpoolBytes', get('maxSpoolBytes'), 1024 * 1024, Number.MAX_SAFE_INTEGER),
+    syncIntervalMs: integer('spoolSyncIntervalMs', get('spoolSyncIntervalMs'), 0, DAY_MS),
+  };
+
+  const diagnostics = (o.diagnostics ?? defaultDiagnostics) as Diagnostics;
   if (typeof diagnostics !== 'object' || diagnostics === null || !['debug', 'warn', 'error'].every((k) => typeof (diagnostics as unknown as Record<string, unknown>)[k] === 'function')) {
     throw new ConfigurationError('diagnostics', 'an object with debug, warn and error functions', diagnostics);
   }
+  const clock = (o.clock ?? systemClock) as Clock;
+  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function' || typeof clock.random !== 'function') {
+    throw new ConfigurationError('clock', 'an object with now, setTimeout and random functions', clock);
+  }
+  const fallbackDeadLetterFile = inBase(DEFAULT_DEAD_LETTER_FILE, base);
 
   return {
-    channel,
-    externalId: externalId.value,
-    endpoint: (endpoint.value as string | undefined) ?? defaultEndpoint(channel.partition, region),
-    region,
-    credentials,
+    destination,
     recipientAccountId,
     encodeRecord: createRecordEncoder({
-      eventSource: optionalString(options, 'eventSource'),
-      userIdentityType: optionalString(options, 'userIdentityType') ?? AUDIT_SINK_DEFAULTS.userIdentityType,
-      eventVersion: optionalString(options, 'eventVersion') ?? AUDIT_SINK_DEFAULTS.eventVersion,
+      eventSource: optionalString('eventSource', o.eventSource),
+      userIdentityType: optionalString('userIdentityType', o.userIdentityType) ?? AUDIT_SINK_DEFAULTS.userIdentityType,
+      eventVersion: optionalString('eventVersion', o.eventVersion) ?? AUDIT_SINK_DEFAULTS.eventVersion,
       recipientAccountId,
-      redact: options.redact ?? [],
+      redact: (o.redact as string[] | undefined) ?? [],
+      now: clock.now,
     }),
-    maxBatchEvents,
-    maxBatchBytes,
-    flushIntervalMs: integer(options, 'flushIntervalMs', 0, DAY_MS),
-    maxQueueEvents: integer(options, 'maxQueueEvents', 1, Number.MAX_SAFE_INTEGER),
-    maxQueueBytes,
-    maxConcurrentRequests: integer(options, 'maxConcurrentRequests', 1, 100),
-    requestTimeoutMs: integer(options, 'requestTimeoutMs', 1, DAY_MS),
-    retryDeadlineMs: integer(options, 'retryDeadlineMs', 0, 7 * DAY_MS),
-    retryBaseDelayMs: integer(options, 'retryBaseDelayMs', 1, DAY_MS),
-    retryMaxDelayMs: integer(options, 'retryMaxDelayMs', 1, DAY_MS),
-    shutdownTimeoutMs: integer(options, 'shutdownTimeoutMs', 0, DAY_MS),
-    maxBlockMs: integer(options, 'maxBlockMs', 0, DAY_MS),
-    deadLetter: (deadLetter.value as string | DeadLetterHandler | undefined) ?? AUDIT_SINK_DEFAULTS.deadLetter,
-    checksum: options.checksum ?? AUDIT_SINK_DEFAULTS.checksum,
-    send: options.send,
-    wrapSend: options.wrapSend,
+    redact,
+    maxQueueEvents: integer('maxQueueEvents', get('maxQueueEvents'), 1, Number.MAX_SAFE_INTEGER),
+    maxQueueBytes: integer('maxQueueBytes', get('maxQueueBytes'), maxBatchBytes, Number.MAX_SAFE_INTEGER, `at least maxBatchBytes (${maxBatchBytes})`),
+    flushIntervalMs: integer('flushIntervalMs', get('flushIntervalMs'), 0, DAY_MS),
+    maxConcurrentRequests,
+    requestTimeoutMs,
+    retryDeadlineMs: integer('retryDeadlineMs', o.retryDeadlineMs ?? (spool ? AUDIT_SINK_DEFAULTS.spoolRetryDeadlineMs : AUDIT_SINK_DEFAULTS.retryDeadlineMs), 0, 30 * DAY_MS),
+    retryBaseDelayMs: integer('retryBaseDelayMs', get('retryBaseDelayMs'), 1, DAY_MS),
+    retryMaxDelayMs: integer('retryMaxDelayMs', get('retryMaxDelayMs'), 1, DAY_MS),
+    shutdownTimeoutMs: integer('shutdownTimeoutMs', get('shutdownTimeoutMs'), 0, DAY_MS),
+    maxBlockMs: integer('maxBlockMs', get('maxBlockMs'), 0, DAY_MS),
+    deadLetter: typeof deadLetter.value === 'function' ? (deadLetter.value as DeadLetterHandler) : inBase((deadLetter.value) ?? AUDIT_SINK_DEFAULTS.deadLetter, base),
+    fallbackDeadLetterFile,
+    spool,
+    persistOnExit: optionalBoolean('persistOnExit', o.persistOnExit) ?? AUDIT_SINK_DEFAULTS.persistOnExit,
     diagnostics,
+    clock,
+    unknownOptions: Object.keys(o)
+      .filter((name) => !KNOWN_OPTIONS.includes(name))
+      .map((name) => ({ name, suggestion: closestName(name, KNOWN_OPTIONS) })),
   };
 }
 
-type NumericOption = {
-  [K in keyof AuditSinkOptions & keyof typeof AUDIT_SINK_DEFAULTS]: (typeof AUDIT_SINK_DEFAULTS)[K] extends number ? K : never;
-}[keyof AuditSinkOptions & keyof typeof AUDIT_SINK_DEFAULTS];
-
-function integer(options: AuditSinkOptions, name: NumericOption, min: number, max: number, rule?: string): number {
-  const value = options[name] ?? AUDIT_SINK_DEFAULTS[name];
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigurationError(name, rule ?? (max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`), value);
-  }
-  return value;
+/** A relative path under `base` when there is one (Lambda's /tmp). */
+function inBase(path: string, base: string | undefined): string {
+  return base === undefined || isAbsolute(path) ? path : join(base, path);
 }
 
-function optionalString(options: AuditSinkOptions, name: 'region' | 'eventSource' | 'userIdentityType' | 'eventVersion' | 'recipientAccountId'): string | undefined {
-  const value = options[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.trim().length === 0) throw new ConfigurationError(name, 'a non-empty string', value);
-  return value;
-}
-
-function emptyToUndefined(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
-}
-
-function isHttpUrl(value: unknown): boolean {
-  if (typeof value !== 'string') return false;
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.search === '' && url.hash === '';
-  } catch {
-    return false;
-  }
-}
-
-function isCredentials(value: unknown): value is AwsCredentials {
-  const c = value as Partial<AwsCredentials> | null;
-  return typeof c === 'object' && c !== null && typeof c.accessKeyId === 'string' && c.accessKeyId.length > 0 && typeof c.secretAccessKey === 'string';
-}

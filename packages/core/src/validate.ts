@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { FieldBytes } from './audit-event.js';
-import { EVENT_ID_PATTERN } from './limits.js';
+import { EVENT_ID_PATTERN } from './destinations/cloudtrail-lake/limits.js';
 import { isJsonObject } from './map-record.js';
 import {
   ACCOUNT_ID_PATTERN,

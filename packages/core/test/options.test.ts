@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AUDIT_SINK_DEFAULTS, ConfigurationError, createAuditSink, isConfigurationError, resolveAuditSinkOptions, type AuditSinkOptions } from '../src/index.js';
+import { AUDIT_SINK_DEFAULTS, ConfigurationError, createAuditSink, isConfigurationError, type AuditSinkOptions } from '../src/index.js';
+import { resolveAuditSinkOptions } from '../src/internal.js';
 import { CHANNEL_ARN } from './helpers.js';
 
 const resolve = (options: AuditSinkOptions) => resolveAuditSinkOptions({ env: {}, ...options });
@@ -7,16 +8,18 @@ const resolve = (options: AuditSinkOptions) => resolveAuditSinkOptions({ env: {}
 describe('resolveAuditSinkOptions', () => {
   it('takes region and account from the channel ARN, and the endpoint from the region', () => {
     const resolved = resolve({ channelArn: 'arn:aws-cn:cloudtrail:cn-north-1:111122223333:channel/abc' });
-    expect(resolved).toMatchObject({ region: 'cn-north-1', recipientAccountId: '111122223333', endpoint: 'https://cloudtrail-data.cn-north-1.amazonaws.com.cn' });
-    expect(resolve({ channelArn: CHANNEL_ARN }).endpoint).toBe('https://cloudtrail-data.us-east-1.amazonaws.com');
+    expect(resolved).toMatchObject({ recipientAccountId: '111122223333', destination: { region: 'cn-north-1', endpoint: 'https://cloudtrail-data.cn-north-1.amazonaws.com.cn' } });
+    expect(resolve({ channelArn: CHANNEL_ARN }).destination.endpoint).toBe('https://cloudtrail-data.us-east-1.amazonaws.com');
   });
 
   it('applies the documented defaults', () => {
     const resolved = resolve({ channelArn: CHANNEL_ARN });
-    for (const key of ['maxBatchEvents', 'maxBatchBytes', 'flushIntervalMs', 'maxQueueEvents', 'maxQueueBytes', 'maxConcurrentRequests', 'requestTimeoutMs', 'retryDeadlineMs', 'shutdownTimeoutMs', 'maxBlockMs', 'checksum'] as const) {
+    for (const key of ['flushIntervalMs', 'maxQueueEvents', 'maxQueueBytes', 'maxConcurrentRequests', 'requestTimeoutMs', 'retryDeadlineMs', 'shutdownTimeoutMs', 'maxBlockMs', 'persistOnExit'] as const) {
       expect(resolved[key]).toBe(AUDIT_SINK_DEFAULTS[key]);
     }
+    for (const key of ['maxBatchEvents', 'maxBatchBytes', 'checksum'] as const) expect(resolved.destination[key]).toBe(AUDIT_SINK_DEFAULTS[key]);
     expect(resolved.deadLetter).toBe('auditlake-dead-letter.jsonl');
+    expect(resolved.spool).toBeUndefined();
     expect(Object.isFrozen(AUDIT_SINK_DEFAULTS)).toBe(true);
   });
 
@@ -27,13 +30,13 @@ describe('resolveAuditSinkOptions', () => {
       AUDITLAKE_ENDPOINT: 'http://127.0.0.1:4599',
       AUDITLAKE_DEAD_LETTER: '/tmp/letters.jsonl',
     };
-    expect(resolveAuditSinkOptions({ env })).toMatchObject({ externalId: 'ext-123', endpoint: 'http://127.0.0.1:4599', deadLetter: '/tmp/letters.jsonl' });
-    expect(resolveAuditSinkOptions({ env, endpoint: 'https://other.example' }).endpoint).toBe('https://other.example');
+    expect(resolveAuditSinkOptions({ env })).toMatchObject({ destination: { externalId: 'ext-123', endpoint: 'http://127.0.0.1:4599' }, deadLetter: '/tmp/letters.jsonl' });
+    expect(resolveAuditSinkOptions({ env, endpoint: 'https://other.example' }).destination.endpoint).toBe('https://other.example');
   });
 
   it('does not read AWS_REGION: the channel lives in its ARN’s region', () => {
-    expect(resolveAuditSinkOptions({ channelArn: CHANNEL_ARN, env: { AWS_REGION: 'eu-west-1' } }).region).toBe('us-east-1');
-    expect(resolve({ channelArn: CHANNEL_ARN, region: 'eu-west-1' }).region).toBe('eu-west-1');
+    expect(resolveAuditSinkOptions({ channelArn: CHANNEL_ARN, env: { AWS_REGION: 'eu-west-1' } }).destination.region).toBe('us-east-1');
+    expect(resolve({ channelArn: CHANNEL_ARN, region: 'eu-west-1' }).destination.region).toBe('eu-west-1');
   });
 
   it.each<[string, AuditSinkOptions, string]>([

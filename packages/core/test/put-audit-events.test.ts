@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPutAuditEventsClient, isPutAuditEventsError, PutAuditEventsError, type AwsCredentials, type PutAuditEventsClient, type PutAuditEventsInput } from '../src/index.js';
+import { createPutAuditEventsClient, isAwsRequestError, AwsRequestError, type AwsCredentials, type PutAuditEventsClient, type PutAuditEventsInput } from '../src/index.js';
 import { CHANNEL_ARN } from './helpers.js';
 
 interface Seen { method: string; url: string; headers: IncomingMessage['headers']; body: string; socket: unknown }
@@ -49,11 +49,11 @@ const input: PutAuditEventsInput = {
   auditEvents: [{ id: 'a-1', eventData: '{"k":"välue \\"q\\""}', eventDataChecksum: 'c1' }, { id: 'a_2', eventData: '{}' }],
 };
 
-async function failure(promise: Promise<unknown>): Promise<PutAuditEventsError> {
+async function failure(promise: Promise<unknown>): Promise<AwsRequestError> {
   try {
     await promise;
   } catch (error) {
-    if (isPutAuditEventsError(error)) return error;
+    if (isAwsRequestError(error)) return error;
     throw error;
   }
   throw new Error('expected a failure');
