@@ -5,7 +5,7 @@
  */
 export { createAuditSink } from './sink.js';
 export type { AuditSink, DeliveryReport } from './sink.js';
-export type { AuditSinkStats } from './ledger.js';
+export type { AuditSinkStats, SpoolStats } from './ledger.js';
 export { AUDIT_SINK_DEFAULTS } from './options.js';
 export type { AuditSinkOptions } from './options.js';
 export type { AuditLogRecord } from './record.js';

@@ -111,6 +111,11 @@ export interface AuditSinkOptions {
   /** Most bytes the spool may hold on disk (its own segments and those it took over); an event that does not fit is dead-lettered with `QueueFull`. @default 1073741824 (1 GiB) */
   maxSpoolBytes?: number;
   /**
+   * Size at which the spool starts a new segment file. Space on disk comes back a whole segment
+   * at a time, once every event in it is settled. 65,536–134,217,728. @default 8388608 (8 MiB)
+   */
+  spoolSegmentBytes?: number;
+  /**
    * The spool's sync window: an accepted event is written to the operating system by the end of
    * the turn of the event loop that accepted it (it then survives the process being killed), and
    * forced to the disk (it then survives a power cut) within this many milliseconds, and at once
@@ -163,6 +168,7 @@ export const AUDIT_SINK_DEFAULTS = Object.freeze({
   maxBlockMs: 1000,
   deadLetter: DEFAULT_DEAD_LETTER_FILE,
   maxSpoolBytes: 1024 * 1024 * 1024,
+  spoolSegmentBytes: 8 * 1024 * 1024,
   spoolSyncIntervalMs: 500,
   persistOnExit: true,
   checksum: true,
@@ -188,7 +194,7 @@ export interface ResolvedAuditSinkOptions {
   deadLetter: string | DeadLetterHandler;
   /** Where a dead-letter handler's own failures go. */
   fallbackDeadLetterFile: string;
-  spool: { dir: string; maxBytes: number; syncIntervalMs: number } | undefined;
+  spool: { dir: string; maxBytes: number; segmentBytes: number; syncIntervalMs: number } | undefined;
   persistOnExit: boolean;
   diagnostics: Diagnostics;
   clock: Clock;
@@ -201,7 +207,7 @@ const KNOWN_OPTIONS: readonly string[] = [
   'channelArn', 'externalId', 'endpoint', 'region', 'credentials', 'eventSource', 'userIdentityType', 'eventVersion',
   'recipientAccountId', 'redact', 'maxBatchEvents', 'maxBatchBytes', 'flushIntervalMs', 'maxQueueEvents', 'maxQueueBytes',
   'maxConcurrentRequests', 'requestTimeoutMs', 'retryDeadlineMs', 'retryBaseDelayMs', 'retryMaxDelayMs', 'shutdownTimeoutMs',
-  'maxBlockMs', 'deadLetter', 'spoolDir', 'maxSpoolBytes', 'spoolSyncIntervalMs', 'persistOnExit', 'checksum', 'send',
+  'maxBlockMs', 'deadLetter', 'spoolDir', 'maxSpoolBytes', 'spoolSegmentBytes', 'spoolSyncIntervalMs', 'persistOnExit', 'checksum', 'send',
   'wrapSend', 'diagnostics', 'env', 'clock',
 ] satisfies (keyof AuditSinkOptions)[];
 
@@ -239,6 +245,7 @@ export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): Resolve
   const spool = spoolDir.value === undefined ? undefined : {
     dir: inBase(spoolDir.value, base),
     maxBytes: integer('maxSpoolBytes', get('maxSpoolBytes'), 1024 * 1024, Number.MAX_SAFE_INTEGER),
+    segmentBytes: integer('spoolSegmentBytes', get('spoolSegmentBytes'), 64 * 1024, 128 * 1024 * 1024),
     syncIntervalMs: integer('spoolSyncIntervalMs', get('spoolSyncIntervalMs'), 0, DAY_MS),
   };
 

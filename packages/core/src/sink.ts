@@ -158,7 +158,8 @@ class Sink implements AuditSink {
       start: (batch) => this.#start(batch),
     });
     this.#unguardExit = o.persistOnExit ? guardExit(this) : () => {};
-    if (this.#store.length > 0) this.#scheduler.queued();
+    // What an earlier process left has waited long enough: it goes out at once.
+    if (this.#store.length > 0) this.#scheduler.due(this.#ledger.lastSeq);
   }
 
   add(record: AuditLogRecord): void {
@@ -227,7 +228,9 @@ class Sink implements AuditSink {
   }
 
   stats(): AuditSinkStats {
-    return this.#ledger.stats();
+    const stats = this.#ledger.stats();
+    if (this.#spool) stats.spool = this.#spool.stats();
+    return stats;
   }
 
   /** The exit listener: keep what is undelivered, synchronously, and say so on stderr. */
