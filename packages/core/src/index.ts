@@ -27,6 +27,8 @@ export type {
 export type { SignedRequest } from './aws/http-client.js';
 export type { AwsCredentials, AwsCredentialsProvider } from './aws/credentials.js';
 export { DEFAULT_DEAD_LETTER_FILE } from './dead-letter.js';
+export { replayDeadLetters } from './replay.js';
+export type { ReplayOptions, ReplayReport } from './replay.js';
 export type { DeadLetter, DeadLetterHandler } from './dead-letter.js';
 export { defaultDiagnostics } from './diagnostics.js';
 export type { Diagnostics } from './diagnostics.js';

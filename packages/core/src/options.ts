@@ -7,7 +7,7 @@ import type { PutAuditEventsSend } from './destinations/cloudtrail-lake/put-audi
 import { defaultDiagnostics, type Diagnostics } from './diagnostics.js';
 import { ConfigurationError } from './errors.js';
 import { createRecordEncoder, DEFAULT_EVENT_VERSION, DEFAULT_USER_IDENTITY_TYPE, type RecordEncoder } from './map-record.js';
-import { closestName, integer, optionalBoolean, optionalString, sourced } from './option-checks.js';
+import { closestName, integer, optionalBoolean, optionalFunction, optionalString, sourced } from './option-checks.js';
 import { compileRedactPath, type RedactPath } from './redact.js';
 
 /**
@@ -143,6 +143,11 @@ export interface AuditSinkOptions {
    * adapter uses it to run requests with tracing suppressed. @default none
    */
   wrapSend?: (send: PutAuditEventsSend) => PutAuditEventsSend;
+  /**
+   * Called with the ids of the events the destination accepted, after each response (replay
+   * records its progress with it). Synchronous; a throw is caught and reported. @default none
+   */
+  onDelivered?: (ids: readonly string[]) => void;
   /** Where the sink reports about itself; never the logger being transported. @default debug through `util.debuglog('auditlake')`, warnings and errors as one line on stderr */
   diagnostics?: Diagnostics;
   /** The environment to read `AUDITLAKE_*` (and `AWS_*`) variables from. @default process.env */
@@ -196,6 +201,7 @@ export interface ResolvedAuditSinkOptions {
   fallbackDeadLetterFile: string;
   spool: { dir: string; maxBytes: number; segmentBytes: number; syncIntervalMs: number } | undefined;
   persistOnExit: boolean;
+  onDelivered: ((ids: readonly string[]) => void) | undefined;
   diagnostics: Diagnostics;
   clock: Clock;
   /** Options given that auditlake does not know, each with the closest known name. */
@@ -208,7 +214,7 @@ const KNOWN_OPTIONS: readonly string[] = [
   'recipientAccountId', 'redact', 'maxBatchEvents', 'maxBatchBytes', 'flushIntervalMs', 'maxQueueEvents', 'maxQueueBytes',
   'maxConcurrentRequests', 'requestTimeoutMs', 'retryDeadlineMs', 'retryBaseDelayMs', 'retryMaxDelayMs', 'shutdownTimeoutMs',
   'maxBlockMs', 'deadLetter', 'spoolDir', 'maxSpoolBytes', 'spoolSegmentBytes', 'spoolSyncIntervalMs', 'persistOnExit', 'checksum', 'send',
-  'wrapSend', 'diagnostics', 'env', 'clock',
+  'wrapSend', 'onDelivered', 'diagnostics', 'env', 'clock',
 ] satisfies (keyof AuditSinkOptions)[];
 
 export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): ResolvedAuditSinkOptions {
@@ -285,6 +291,7 @@ export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): Resolve
     fallbackDeadLetterFile,
     spool,
     persistOnExit: optionalBoolean('persistOnExit', o.persistOnExit) ?? AUDIT_SINK_DEFAULTS.persistOnExit,
+    onDelivered: optionalFunction('onDelivered', o.onDelivered, 'a function (ids) => void'),
     diagnostics,
     clock,
     unknownOptions: Object.keys(o)

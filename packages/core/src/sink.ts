@@ -296,6 +296,7 @@ class Sink implements AuditSink {
   }
 
   #settled(events: QueuedEvent[], outcome: 'delivered' | 'deadLettered', code?: string, message?: string): void {
+    if (outcome === 'delivered' && this.#o.onDelivered) this.#notifyDelivered(events);
     if (outcome === 'deadLettered') {
       for (const event of events) this.#writeDeadLetter(this.#destination.auditEventJson(event), code as string, message as string, event.attempts);
     }
@@ -308,6 +309,14 @@ class Sink implements AuditSink {
       if (--tracker.pending === 0) tracker.done();
     }
     this.#backpressure.drained();
+  }
+
+  #notifyDelivered(events: QueuedEvent[]): void {
+    try {
+      this.#o.onDelivered?.(events.map((event) => event.id));
+    } catch (error) {
+      this.#reporter.report('error', 'on-delivered', `auditlake: the onDelivered hook threw: ${String(error)}`);
+    }
   }
 
   #abandoned(all: QueuedEvent[], lastFailure: string | undefined): void {
