@@ -141,7 +141,8 @@ describe('durability across process ends (real processes, the real local lake)',
     const deadLetter = join(tempDir(), 'dead.jsonl');
     const result = await runToEnd(program(sinkOptions(lake, await deadEndpoint(), { deadLetter }), `
       for (let n = 0; n < 10000; n++) sink.add(record(${JSON.stringify(source)}, n));
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Exit once the endpoint has refused at least one request, so there is a cause to quote.
+      while (sink.stats().retried === 0) await new Promise((resolve) => setTimeout(resolve, 5));
       process.exit(3);
     `));
     expect(result.status).toBe(3);

@@ -89,7 +89,7 @@ export function backoffDelayMs(
 /** One line for messages: `ECONNREFUSED 127.0.0.1:1`, `ChannelNotFound (HTTP 400): Channel not found`. */
 export function describeFailure(failure: Pick<RequestFailure, 'code' | 'message' | 'statusCode'>): string {
   const status = failure.statusCode ? ` (HTTP ${failure.statusCode})` : '';
-  return failure.message.startsWith(failure.code) ? `${failure.message}${status}` : `${failure.code}${status}: ${failure.message}`;
+  return failure.message.includes(failure.code) ? `${failure.message}${status}` : `${failure.code}${status}: ${failure.message}`;
 }
 
 function sdkRetryAfter(headers: Record<string, unknown> | undefined): number | undefined {

@@ -2,6 +2,8 @@ import type { Clock, ClockTimer } from './clock.js';
 
 /** A clock that moves only when told: the engine's timers fire in order as `advance` passes them. */
 export interface VirtualClock extends Clock {
+  /** Replaceable, to pin the random draws of a test. */
+  random: () => number;
   /** Moves time forward by `ms`, firing each due timer at its own time and letting promises settle after each. */
   advance(ms: number): Promise<void>;
   /** Timers not yet fired. */

@@ -73,7 +73,7 @@ describe('a spool that cannot be written', () => {
     fault.writes = undefined;
     await sink.shutdown();
     expect(dead.codes()).toEqual(['Shutdown', 'Shutdown', 'Shutdown']);
-    expect(dead.letters[0]!.reason.message).toMatch(/last failure: ECONNREFUSED/);
+    expect(dead.letters[0]!.reason.message).toMatch(/last failure: connect ECONNREFUSED 127\.0\.0\.1:1$/);
     expect(sink.stats()).toMatchObject({ deadLettered: { total: 3 }, queuedEvents: 5 });
     expectInvariant(sink.stats());
   });
