@@ -70,6 +70,7 @@ export async function startFakeLogs(options: { now?: () => number } = {}): Promi
         };
         const fail = (status: number, type: string, message: string) => reply(status, { __type: type, message });
         if (!verified.ok) return fail(403, 'InvalidSignatureException', 'The request signature we calculated does not match the signature you provided.');
+        if (verified.scope?.service !== 'logs') return fail(403, 'InvalidSignatureException', "Credential should be scoped to correct service: 'logs'.");
         if (req.method !== 'POST' || req.url !== '/' || req.headers['content-type'] !== 'application/x-amz-json-1.1') {
           return fail(400, 'SerializationException', `expected POST / with application/x-amz-json-1.1 (got ${req.method} ${req.url} ${req.headers['content-type']})`);
         }
