@@ -40,8 +40,10 @@ export interface AuditSinkOptions {
    */
   logGroupName?: string;
   /**
-   * The log stream in `logGroupName` (CloudWatch Logs only). Environment: `AUDITLAKE_LOG_STREAM`.
-   * @default one per process: `<hostname>-<pid>-<8 random hex digits>`, created on first use
+   * The log stream in `logGroupName` (CloudWatch Logs only). Required with a custom `send` or
+   * `createLogStream: false`, since the default stream is new in each process.
+   * Environment: `AUDITLAKE_LOG_STREAM`.
+   * @default one per process: `<hostname>-<pid>-<8 random hex digits>`, created before the first request
    */
   logStreamName?: string;
   /**

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, createAuditSink, type AuditSinkOptions } from '../src/index.js';
+import { AUDIT_SINK_DEFAULTS, ConfigurationError, createAuditSink, type AuditSinkOptions } from '../src/index.js';
 import { defaultLogsEndpoint, defaultLogStreamName, resolveAuditSinkOptions, type ResolvedAuditSinkOptions } from '../src/internal.js';
 import { CHANNEL_ARN } from './helpers.js';
 
@@ -78,7 +78,7 @@ describe('CloudWatch Logs options', () => {
       'Configuration: region is invalid, expected an AWS region such as us-east-1 for CloudWatch Logs, given as the option, AWS_REGION or AWS_DEFAULT_REGION (actual: undefined)',
     );
     expect(thrown(() => resolveAuditSinkOptions({ logGroupName: 'g', env: { AWS_REGION: 'Frankfurt' } })).message).toMatch(/^Configuration: AWS_REGION is invalid/);
-    expect(logs(resolve({ logGroupName: 'g', send: async () => ({}) }))).toMatchObject({ region: undefined, endpoint: undefined });
+    expect(logs(resolve({ logGroupName: 'g', logStreamName: 's', send: async () => ({}) }))).toMatchObject({ region: undefined, endpoint: undefined });
   });
 
   it('takes the endpoint from the option, AUDITLAKE_ENDPOINT, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS, AWS_ENDPOINT_URL, in that order', () => {
@@ -95,7 +95,8 @@ describe('CloudWatch Logs options', () => {
     const first = logs(resolve(GROUP));
     const host = (hostname() || 'host').replace(/[:*]/g, '-');
     expect(first.logStreamName).toMatch(new RegExp(`^${host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-${process.pid}-[0-9a-f]{8}$`));
-    expect(first).toMatchObject({ generatedStreamName: true, createLogStream: true, createLogGroup: false });
+    expect(first).toMatchObject({ generatedStreamName: true, createLogStream: AUDIT_SINK_DEFAULTS.createLogStream, createLogGroup: AUDIT_SINK_DEFAULTS.createLogGroup });
+    expect(AUDIT_SINK_DEFAULTS).toMatchObject({ createLogStream: true, createLogGroup: false });
     expect(logs(resolve(GROUP)).logStreamName).toBe(first.logStreamName);
     expect(defaultLogStreamName()).toBe(first.logStreamName);
   });
@@ -125,6 +126,8 @@ describe('CloudWatch Logs options', () => {
     ['createLogStream as a string', { ...GROUP, createLogStream: 'yes' as never }, 'Configuration: createLogStream is invalid, expected true or false'],
     ['a group to create without its stream', { ...GROUP, createLogGroup: true, createLogStream: false }, 'Configuration: createLogStream is invalid, expected true when createLogGroup is true'],
     ['creating with a custom send', { ...GROUP, send: async () => ({}), createLogStream: true }, 'Configuration: createLogStream is invalid, expected not true with a custom send'],
+    ['the default stream with a custom send', { ...GROUP, send: async () => ({}) }, 'Configuration: logStreamName is invalid, expected the name of an existing log stream when send is given'],
+    ['the default stream without creating it', { ...GROUP, createLogStream: false }, 'Configuration: logStreamName is invalid, expected the name of an existing log stream when createLogStream is false'],
     ['a send that is not a function', { ...GROUP, send: 'aws' as never }, 'Configuration: send is invalid'],
   ])('throws on %s', (_name, options, message) => {
     expect(thrown(() => resolve(options)).message.startsWith(message)).toBe(true);

@@ -55,6 +55,13 @@ export function resolveLogsOptions(
   } else if (createLogGroup === true && createLogStream === false) {
     throw new ConfigurationError('createLogStream', 'true when createLogGroup is true (a new log group has no streams)', createLogStream);
   }
+  // The default stream is new in each process: someone has to create it.
+  if (stream.value === undefined && send !== undefined) {
+    throw new ConfigurationError('logStreamName', 'the name of an existing log stream when send is given (auditlake cannot create the default per-process stream through it)', undefined);
+  }
+  if (stream.value === undefined && createLogStream === false) {
+    throw new ConfigurationError('logStreamName', 'the name of an existing log stream when createLogStream is false (the default stream is new in each process)', undefined);
+  }
 
   const region = logsRegion(o, env, send !== undefined);
   const endpoint = sourced(o, 'endpoint', env, 'AUDITLAKE_ENDPOINT', 'AWS_ENDPOINT_URL_CLOUDWATCH_LOGS', 'AWS_ENDPOINT_URL');
