@@ -1,6 +1,6 @@
 /** The CloudWatch Logs client: awsJson1_1 over the signed HTTP client (`logs`), for the three calls the sink makes. */
-import { createAwsHttpClient, readErrorResponse, requestIdOf, type AwsHttpClientOptions, type SignedRequest } from '../../aws/http-client.js';
-import { AwsRequestError } from '../../errors.js';
+import { createAwsHttpClient, type AwsHttpClientOptions, type SignedRequest } from '../../aws/http-client.js';
+import { readJsonResponse } from '../../aws/json-response.js';
 import type { InputLogEvent } from './entry.js';
 import { LOGS_TARGET_PREFIX } from './limits.js';
 
@@ -77,19 +77,7 @@ export function createCloudWatchLogsClient(options: CloudWatchLogsClientOptions)
   };
   const call = async (operation: string, body: Uint8Array, abortSignal: AbortSignal | undefined): Promise<object> => {
     abortSignal?.throwIfAborted();
-    const response = await http.exchange(await prepare(operation, body), abortSignal);
-    if (response.statusCode < 200 || response.statusCode >= 300) throw readErrorResponse(response);
-    let json: unknown;
-    try {
-      // awsJson1_1: an operation without output may answer with an empty body.
-      json = response.body.length > 0 ? JSON.parse(response.body) : {};
-    } catch {
-      json = undefined;
-    }
-    if (json === undefined || json === null || typeof json !== 'object') {
-      throw new AwsRequestError(`HTTP ${response.statusCode} with a body that is not a JSON object`, { errorCode: 'InvalidResponse', statusCode: response.statusCode, requestId: requestIdOf(response) });
-    }
-    return json;
+    return readJsonResponse(await http.exchange(await prepare(operation, body), abortSignal));
   };
   const jsonBody = (input: object) => Buffer.from(JSON.stringify(input), 'utf8');
   return {
