@@ -161,6 +161,8 @@ describe('the limits of one request', () => {
     expect(largest).toMatchObject({ bytes: 1_048_576 });
     const tooLarge = destination.encode({ id: 'b', json: `"${'x'.repeat(1_048_551 - 2)}"`, timeMs: now });
     expect(tooLarge).toEqual({ refused: { code: 'EventTooLarge', message: 'the event is 1048577 bytes as a log event (UTF-8 message + 26); CloudWatch Logs takes at most 1048576' } });
+    // A time that is no timestamp (an event spooled by something else, say) never reaches the wire as `NaN`.
+    expect(destination.encode({ id: 'c', json: '{}', timeMs: Number.NaN })).toEqual({ refused: { code: 'InvalidData', message: 'the event has no usable time (actual: NaN)' } });
   });
 
   it('refuses an event over a smaller maxBatchBytes, naming it', async () => {

@@ -1,7 +1,7 @@
 import type { BatchRule, Destination, QueuedEvent, SendOutcome } from '../../destination.js';
 import { classifyRequestFailure } from '../../retry.js';
 import { utf8Bytes } from '../../serialize.js';
-import { createCloudWatchLogsClient, type CloudWatchLogsClientOptions, type PutLogEventsInput, type PutLogEventsOutput, type PutLogEventsSend } from './cloudwatch-logs-client.js';
+import { createCloudWatchLogsClient, type CloudWatchLogsClient, type CloudWatchLogsClientOptions, type PutLogEventsInput, type PutLogEventsOutput, type PutLogEventsSend } from './cloudwatch-logs-client.js';
 import { putCreatingMissing, type LogStreamTarget } from './create-on-missing.js';
 import { logEventAuditEventJson, logEventBytes, logEventEntry, logEventMessage, logsBatchLimits, putLogEventsBody, putLogEventsBodyHead, type InputLogEvent } from './entry.js';
 import { MAX_LOG_BATCH_SPAN_MS, MAX_LOG_EVENT_AGE_MS, MAX_LOG_EVENT_AHEAD_MS, MAX_LOG_EVENT_BYTES, type LogEventRejectionCode } from './limits.js';
@@ -30,8 +30,8 @@ export interface CloudWatchLogsDestinationOptions extends LogStreamTarget {
 
 /** CloudWatch Logs, through PutLogEvents into one log stream. */
 export function createCloudWatchLogsDestination(options: CloudWatchLogsDestinationOptions): Destination {
-  const client = options.send ? undefined : createCloudWatchLogsClient(options.client);
-  const raw = options.send ?? putCreatingMissing(client as NonNullable<typeof client>, options);
+  let client: CloudWatchLogsClient | undefined;
+  const raw = options.send ?? putCreatingMissing((client = createCloudWatchLogsClient(options.client)), options);
   const send = options.wrapSend ? options.wrapSend(raw) : raw;
   const limits = logsBatchLimits(options.maxBatchEvents, options.maxBatchBytes);
   const { logGroupName, logStreamName, now } = options;
@@ -48,6 +48,7 @@ export function createCloudWatchLogsDestination(options: CloudWatchLogsDestinati
       const bytes = logEventBytes(utf8Bytes(json));
       if (bytes > largest) return { refused: { code: 'EventTooLarge', message: `the event is ${bytes} bytes as a log event (UTF-8 message + 26); ${tooLarge}` } };
       const timestamp = Math.floor(timeMs);
+      if (!Number.isSafeInteger(timestamp)) return { refused: { code: 'InvalidData', message: `the event has no usable time (actual: ${timeMs})` } };
       const age = ageProblem(timestamp, now());
       if (age !== undefined) return { refused: { code: age, message: `${rejectionMessage(age, timestamp)}; auditlake refused it before sending` } };
       return { entry: logEventEntry(timestamp, json), bytes };
