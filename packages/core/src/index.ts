@@ -5,9 +5,9 @@
  */
 export { createAuditSink } from './sink.js';
 export type { AuditSink, DeliveryReport } from './sink.js';
-export type { AuditSinkStats } from './ledger.js';
+export type { AuditSinkStats, SpoolStats } from './ledger.js';
 export { AUDIT_SINK_DEFAULTS } from './options.js';
-export type { AuditSinkOptions, ServiceSend } from './options.js';
+export type { AuditSinkOptions, ServiceCall, ServiceSend } from './options.js';
 export type { AuditLogRecord } from './record.js';
 export type { AuditEvent } from './audit-event.js';
 export type { AuditEventData } from './schema.js';
@@ -39,6 +39,8 @@ export type { InputLogEvent } from './destinations/cloudwatch-logs/entry.js';
 export type { SignedRequest } from './aws/http-client.js';
 export type { AwsCredentials, AwsCredentialsProvider } from './aws/credentials.js';
 export { DEFAULT_DEAD_LETTER_FILE } from './dead-letter.js';
+export { replayDeadLetters } from './replay.js';
+export type { ReplayOptions, ReplayReport } from './replay.js';
 export type { DeadLetter, DeadLetterHandler } from './dead-letter.js';
 export { defaultDiagnostics } from './diagnostics.js';
 export type { Diagnostics } from './diagnostics.js';

@@ -32,6 +32,19 @@ export interface AuditSinkStats {
   acceptedBytes: number;
   /** Size of every queued event that was then delivered or dead-lettered. */
   settledBytes: number;
+  /** With a spool: what it holds. */
+  spool?: SpoolStats;
+}
+
+export interface SpoolStats {
+  /** This sink's own directory in `spoolDir`. */
+  dir: string;
+  /** Bytes of segment files on disk (this sink's and those it took over), against `maxSpoolBytes`. */
+  diskBytes: number;
+  /** Events held in memory: the window about to be batched, plus any the disk would not take. */
+  memoryEvents: number;
+  /** Why the disk cannot be written, when it cannot (events are then held in memory). */
+  degraded?: string;
 }
 
 export type Outcome = 'delivered' | 'deadLettered';

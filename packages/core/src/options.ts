@@ -4,12 +4,14 @@ import { systemClock, type Clock } from './clock.js';
 import { DEFAULT_DEAD_LETTER_FILE, type DeadLetterHandler } from './dead-letter.js';
 import { CHANNEL_ARN_RULE } from './destinations/cloudtrail-lake/channel-arn.js';
 import { resolveLakeOptions, type LakeOptions } from './destinations/cloudtrail-lake/options.js';
+import type { PutAuditEventsInput, PutAuditEventsOutput } from './destinations/cloudtrail-lake/put-audit-events-client.js';
+import type { PutLogEventsInput, PutLogEventsOutput } from './destinations/cloudwatch-logs/cloudwatch-logs-client.js';
 import { MAX_LOG_BATCH_BYTES, MAX_LOG_EVENTS_PER_REQUEST } from './destinations/cloudwatch-logs/limits.js';
 import { resolveLogsOptions, type LogsOptions } from './destinations/cloudwatch-logs/options.js';
 import { defaultDiagnostics, type Diagnostics } from './diagnostics.js';
 import { ConfigurationError } from './errors.js';
 import { createRecordEncoder, DEFAULT_EVENT_VERSION, DEFAULT_USER_IDENTITY_TYPE, type RecordEncoder } from './map-record.js';
-import { closestName, emptyToUndefined, integer, optionalBoolean, optionalString, sourced } from './option-checks.js';
+import { closestName, emptyToUndefined, integer, optionalBoolean, optionalFunction, optionalString, sourced } from './option-checks.js';
 import { compileRedactPath, type RedactPath } from './redact.js';
 
 /**
@@ -157,6 +159,11 @@ export interface AuditSinkOptions {
   /** Most bytes the spool may hold on disk (its own segments and those it took over); an event that does not fit is dead-lettered with `QueueFull`. @default 1073741824 (1 GiB) */
   maxSpoolBytes?: number;
   /**
+   * Size at which the spool starts a new segment file. Space on disk comes back a whole segment
+   * at a time, once every event in it is settled. 65,536–134,217,728. @default 8388608 (8 MiB)
+   */
+  spoolSegmentBytes?: number;
+  /**
    * The spool's sync window: an accepted event is written to the operating system by the end of
    * the turn of the event loop that accepted it (it then survives the process being killed), and
    * forced to the disk (it then survives a power cut) within this many milliseconds, and at once
@@ -183,6 +190,8 @@ export interface AuditSinkOptions {
    *   `(input, { abortSignal }) => client.send(new PutLogEventsCommand(input), { abortSignal })`
    *   with `@aws-sdk/client-cloudwatch-logs`. auditlake then makes no other call: it cannot
    *   create a missing log group or stream, so name an existing `logStreamName`.
+   * Create the SDK client with `maxAttempts: 1`: auditlake retries, and the SDK's own retries
+   * would stack on its.
    * @default the built-in client
    */
   send?: ServiceSend;
@@ -193,7 +202,12 @@ export interface AuditSinkOptions {
    * options through, whatever the call; the OTel adapter uses it to run requests with tracing
    * suppressed. @default none
    */
-  wrapSend?: (send: ServiceSend) => ServiceSend;
+  wrapSend?: (send: ServiceCall) => ServiceCall;
+  /**
+   * Called with the ids of the events the destination accepted, after each response (replay
+   * records its progress with it). Synchronous; a throw is caught and reported. @default none
+   */
+  onDelivered?: (ids: readonly string[]) => void;
   /** Where the sink reports about itself; never the logger being transported. @default debug through `util.debuglog('auditlake')`, warnings and errors as one line on stderr */
   diagnostics?: Diagnostics;
   /** The environment to read `AUDITLAKE_*` (and `AWS_*`) variables from. @default process.env */
@@ -203,16 +217,25 @@ export interface AuditSinkOptions {
 }
 
 /**
- * The destination's call: a `PutAuditEventsSend` for CloudTrail Lake, a `PutLogEventsSend` for
- * CloudWatch Logs; `channelArn` or `logGroupName` decides which, not the type. It is not the
- * union of the two: TypeScript gives an inline function no parameter types from a union of
- * function types, so `(input, { abortSignal }) => client.send(new PutLogEventsCommand(input), …)`
- * would not compile under `strict`; and a decorator (`wrapSend`) passes input and output through
- * whatever they are. Annotate an inline function's input with one of the two types to have it
- * checked.
+ * The destination's call: a `PutAuditEventsSend` for CloudTrail Lake (`channelArn`), a
+ * `PutLogEventsSend` for CloudWatch Logs (`logGroupName`). Either fits. An inline function sees
+ * the members of both inputs, so that `(input, { abortSignal }) => client.send(new
+ * PutLogEventsCommand(input), { abortSignal })` and code reading `input.auditEvents` compile as
+ * written; at run time the input is the one of the destination in use. (A union of the two
+ * function types would leave an inline function's parameters untyped: an error under `strict`.)
+ */
+export type ServiceSend = (
+  input: PutAuditEventsInput & PutLogEventsInput,
+  options?: { abortSignal?: AbortSignal; body?: Uint8Array },
+) => Promise<PutAuditEventsOutput | PutLogEventsOutput>;
+
+/**
+ * Any call as `wrapSend` sees it: a decorator passes input, options and output through whatever
+ * they are, and `any` lets one typed for a single destination (`PutAuditEventsSend`) be given as
+ * it is.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
-export type ServiceSend = (input: any, options?: { abortSignal?: AbortSignal; body?: Uint8Array }) => Promise<any>;
+export type ServiceCall = (input: any, options?: { abortSignal?: AbortSignal; body?: Uint8Array }) => Promise<any>;
 
 /** The defaults, in one frozen place. */
 export const AUDIT_SINK_DEFAULTS = Object.freeze({
@@ -231,6 +254,7 @@ export const AUDIT_SINK_DEFAULTS = Object.freeze({
   maxBlockMs: 1000,
   deadLetter: DEFAULT_DEAD_LETTER_FILE,
   maxSpoolBytes: 1024 * 1024 * 1024,
+  spoolSegmentBytes: 8 * 1024 * 1024,
   spoolSyncIntervalMs: 500,
   persistOnExit: true,
   checksum: true,
@@ -259,8 +283,9 @@ export interface ResolvedAuditSinkOptions {
   deadLetter: string | DeadLetterHandler;
   /** Where a dead-letter handler's own failures go. */
   fallbackDeadLetterFile: string;
-  spool: { dir: string; maxBytes: number; syncIntervalMs: number } | undefined;
+  spool: { dir: string; maxBytes: number; segmentBytes: number; syncIntervalMs: number } | undefined;
   persistOnExit: boolean;
+  onDelivered: ((ids: readonly string[]) => void) | undefined;
   diagnostics: Diagnostics;
   clock: Clock;
   /** Options given that auditlake does not know, each with the closest known name. */
@@ -272,8 +297,8 @@ const KNOWN_OPTIONS: readonly string[] = [
   'channelArn', 'externalId', 'endpoint', 'region', 'credentials', 'eventSource', 'userIdentityType', 'eventVersion',
   'recipientAccountId', 'redact', 'maxBatchEvents', 'maxBatchBytes', 'flushIntervalMs', 'maxQueueEvents', 'maxQueueBytes',
   'maxConcurrentRequests', 'requestTimeoutMs', 'retryDeadlineMs', 'retryBaseDelayMs', 'retryMaxDelayMs', 'shutdownTimeoutMs',
-  'maxBlockMs', 'deadLetter', 'spoolDir', 'maxSpoolBytes', 'spoolSyncIntervalMs', 'persistOnExit', 'checksum', 'send',
-  'wrapSend', 'diagnostics', 'env', 'clock', 'logGroupName', 'logStreamName', 'createLogStream', 'createLogGroup',
+  'maxBlockMs', 'deadLetter', 'spoolDir', 'maxSpoolBytes', 'spoolSegmentBytes', 'spoolSyncIntervalMs', 'persistOnExit', 'checksum', 'send',
+  'wrapSend', 'onDelivered', 'diagnostics', 'env', 'clock', 'logGroupName', 'logStreamName', 'createLogStream', 'createLogGroup',
 ] satisfies (keyof AuditSinkOptions)[];
 
 type DestinationKind = (LakeOptions | LogsOptions)['kind'];
@@ -326,6 +351,7 @@ export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): Resolve
   const spool = spoolDir.value === undefined ? undefined : {
     dir: inBase(spoolDir.value, base),
     maxBytes: integer('maxSpoolBytes', get('maxSpoolBytes'), 1024 * 1024, Number.MAX_SAFE_INTEGER),
+    segmentBytes: integer('spoolSegmentBytes', get('spoolSegmentBytes'), 64 * 1024, 128 * 1024 * 1024),
     syncIntervalMs: integer('spoolSyncIntervalMs', get('spoolSyncIntervalMs'), 0, DAY_MS),
   };
 
@@ -365,6 +391,7 @@ export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): Resolve
     fallbackDeadLetterFile,
     spool,
     persistOnExit: optionalBoolean('persistOnExit', o.persistOnExit) ?? AUDIT_SINK_DEFAULTS.persistOnExit,
+    onDelivered: optionalFunction('onDelivered', o.onDelivered, 'a function (ids) => void'),
     diagnostics,
     clock,
     unknownOptions: Object.keys(o)

@@ -86,9 +86,10 @@ export function backoffDelayMs(
   return Math.max(Math.floor(random() * ceiling), failure.retryAfterMs ?? 0);
 }
 
-/** One line for messages: `ECONNREFUSED: request to 127.0.0.1:1 failed …` or `ChannelNotFound (HTTP 400): …`. */
+/** One line for messages: `ECONNREFUSED 127.0.0.1:1`, `ChannelNotFound (HTTP 400): Channel not found`. */
 export function describeFailure(failure: Pick<RequestFailure, 'code' | 'message' | 'statusCode'>): string {
-  return `${failure.code}${failure.statusCode ? ` (HTTP ${failure.statusCode})` : ''}: ${failure.message}`;
+  const status = failure.statusCode ? ` (HTTP ${failure.statusCode})` : '';
+  return failure.message.startsWith(failure.code) ? `${failure.message}${status}` : `${failure.code}${status}: ${failure.message}`;
 }
 
 function sdkRetryAfter(headers: Record<string, unknown> | undefined): number | undefined {

@@ -148,7 +148,8 @@ class Sink implements AuditSink {
       start: (batch) => this.#start(batch),
     });
     this.#unguardExit = o.persistOnExit ? guardExit(this) : () => {};
-    if (this.#store.length > 0) this.#scheduler.queued();
+    // What an earlier process left has waited long enough: it goes out at once.
+    if (this.#store.length > 0) this.#scheduler.due(this.#ledger.lastSeq);
   }
 
   add(record: AuditLogRecord): void {
@@ -217,7 +218,9 @@ class Sink implements AuditSink {
   }
 
   stats(): AuditSinkStats {
-    return this.#ledger.stats();
+    const stats = this.#ledger.stats();
+    if (this.#spool) stats.spool = this.#spool.stats();
+    return stats;
   }
 
   /** The exit listener: keep what is undelivered, synchronously, and say so on stderr. */
@@ -283,6 +286,7 @@ class Sink implements AuditSink {
   }
 
   #settled(events: QueuedEvent[], outcome: 'delivered' | 'deadLettered', code?: string, message?: string): void {
+    if (outcome === 'delivered' && this.#o.onDelivered) this.#notifyDelivered(events);
     if (outcome === 'deadLettered') {
       for (const event of events) this.#writeDeadLetter(this.#destination.auditEventJson(event), code as string, message as string, event.attempts);
     }
@@ -295,6 +299,14 @@ class Sink implements AuditSink {
       if (--tracker.pending === 0) tracker.done();
     }
     this.#backpressure.drained();
+  }
+
+  #notifyDelivered(events: QueuedEvent[]): void {
+    try {
+      this.#o.onDelivered?.(events.map((event) => event.id));
+    } catch (error) {
+      this.#reporter.report('error', 'on-delivered', `auditlake: the onDelivered hook threw: ${String(error)}`);
+    }
   }
 
   #abandoned(all: QueuedEvent[], lastFailure: string | undefined): void {

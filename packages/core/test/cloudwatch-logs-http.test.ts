@@ -284,7 +284,8 @@ describe('the official @aws-sdk/client-cloudwatch-logs through send', () => {
     cleanup.push(() => client.destroy());
     return sinkOn(logs, {
       logStreamName: 's',
-      send: (input: PutLogEventsInput, { abortSignal } = {}) => client.send(new PutLogEventsCommand(input), { abortSignal }),
+      // As the documentation writes it: no annotation needed.
+      send: (input, { abortSignal } = {}) => client.send(new PutLogEventsCommand(input), { abortSignal }),
       region: undefined,
       endpoint: undefined,
       credentials: undefined,

@@ -147,7 +147,7 @@ function exchange(send: typeof httpRequest, agent: HttpAgent, signed: SignedRequ
     abortSignal?.addEventListener('abort', onAbort, { once: true });
 
     req.on('error', (error: NodeJS.ErrnoException) => {
-      finish(new AwsRequestError(`request to ${url.host} failed: ${describeNetworkError(error)}`, { errorCode: error.code ?? error.name, cause: error }));
+      finish(new AwsRequestError(describeNetworkError(error, `request to ${url.host} failed`), { errorCode: error.code ?? error.name, cause: error }));
     });
     req.on('response', (response) => {
       const chunks: Buffer[] = [];
@@ -157,7 +157,7 @@ function exchange(send: typeof httpRequest, agent: HttpAgent, signed: SignedRequ
         if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk);
       });
       response.on('error', (error: NodeJS.ErrnoException) => {
-        finish(new AwsRequestError(`response from ${url.host} failed: ${describeNetworkError(error)}`, { errorCode: error.code ?? error.name, cause: error }));
+        finish(new AwsRequestError(describeNetworkError(error, `response from ${url.host} failed`), { errorCode: error.code ?? error.name, cause: error }));
       });
       response.on('end', () => {
         finish(undefined, { statusCode: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') });
@@ -167,10 +167,10 @@ function exchange(send: typeof httpRequest, agent: HttpAgent, signed: SignedRequ
   });
 }
 
-/** `ECONNREFUSED 127.0.0.1:1` rather than Node's longer text, so that causes read alike in every message. */
-function describeNetworkError(error: NodeJS.ErrnoException & { address?: string; port?: number }): string {
+/** `ECONNREFUSED 127.0.0.1:1`, `ECONNRESET: response from host failed: socket hang up`: the code first, so causes read alike in every message. */
+function describeNetworkError(error: NodeJS.ErrnoException & { address?: string; port?: number }, what: string): string {
   if (error.code && error.address) return `${error.code} ${error.address}${error.port ? `:${error.port}` : ''}`;
-  return error.message;
+  return `${error.code ?? error.name}: ${what}: ${error.message}`;
 }
 
 /** An error response: the service's error name (`x-amzn-ErrorType`, the body's `code` or `__type`, reduced to the bare name), its message and its delay. */

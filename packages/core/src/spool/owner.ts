@@ -24,6 +24,8 @@ interface OwnerRecord {
   startedAt: number;
   /** The process's start time in clock ticks since boot (Linux), to tell a reused pid from its first holder. */
   procStart?: number;
+  /** The owner gave the directory up (shut down with events left): anybody may adopt it at once. */
+  released?: boolean;
 }
 
 /** Directories owned by live spools of this thread. */
@@ -56,7 +58,7 @@ export function createOwnedDir(spoolDir: string): OwnedDir {
     release(empty) {
       ownedHere.delete(dir);
       if (empty) rmSync(dir, { recursive: true, force: true });
-      else rmSync(join(dir, OWNER_FILE), { force: true });
+      else writeFileSync(join(dir, OWNER_FILE), JSON.stringify({ ...owner, released: true }), { mode: 0o600 });
     },
   };
 }
@@ -98,6 +100,7 @@ function adoptedSources(dir: string): string[] {
 export function isAbandoned(dir: string, now: number): boolean {
   const owner = readOwner(dir);
   if (owner === undefined) return now - mtime(dir) > CREATION_GRACE_MS;
+  if (owner.released === true) return true;
   if (owner.host !== HOST) return false;
   if (!isAlive(owner.pid)) return true;
   if (owner.procStart !== undefined && processStart(owner.pid) !== owner.procStart) return true;

@@ -4,7 +4,7 @@ import type { Clock, ClockTimer } from '../clock.js';
 import type { BatchLimits, BatchRule, Destination, QueuedEvent, SpoolPlace } from '../destination.js';
 import type { Reporter } from '../diagnostics.js';
 import { EventQueue, type EventStore } from '../event-queue.js';
-import type { Ledger } from '../ledger.js';
+import type { Ledger, SpoolStats } from '../ledger.js';
 import { loadCheckpoint, saveCheckpoint, SettledSet } from './checkpoint.js';
 import { FRAME_HEADER_BYTES, type Frame } from './frame.js';
 import { adoptAbandoned, createOwnedDir, HEARTBEAT_MS, type OwnedDir } from './owner.js';
@@ -15,6 +15,8 @@ export interface SpoolOptions {
   /** The shared spool directory; this spool writes into a directory of its own inside it. */
   dir: string;
   maxBytes: number;
+  /** A new segment starts at this size. */
+  segmentBytes: number;
   syncIntervalMs: number;
   destination: Destination;
   clock: Clock;
@@ -26,9 +28,6 @@ export interface SpoolOptions {
   /** Turns a frame written in another format (by a sink with another destination) into this destination's entry; `undefined` when it dead-lettered it. */
   recode: (frame: Frame) => { entry: string; bytes: number } | undefined;
 }
-
-/** Segments roll over at this size: space comes back a whole segment at a time. */
-export const SEGMENT_BYTES = 8 * 1024 * 1024;
 
 interface Place extends SpoolPlace {
   readonly segment: Segment;
@@ -84,7 +83,7 @@ export class Spool implements EventStore {
       this.#owned = createOwnedDir(options.dir);
       const own: SpoolDirectory = { path: this.#owned.dir, settled: new SettledSet(), segments: [], adopted: false };
       this.#directories.push(own);
-      this.#writer = new SegmentWriter(own, SEGMENT_BYTES);
+      this.#writer = new SegmentWriter(own, options.segmentBytes);
       for (const path of adoptAbandoned(options.dir, own.path)) this.#adopt(path);
     } catch (error) {
       this.#degrade(error);
@@ -103,6 +102,15 @@ export class Spool implements EventStore {
 
   get bytes(): number {
     return this.#window.bytes + this.#backlogBytes + this.#fallback.bytes;
+  }
+
+  stats(): SpoolStats {
+    return {
+      dir: this.dir,
+      diskBytes: this.#diskBytes,
+      memoryEvents: this.#window.length + this.#fallback.length,
+      ...(this.#degraded === undefined ? {} : { degraded: this.#degraded }),
+    };
   }
 
   hasRoom(bytes: number): boolean {
