@@ -313,20 +313,20 @@ describe('a custom send (the AWS SDK’s shape)', () => {
   });
 });
 
-describe('a spool written by a CloudTrail Lake sink', () => {
+describe('a spool written by a sink of the other destination', () => {
   let dir: string | undefined;
   afterEach(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
     dir = undefined;
   });
+  const stuck = { env: {}, deadLetter: () => {}, persistOnExit: false, shutdownTimeoutMs: 0, diagnostics: quietDiagnostics().diagnostics };
 
-  it('is sent by a CloudWatch Logs sink on the same directory: the same eventData, as log events', async () => {
+  it('CloudTrail Lake → CloudWatch Logs: the same eventData goes out as log events', async () => {
     dir = mkdtempSync(join(tmpdir(), 'auditlake-cwl-spool-'));
-    const quiet = quietDiagnostics();
     const sent: PutAuditEventsInput[] = [];
     const lake = createAuditSink({
-      channelArn: CHANNEL_ARN, spoolDir: dir, env: {}, diagnostics: quiet.diagnostics, deadLetter: () => {}, persistOnExit: false, shutdownTimeoutMs: 0,
-      send: (input: PutAuditEventsInput) => {
+      ...stuck, channelArn: CHANNEL_ARN, spoolDir: dir,
+      send: (input) => {
         sent.push(input);
         return new Promise(() => {});
       },
@@ -342,5 +342,35 @@ describe('a spool written by a CloudTrail Lake sink', () => {
     const lakeEventData = new Set(sent.flatMap((input) => input.auditEvents.map((e) => e.eventData)));
     for (const event of recorder.calls.flatMap((c) => c.logEvents)) expect(lakeEventData.has(event.message)).toBe(true);
     await sink.shutdown();
+  });
+
+  it('CloudWatch Logs → CloudTrail Lake: the messages go out as eventData, with their ids', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'auditlake-cwl-spool-'));
+    const sent: PutLogEventsInput[] = [];
+    const logs = createAuditSink({
+      ...stuck, logGroupName: 'g', logStreamName: 's', recipientAccountId: '123456789012', spoolDir: dir,
+      send: (input) => {
+        sent.push(input);
+        return new Promise(() => {});
+      },
+    });
+    for (let n = 1; n <= 3; n++) logs.add(at(Date.now(), n));
+    await logs.shutdown();
+
+    const received: PutAuditEventsInput[] = [];
+    const lake = createAuditSink({
+      ...stuck, channelArn: CHANNEL_ARN, spoolDir: dir, shutdownTimeoutMs: 5000,
+      send: async (input) => {
+        received.push(input);
+        return { successful: input.auditEvents.map((e) => ({ id: e.id, eventID: e.id })), failed: [] };
+      },
+    });
+    await lake.flush();
+    const messages = new Set(sent.flatMap((input) => input.logEvents.map((e) => e.message)));
+    const events = received.flatMap((input) => input.auditEvents);
+    expect(events).toHaveLength(3);
+    for (const event of events) expect(messages.has(event.eventData)).toBe(true);
+    expect(lake.stats()).toMatchObject({ delivered: 3 });
+    await lake.shutdown();
   });
 });
