@@ -32,6 +32,8 @@ export interface AdmissionOptions {
   readonly redact: readonly RedactPath[];
   /** The channel owner's account, which `recipientAccountId` must equal (CloudTrail Lake). */
   readonly recipientAccountId: string | undefined;
+  /** `recipientAccountId` may be absent (CloudWatch Logs: no channel owner). */
+  readonly recipientOptional?: boolean;
 }
 
 /**
@@ -86,6 +88,7 @@ export class Admission {
   #validated(data: AuditEventData, id: string, json: string, timeMs: number, ownText: boolean): OutgoingEvent | Refusal {
     const violation = validateEventData(data, {
       recipientAccountId: this.#o.recipientAccountId,
+      recipientOptional: this.#o.recipientOptional,
       fieldBytes: ownText ? cappedFieldBytes(data as unknown as Record<string, unknown>, json) : undefined,
       eventDataLength: ownText ? json.length : undefined,
     });

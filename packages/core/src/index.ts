@@ -1,13 +1,13 @@
 /**
- * @auditlake/core: audit events from any logger to CloudTrail Lake, through one engine behind
- * `createAuditSink()`. What only the local lake and the front ends' internals need is in
- * `@auditlake/core/internal`.
+ * @auditlake/core: audit events from any logger to CloudTrail Lake or CloudWatch Logs, through
+ * one engine behind `createAuditSink()`. What only the local lake and the front ends' internals
+ * need is in `@auditlake/core/internal`.
  */
 export { createAuditSink } from './sink.js';
 export type { AuditSink, DeliveryReport } from './sink.js';
 export type { AuditSinkStats, SpoolStats } from './ledger.js';
 export { AUDIT_SINK_DEFAULTS } from './options.js';
-export type { AuditSinkOptions } from './options.js';
+export type { AuditSinkOptions, ServiceCall, ServiceSend } from './options.js';
 export type { AuditLogRecord } from './record.js';
 export type { AuditEvent } from './audit-event.js';
 export type { AuditEventData } from './schema.js';
@@ -24,6 +24,18 @@ export type {
   PutAuditEventsSend,
   PutAuditEventsSendOptions,
 } from './destinations/cloudtrail-lake/put-audit-events-client.js';
+export { createCloudWatchLogsClient } from './destinations/cloudwatch-logs/cloudwatch-logs-client.js';
+export type {
+  CloudWatchLogsClient,
+  CloudWatchLogsClientOptions,
+  LogStreamInput,
+  PutLogEventsInput,
+  PutLogEventsOutput,
+  PutLogEventsSend,
+  PutLogEventsSendOptions,
+  RejectedLogEventsInfo,
+} from './destinations/cloudwatch-logs/cloudwatch-logs-client.js';
+export type { InputLogEvent } from './destinations/cloudwatch-logs/entry.js';
 export type { SignedRequest } from './aws/http-client.js';
 export type { AwsCredentials, AwsCredentialsProvider } from './aws/credentials.js';
 export { DEFAULT_DEAD_LETTER_FILE } from './dead-letter.js';

@@ -25,6 +25,25 @@ export {
   MAX_ERROR_MESSAGE_LENGTH,
 } from './destinations/cloudtrail-lake/limits.js';
 export type { EventErrorCode, RequestErrorCode } from './destinations/cloudtrail-lake/limits.js';
+export { createDestination, ENTRY_DECODERS } from './destinations/index.js';
+export { LOGS_CONFIGURATION_ERRORS, LOGS_ENTRY_FORMAT, createCloudWatchLogsDestination } from './destinations/cloudwatch-logs/destination.js';
+export type { CloudWatchLogsDestinationOptions } from './destinations/cloudwatch-logs/destination.js';
+export { logEventEntry, logEventMessage, logEventBytes, logsBatchLimits, putLogEventsBody, putLogEventsBodyHead } from './destinations/cloudwatch-logs/entry.js';
+export { defaultLogsEndpoint, defaultLogStreamName } from './destinations/cloudwatch-logs/options.js';
+export {
+  MAX_LOG_EVENTS_PER_REQUEST,
+  MAX_LOG_BATCH_BYTES,
+  LOG_EVENT_OVERHEAD_BYTES,
+  MAX_LOG_EVENT_BYTES,
+  MAX_LOG_BATCH_SPAN_MS,
+  MAX_LOG_EVENT_AGE_MS,
+  MAX_LOG_EVENT_AHEAD_MS,
+  LOG_GROUP_NAME_PATTERN,
+  LOG_STREAM_NAME_PATTERN,
+  LOGS_TARGET_PREFIX,
+  LOG_EVENT_REJECTION_CODES,
+} from './destinations/cloudwatch-logs/limits.js';
+export type { LogEventRejectionCode } from './destinations/cloudwatch-logs/limits.js';
 export { EVENT_DATA_FIELDS, USER_IDENTITY_FIELDS, CAPPED_FIELDS, EVENT_TIME_PATTERN, ACCOUNT_ID_PATTERN } from './schema.js';
 export type { CappedField, FieldRule, JsonObject } from './schema.js';
 export { classifyRequestFailure, backoffDelayMs, describeFailure } from './retry.js';

@@ -2,12 +2,16 @@ import { isAbsolute, join } from 'node:path';
 import type { AwsCredentials, AwsCredentialsProvider } from './aws/credentials.js';
 import { systemClock, type Clock } from './clock.js';
 import { DEFAULT_DEAD_LETTER_FILE, type DeadLetterHandler } from './dead-letter.js';
+import { CHANNEL_ARN_RULE } from './destinations/cloudtrail-lake/channel-arn.js';
 import { resolveLakeOptions, type LakeOptions } from './destinations/cloudtrail-lake/options.js';
-import type { PutAuditEventsSend } from './destinations/cloudtrail-lake/put-audit-events-client.js';
+import type { PutAuditEventsInput, PutAuditEventsOutput } from './destinations/cloudtrail-lake/put-audit-events-client.js';
+import type { PutLogEventsInput, PutLogEventsOutput } from './destinations/cloudwatch-logs/cloudwatch-logs-client.js';
+import { MAX_LOG_BATCH_BYTES, MAX_LOG_EVENTS_PER_REQUEST } from './destinations/cloudwatch-logs/limits.js';
+import { resolveLogsOptions, type LogsOptions } from './destinations/cloudwatch-logs/options.js';
 import { defaultDiagnostics, type Diagnostics } from './diagnostics.js';
 import { ConfigurationError } from './errors.js';
 import { createRecordEncoder, DEFAULT_EVENT_VERSION, DEFAULT_USER_IDENTITY_TYPE, type RecordEncoder } from './map-record.js';
-import { closestName, integer, optionalBoolean, optionalFunction, optionalString, sourced } from './option-checks.js';
+import { closestName, emptyToUndefined, integer, optionalBoolean, optionalFunction, optionalString, sourced } from './option-checks.js';
 import { compileRedactPath, type RedactPath } from './redact.js';
 
 /**
@@ -15,27 +19,61 @@ import { compileRedactPath, type RedactPath } from './redact.js';
  * option, then its environment variable, then the default. A bad value throws a
  * `ConfigurationError` at construction, naming the option (or variable), the rule and the value;
  * an unknown option is reported on stderr with the closest known name.
+ *
+ * The destination is CloudTrail Lake when `channelArn` is given, CloudWatch Logs when
+ * `logGroupName` is: exactly one of the two (options win over the environment; both given, or
+ * neither, is a `ConfigurationError`). An option of the other destination is one too.
  */
 export interface AuditSinkOptions {
   /**
    * The CloudTrail Lake integration channel to send to:
    * `arn:<partition>:cloudtrail:<region>:<account>:channel/<id>`. Region and account are taken
-   * from it. Required. Environment: `AUDITLAKE_CHANNEL_ARN`.
+   * from it. Give this or `logGroupName`. Environment: `AUDITLAKE_CHANNEL_ARN`.
    */
   channelArn?: string;
-  /** External id required by the channel's resource policy, if it has one. Environment: `AUDITLAKE_EXTERNAL_ID`. @default none */
+  /** External id required by the channel's resource policy, if it has one (CloudTrail Lake only). Environment: `AUDITLAKE_EXTERNAL_ID`. @default none */
   externalId?: string;
   /**
+   * The CloudWatch Logs log group to send to, through `PutLogEvents`: each audit event is one log
+   * event whose message is its `eventData` JSON and whose timestamp is its time. Give this or
+   * `channelArn`. Needs `logs:PutLogEvents` on the group (and `logs:CreateLogStream`,
+   * `logs:CreateLogGroup` for what `createLogStream` and `createLogGroup` create).
+   * Environment: `AUDITLAKE_LOG_GROUP`.
+   */
+  logGroupName?: string;
+  /**
+   * The log stream in `logGroupName` (CloudWatch Logs only). Required with a custom `send` or
+   * `createLogStream: false`, since the default stream is new in each process.
+   * Environment: `AUDITLAKE_LOG_STREAM`.
+   * @default one per process: `<hostname>-<pid>-<8 random hex digits>`, created before the first request
+   */
+  logStreamName?: string;
+  /**
+   * Create the log stream when it does not exist (CloudWatch Logs only, built-in client only;
+   * needs `logs:CreateLogStream`). Off, a missing stream is a configuration fault: reported once,
+   * events dead-lettered. @default true
+   */
+  createLogStream?: boolean;
+  /**
+   * Create the log group when it does not exist (CloudWatch Logs only, built-in client only; needs
+   * `logs:CreateLogGroup`, and the group is created with the account's defaults: no retention
+   * limit, no KMS key). Off, a missing group is a configuration fault. @default false
+   */
+  createLogGroup?: boolean;
+  /**
    * Base URL of the service, e.g. the local lake's `http://127.0.0.1:4599`. Environment:
-   * `AUDITLAKE_ENDPOINT`, then the AWS SDKs' `AWS_ENDPOINT_URL_CLOUDTRAIL_DATA` and `AWS_ENDPOINT_URL`.
-   * @default `https://cloudtrail-data.<region>.amazonaws.com`
+   * `AUDITLAKE_ENDPOINT`, then the AWS SDKs' `AWS_ENDPOINT_URL_CLOUDTRAIL_DATA` (CloudTrail Lake)
+   * or `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS` (CloudWatch Logs), then `AWS_ENDPOINT_URL`.
+   * @default `https://cloudtrail-data.<region>.amazonaws.com`; `https://logs.<region>.amazonaws.com` (`.amazonaws.com.cn` in China, …)
    */
   endpoint?: string;
   /**
-   * Signing region. The channel lives in the ARN's region, so that is the default; this option
-   * exists for endpoints that want another. `AWS_REGION` is deliberately not read for a channel:
-   * Lambda sets it to the function's region, which need not be the channel's.
-   * @default the channel ARN's region
+   * Signing region. For CloudTrail Lake the channel lives in the ARN's region, so that is the
+   * default, and this option exists for endpoints that want another; `AWS_REGION` is
+   * deliberately not read for a channel: Lambda sets it to the function's region, which need not
+   * be the channel's. For CloudWatch Logs it is the log group's region: the option, else
+   * `AWS_REGION`, else `AWS_DEFAULT_REGION`; required unless `send` is given.
+   * @default the channel ARN's region; for CloudWatch Logs `AWS_REGION` or `AWS_DEFAULT_REGION`
    */
   region?: string;
   /** Credentials, or a provider of them; refreshed 5 minutes before expiry. @default the AWS SDK's Node default provider chain */
@@ -46,13 +84,23 @@ export interface AuditSinkOptions {
   userIdentityType?: string;
   /** `version` for records that give none. @default '1.0' */
   eventVersion?: string;
-  /** `recipientAccountId` for records that give none. It must be the channel owner's account. @default the channel ARN's account */
+  /**
+   * `recipientAccountId` for records that give none. For CloudTrail Lake it must be the channel
+   * owner's account. CloudWatch Logs has no channel: the field is then written only when given
+   * (here or in the record), since Logs Insights already shows the owning account in `@log`.
+   * @default the channel ARN's account; none for CloudWatch Logs
+   */
   recipientAccountId?: string;
   /** Paths in `eventData` to replace by `"[REDACTED]"` before size checks and checksums: `requestParameters.password`, `*.token`, `**.secret`. @default [] */
   redact?: readonly string[];
-  /** Most events per request, 1–100. @default 100 */
+  /** Most events per request: 1–100 for CloudTrail Lake, 1–10,000 for CloudWatch Logs. @default 100; 10000 for CloudWatch Logs */
   maxBatchEvents?: number;
-  /** Most bytes of a serialized request body, measured exactly in UTF-8; 1,024–1,000,000. @default 1000000 */
+  /**
+   * Most bytes per request, measured exactly in UTF-8. CloudTrail Lake: of the serialized request
+   * body, 1,024–1,000,000. CloudWatch Logs: in the service's own arithmetic (each message's bytes
+   * plus 26; the JSON around them does not count), 1,024–1,048,576.
+   * @default 1000000; 1048576 for CloudWatch Logs
+   */
   maxBatchBytes?: number;
   /** Longest time an event waits for its batch to fill before it is sent anyway; 0 sends on the next turn of the event loop. @default 1000 */
   flushIntervalMs?: number;
@@ -130,19 +178,31 @@ export interface AuditSinkOptions {
    * @default true
    */
   persistOnExit?: boolean;
-  /** Send `eventDataChecksum` = base64(SHA-256(eventData)) with each event. @default true */
+  /** Send `eventDataChecksum` = base64(SHA-256(eventData)) with each event (CloudTrail Lake only). @default true */
   checksum?: boolean;
   /**
-   * The PutAuditEvents call. Replace it with any function of that shape, e.g. the official
-   * AWS SDK client. When given, `endpoint`, `region` and `credentials` are not used.
+   * The service call, replaced by any function of its shape, e.g. the official AWS SDK client.
+   * When given, `endpoint`, `region` and `credentials` are not used.
+   * - CloudTrail Lake: a PutAuditEvents call,
+   *   `(input, { abortSignal }) => client.send(new PutAuditEventsCommand(input), { abortSignal })`
+   *   with `@aws-sdk/client-cloudtrail-data`.
+   * - CloudWatch Logs: a PutLogEvents call,
+   *   `(input, { abortSignal }) => client.send(new PutLogEventsCommand(input), { abortSignal })`
+   *   with `@aws-sdk/client-cloudwatch-logs`. auditlake then makes no other call: it cannot
+   *   create a missing log group or stream, so name an existing `logStreamName`.
+   * Create the SDK client with `maxAttempts: 1`: auditlake retries, and the SDK's own retries
+   * would stack on its.
    * @default the built-in client
    */
-  send?: PutAuditEventsSend;
+  send?: ServiceSend;
   /**
-   * Decorates whatever `send` is in use (built-in or given), once, at construction. The OTel
-   * adapter uses it to run requests with tracing suppressed. @default none
+   * Decorates whatever `send` is in use (built-in or given), once, at construction: the
+   * PutAuditEvents or the PutLogEvents call (with the built-in CloudWatch Logs client, the
+   * creation of a missing stream runs inside that call). A decorator passes the input and
+   * options through, whatever the call; the OTel adapter uses it to run requests with tracing
+   * suppressed. @default none
    */
-  wrapSend?: (send: PutAuditEventsSend) => PutAuditEventsSend;
+  wrapSend?: (send: ServiceCall) => ServiceCall;
   /**
    * Called with the ids of the events the destination accepted, after each response (replay
    * records its progress with it). Synchronous; a throw is caught and reported. @default none
@@ -155,6 +215,27 @@ export interface AuditSinkOptions {
   /** The clock and random source (tests and simulations run the engine on virtual time). @default the system clock */
   clock?: Clock;
 }
+
+/**
+ * The destination's call: a `PutAuditEventsSend` for CloudTrail Lake (`channelArn`), a
+ * `PutLogEventsSend` for CloudWatch Logs (`logGroupName`). Either fits. An inline function sees
+ * the members of both inputs, so that `(input, { abortSignal }) => client.send(new
+ * PutLogEventsCommand(input), { abortSignal })` and code reading `input.auditEvents` compile as
+ * written; at run time the input is the one of the destination in use. (A union of the two
+ * function types would leave an inline function's parameters untyped: an error under `strict`.)
+ */
+export type ServiceSend = (
+  input: PutAuditEventsInput & PutLogEventsInput,
+  options?: { abortSignal?: AbortSignal; body?: Uint8Array },
+) => Promise<PutAuditEventsOutput | PutLogEventsOutput>;
+
+/**
+ * Any call as `wrapSend` sees it: a decorator passes input, options and output through whatever
+ * they are, and `any` lets one typed for a single destination (`PutAuditEventsSend`) be given as
+ * it is.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+export type ServiceCall = (input: any, options?: { abortSignal?: AbortSignal; body?: Uint8Array }) => Promise<any>;
 
 /** The defaults, in one frozen place. */
 export const AUDIT_SINK_DEFAULTS = Object.freeze({
@@ -177,13 +258,16 @@ export const AUDIT_SINK_DEFAULTS = Object.freeze({
   spoolSyncIntervalMs: 500,
   persistOnExit: true,
   checksum: true,
+  createLogStream: true,
+  createLogGroup: false,
   userIdentityType: DEFAULT_USER_IDENTITY_TYPE,
   eventVersion: DEFAULT_EVENT_VERSION,
 });
 
 export interface ResolvedAuditSinkOptions {
-  destination: LakeOptions;
-  recipientAccountId: string;
+  destination: LakeOptions | LogsOptions;
+  /** What records without one get; for CloudWatch Logs `undefined` unless given, and then not required. */
+  recipientAccountId: string | undefined;
   encodeRecord: RecordEncoder;
   redact: readonly RedactPath[];
   maxQueueEvents: number;
@@ -214,8 +298,21 @@ const KNOWN_OPTIONS: readonly string[] = [
   'recipientAccountId', 'redact', 'maxBatchEvents', 'maxBatchBytes', 'flushIntervalMs', 'maxQueueEvents', 'maxQueueBytes',
   'maxConcurrentRequests', 'requestTimeoutMs', 'retryDeadlineMs', 'retryBaseDelayMs', 'retryMaxDelayMs', 'shutdownTimeoutMs',
   'maxBlockMs', 'deadLetter', 'spoolDir', 'maxSpoolBytes', 'spoolSegmentBytes', 'spoolSyncIntervalMs', 'persistOnExit', 'checksum', 'send',
-  'wrapSend', 'onDelivered', 'diagnostics', 'env', 'clock',
+  'wrapSend', 'onDelivered', 'diagnostics', 'env', 'clock', 'logGroupName', 'logStreamName', 'createLogStream', 'createLogGroup',
 ] satisfies (keyof AuditSinkOptions)[];
+
+type DestinationKind = (LakeOptions | LogsOptions)['kind'];
+
+/** Options that belong to one destination only: given with the other, they are a configuration error. */
+const OWN_OPTIONS: Readonly<Record<DestinationKind, readonly (keyof AuditSinkOptions)[]>> = {
+  'cloudtrail-lake': ['externalId', 'checksum'],
+  'cloudwatch-logs': ['logStreamName', 'createLogStream', 'createLogGroup'],
+};
+
+const BATCH_CEILINGS: Readonly<Record<DestinationKind, { events: number; bytes: number }>> = {
+  'cloudtrail-lake': { events: AUDIT_SINK_DEFAULTS.maxBatchEvents, bytes: AUDIT_SINK_DEFAULTS.maxBatchBytes },
+  'cloudwatch-logs': { events: MAX_LOG_EVENTS_PER_REQUEST, bytes: MAX_LOG_BATCH_BYTES },
+};
 
 export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): ResolvedAuditSinkOptions {
   if (options === null || typeof options !== 'object') throw new ConfigurationError('options', 'an object', options);
@@ -225,14 +322,17 @@ export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): Resolve
   // Lambda's file system is read-only except /tmp: relative paths land there.
   const base = env.AWS_LAMBDA_FUNCTION_NAME ? '/tmp' : undefined;
 
-  const maxBatchEvents = integer('maxBatchEvents', get('maxBatchEvents'), 1, AUDIT_SINK_DEFAULTS.maxBatchEvents);
-  const maxBatchBytes = integer('maxBatchBytes', get('maxBatchBytes'), 1024, AUDIT_SINK_DEFAULTS.maxBatchBytes);
+  const kind = destinationKind(o, env);
+  const ceiling = BATCH_CEILINGS[kind];
+  const maxBatchEvents = integer('maxBatchEvents', o.maxBatchEvents ?? ceiling.events, 1, ceiling.events);
+  const maxBatchBytes = integer('maxBatchBytes', o.maxBatchBytes ?? ceiling.bytes, 1024, ceiling.bytes);
   const requestTimeoutMs = integer('requestTimeoutMs', get('requestTimeoutMs'), 1, DAY_MS);
   const maxConcurrentRequests = integer('maxConcurrentRequests', get('maxConcurrentRequests'), 1, 100);
-  const destination = resolveLakeOptions(o, env, { maxBatchEvents, maxBatchBytes, requestTimeoutMs, maxConcurrentRequests });
+  const shared = { maxBatchEvents, maxBatchBytes, requestTimeoutMs, maxConcurrentRequests };
+  const destination = kind === 'cloudwatch-logs' ? resolveLogsOptions(o, env, shared) : resolveLakeOptions(o, env, shared);
 
-  const recipientAccountId = optionalString('recipientAccountId', o.recipientAccountId) ?? destination.channel.accountId;
-  if (!/^\d{12}$/.test(recipientAccountId)) throw new ConfigurationError('recipientAccountId', 'a 12-digit AWS account id', recipientAccountId);
+  const recipientAccountId = optionalString('recipientAccountId', o.recipientAccountId) ?? (destination.kind === 'cloudtrail-lake' ? destination.channel.accountId : undefined);
+  if (recipientAccountId !== undefined && !/^\d{12}$/.test(recipientAccountId)) throw new ConfigurationError('recipientAccountId', 'a 12-digit AWS account id', recipientAccountId);
   if (o.redact !== undefined && !Array.isArray(o.redact)) throw new ConfigurationError('redact', 'an array of paths', o.redact);
   const redact = ((o.redact as unknown[] | undefined) ?? []).map((path, index) => {
     const compiled = compileRedactPath(path as string);
@@ -298,6 +398,39 @@ export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): Resolve
       .filter((name) => !KNOWN_OPTIONS.includes(name))
       .map((name) => ({ name, suggestion: closestName(name, KNOWN_OPTIONS) })),
   };
+}
+
+/**
+ * CloudTrail Lake or CloudWatch Logs: exactly one of `channelArn` and `logGroupName`, the
+ * options first, then their variables. An option of the other destination is refused, so that
+ * nothing a user asked for is silently not done.
+ */
+function destinationKind(o: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): DestinationKind {
+  const both = 'give channelArn (CloudTrail Lake) or logGroupName (CloudWatch Logs), not both';
+  let kind: DestinationKind;
+  if (o.channelArn !== undefined && o.logGroupName !== undefined) throw new ConfigurationError('logGroupName', `not to be given with channelArn: ${both}`, o.logGroupName);
+  if (o.channelArn !== undefined) kind = 'cloudtrail-lake';
+  else if (o.logGroupName !== undefined) kind = 'cloudwatch-logs';
+  else {
+    const arn = emptyToUndefined(env.AUDITLAKE_CHANNEL_ARN);
+    const group = emptyToUndefined(env.AUDITLAKE_LOG_GROUP);
+    if (arn !== undefined && group !== undefined) throw new ConfigurationError('AUDITLAKE_LOG_GROUP', `not to be set with AUDITLAKE_CHANNEL_ARN: ${both}`, group);
+    if (arn === undefined && group === undefined) {
+      throw new ConfigurationError(
+        'channelArn',
+        `a channel ARN (${CHANNEL_ARN_RULE}) for CloudTrail Lake, or else a logGroupName for CloudWatch Logs, given as the option or AUDITLAKE_CHANNEL_ARN / AUDITLAKE_LOG_GROUP`,
+        undefined,
+      );
+    }
+    kind = group === undefined ? 'cloudtrail-lake' : 'cloudwatch-logs';
+  }
+  const other = kind === 'cloudtrail-lake' ? 'cloudwatch-logs' : 'cloudtrail-lake';
+  for (const name of OWN_OPTIONS[other]) {
+    if (o[name] !== undefined) {
+      throw new ConfigurationError(name, `not to be given with ${kind === 'cloudtrail-lake' ? 'channelArn' : 'logGroupName'}: it is an option of ${other === 'cloudtrail-lake' ? 'CloudTrail Lake (channelArn)' : 'CloudWatch Logs (logGroupName)'}`, o[name]);
+    }
+  }
+  return kind;
 }
 
 /** A relative path under `base` when there is one (Lambda's /tmp). */

@@ -5,7 +5,7 @@ import { Backpressure } from './backpressure.js';
 import { createDeadLetterWriter, type DeadLetterWriter } from './dead-letter.js';
 import { deliver, type DeliveryContext } from './delivery.js';
 import { isRefusal, type Destination, type OutcomeTracker, type OutgoingEvent, type QueuedEvent } from './destination.js';
-import { createCloudTrailLakeDestination, decodeLakeEntry, LAKE_ENTRY_FORMAT } from './destinations/cloudtrail-lake/destination.js';
+import { createDestination, ENTRY_DECODERS } from './destinations/index.js';
 import { Reporter, type Diagnostics } from './diagnostics.js';
 import { EventQueue, type EventStore } from './event-queue.js';
 import { guardExit } from './exit-guard.js';
@@ -58,11 +58,6 @@ export function createAuditSink(options: AuditSinkOptions): AuditSink {
 
 const SHUTDOWN_MESSAGE = 'the sink is shut down';
 
-/** `eventData` of an entry, by the format tag of the destination that encoded it. */
-const ENTRY_DECODERS: Readonly<Record<number, (entry: string) => string>> = {
-  [LAKE_ENTRY_FORMAT]: decodeLakeEntry,
-};
-
 class Sink implements AuditSink {
   readonly diagnostics: Diagnostics;
   readonly #o: ResolvedAuditSinkOptions;
@@ -94,18 +89,13 @@ class Sink implements AuditSink {
       this.#reporter.report('warn', `option:${name}`, `auditlake: unknown option ${name}${suggestion ? ` (did you mean ${suggestion}?)` : ''}; it is ignored`);
     }
     this.#deadLetters = createDeadLetterWriter(o.deadLetter, o.fallbackDeadLetterFile, this.#reporter);
-    const d = o.destination;
-    this.#destination = createCloudTrailLakeDestination({
-      channel: d.channel,
-      externalId: d.externalId,
-      checksum: d.checksum,
-      maxBatchEvents: d.maxBatchEvents,
-      maxBatchBytes: d.maxBatchBytes,
-      send: d.send,
-      wrapSend: d.wrapSend,
-      client: { region: d.region, endpoint: d.endpoint, credentials: d.credentials, requestTimeoutMs: d.requestTimeoutMs, maxSockets: d.maxSockets },
+    this.#destination = createDestination(o);
+    this.#admission = new Admission({
+      encodeRecord: o.encodeRecord,
+      redact: o.redact,
+      // Only a CloudTrail Lake channel has an owner that events must name.
+      ...(o.destination.kind === 'cloudtrail-lake' ? { recipientAccountId: o.recipientAccountId } : { recipientAccountId: undefined, recipientOptional: true }),
     });
-    this.#admission = new Admission({ encodeRecord: o.encodeRecord, redact: o.redact, recipientAccountId: o.recipientAccountId });
     this.#spool = o.spool && openSpool({
       ...o.spool,
       destination: this.#destination,

@@ -17,7 +17,7 @@ describe('resolveAuditSinkOptions', () => {
     for (const key of ['flushIntervalMs', 'maxQueueEvents', 'maxQueueBytes', 'maxConcurrentRequests', 'requestTimeoutMs', 'retryDeadlineMs', 'shutdownTimeoutMs', 'maxBlockMs', 'persistOnExit'] as const) {
       expect(resolved[key]).toBe(AUDIT_SINK_DEFAULTS[key]);
     }
-    for (const key of ['maxBatchEvents', 'maxBatchBytes', 'checksum'] as const) expect(resolved.destination[key]).toBe(AUDIT_SINK_DEFAULTS[key]);
+    for (const key of ['maxBatchEvents', 'maxBatchBytes', 'checksum'] as const) expect((resolved.destination as unknown as Record<string, unknown>)[key]).toBe(AUDIT_SINK_DEFAULTS[key]);
     expect(resolved.deadLetter).toBe('auditlake-dead-letter.jsonl');
     expect(resolved.spool).toBeUndefined();
     expect(Object.isFrozen(AUDIT_SINK_DEFAULTS)).toBe(true);
@@ -40,7 +40,7 @@ describe('resolveAuditSinkOptions', () => {
   });
 
   it.each<[string, AuditSinkOptions, string]>([
-    ['no channel ARN', {}, 'Configuration: channelArn is invalid, expected a channel ARN (arn:<partition>:cloudtrail:<region>:<12-digit account>:channel/<id>), given as the option or AUDITLAKE_CHANNEL_ARN (actual: undefined)'],
+    ['no channel ARN', {}, 'Configuration: channelArn is invalid, expected a channel ARN (arn:<partition>:cloudtrail:<region>:<12-digit account>:channel/<id>) for CloudTrail Lake, or else a logGroupName for CloudWatch Logs, given as the option or AUDITLAKE_CHANNEL_ARN / AUDITLAKE_LOG_GROUP (actual: undefined)'],
     ['a malformed ARN', { channelArn: 'arn:aws:cloudtrail:us-east-1:123:channel/x' }, 'Configuration: channelArn is invalid, expected arn:<partition>:cloudtrail:<region>:<12-digit account>:channel/<id> (actual: "arn:aws:cloudtrail:us-east-1:123:channel/x")'],
     ['an ARN of another resource', { channelArn: 'arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/x' }, 'Configuration: channelArn is invalid'],
     ['maxBatchEvents 101', { maxBatchEvents: 101 }, 'Configuration: maxBatchEvents is invalid, expected an integer from 1 to 100 (actual: 101)'],

@@ -1,7 +1,7 @@
 /** The PutAuditEvents client: restJson1 over the signed HTTP client (`cloudtrail-data`). */
 import type { AuditEvent } from '../../audit-event.js';
-import { createAwsHttpClient, readErrorResponse, requestIdOf, type AwsHttpClientOptions, type SignedRequest } from '../../aws/http-client.js';
-import { AwsRequestError } from '../../errors.js';
+import { createAwsHttpClient, type AwsHttpClientOptions, type SignedRequest } from '../../aws/http-client.js';
+import { readJsonResponse } from '../../aws/json-response.js';
 
 export interface PutAuditEventsInput {
   /** The channel's ARN. */
@@ -62,18 +62,7 @@ export function createPutAuditEventsClient(options: PutAuditEventsClientOptions)
     prepare,
     async send(input, { abortSignal, body } = {}) {
       abortSignal?.throwIfAborted();
-      const response = await http.exchange(await prepare(input, body), abortSignal);
-      if (response.statusCode < 200 || response.statusCode >= 300) throw readErrorResponse(response);
-      let json: unknown;
-      try {
-        json = response.body.length > 0 ? JSON.parse(response.body) : {};
-      } catch {
-        json = undefined;
-      }
-      if (json === undefined || json === null || typeof json !== 'object') {
-        throw new AwsRequestError(`HTTP ${response.statusCode} with a body that is not JSON`, { errorCode: 'InvalidResponse', statusCode: response.statusCode, requestId: requestIdOf(response) });
-      }
-      const { successful, failed } = json as Partial<PutAuditEventsOutput>;
+      const { successful, failed } = readJsonResponse(await http.exchange(await prepare(input, body), abortSignal)) as Partial<PutAuditEventsOutput>;
       return { successful: Array.isArray(successful) ? successful : [], failed: Array.isArray(failed) ? failed : [] };
     },
     destroy: () => http.destroy(),
