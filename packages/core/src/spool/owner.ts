@@ -57,8 +57,13 @@ export function createOwnedDir(spoolDir: string): OwnedDir {
     },
     release(empty) {
       ownedHere.delete(dir);
-      if (empty) rmSync(dir, { recursive: true, force: true });
-      else writeFileSync(join(dir, OWNER_FILE), JSON.stringify({ ...owner, released: true }), { mode: 0o600 });
+      try {
+        if (empty) rmSync(dir, { recursive: true, force: true });
+        else writeFileSync(join(dir, OWNER_FILE), JSON.stringify({ ...owner, released: true }), { mode: 0o600 });
+      } catch (error) {
+        // Removed under us (a person cleaning up): nothing left to hand over.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
     },
   };
 }
