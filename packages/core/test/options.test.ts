@@ -79,6 +79,26 @@ describe('resolveAuditSinkOptions', () => {
     expect(() => resolveAuditSinkOptions({ env: { AUDITLAKE_CHANNEL_ARN: CHANNEL_ARN, AUDITLAKE_ENDPOINT: 'ftp://x' } })).toThrow('Configuration: AUDITLAKE_ENDPOINT is invalid');
   });
 
+  it('on AWS Lambda (read-only but for /tmp), dead letters and a relative spool go under /tmp', () => {
+    const lambda = { AWS_LAMBDA_FUNCTION_NAME: 'orders', AUDITLAKE_CHANNEL_ARN: CHANNEL_ARN };
+    expect(resolveAuditSinkOptions({ env: lambda })).toMatchObject({ deadLetter: '/tmp/auditlake-dead-letter.jsonl', fallbackDeadLetterFile: '/tmp/auditlake-dead-letter.jsonl' });
+    expect(resolveAuditSinkOptions({ env: { ...lambda, AUDITLAKE_SPOOL_DIR: 'spool', AUDITLAKE_DEAD_LETTER: 'dead/letters.jsonl' } })).toMatchObject({ spool: { dir: '/tmp/spool' }, deadLetter: '/tmp/dead/letters.jsonl' });
+    expect(resolveAuditSinkOptions({ env: lambda, spoolDir: '/mnt/efs/spool' }).spool?.dir).toBe('/mnt/efs/spool');
+    expect(resolveAuditSinkOptions({ env: { AUDITLAKE_CHANNEL_ARN: CHANNEL_ARN } }).deadLetter).toBe('auditlake-dead-letter.jsonl');
+  });
+
+  it('reports an unknown option with the closest known name, without failing', () => {
+    expect(resolve({ channelArn: CHANNEL_ARN, endPoint: 'http://x' } as AuditSinkOptions).unknownOptions).toEqual([{ name: 'endPoint', suggestion: 'endpoint' }]);
+    expect(resolve({ channelArn: CHANNEL_ARN, zzz: 1 } as AuditSinkOptions).unknownOptions).toEqual([{ name: 'zzz', suggestion: undefined }]);
+  });
+
+  it('reads the AWS SDKs’ endpoint variables below AUDITLAKE_ENDPOINT', () => {
+    const base = { AUDITLAKE_CHANNEL_ARN: CHANNEL_ARN };
+    expect(resolveAuditSinkOptions({ env: { ...base, AWS_ENDPOINT_URL: 'http://general:1' } }).destination.endpoint).toBe('http://general:1');
+    expect(resolveAuditSinkOptions({ env: { ...base, AWS_ENDPOINT_URL: 'http://general:1', AWS_ENDPOINT_URL_CLOUDTRAIL_DATA: 'http://specific:2' } }).destination.endpoint).toBe('http://specific:2');
+    expect(resolveAuditSinkOptions({ env: { ...base, AWS_ENDPOINT_URL_CLOUDTRAIL_DATA: 'http://specific:2', AUDITLAKE_ENDPOINT: 'http://ours:3' } }).destination.endpoint).toBe('http://ours:3');
+  });
+
   it('createAuditSink throws the same way, at construction', () => {
     expect(() => createAuditSink({ env: {} })).toThrow(/^Configuration: channelArn is invalid/);
   });
