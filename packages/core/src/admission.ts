@@ -32,6 +32,8 @@ export interface AdmissionOptions {
   readonly redact: readonly RedactPath[];
   /** The channel owner's account, which `recipientAccountId` must equal (CloudTrail Lake). */
   readonly recipientAccountId: string | undefined;
+  /** An admitted event had `fields` text fields cut to their caps. */
+  readonly truncated?: (fields: number) => void;
 }
 
 /**
@@ -56,7 +58,9 @@ export class Admission {
     }
     if (encoded === undefined) return 'skipped';
     const { data, json } = encoded;
-    return this.#validated(data, newAuditEventId(), json, encoded.timeMs, true);
+    const admitted = this.#validated(data, newAuditEventId(), json, encoded.timeMs, true);
+    if (encoded.truncatedFields !== undefined && !isRefused(admitted)) this.#o.truncated?.(encoded.truncatedFields);
+    return admitted;
   }
 
   /** An already-built event (a dead letter being replayed): validated as the service would, sent as it is, id kept. */

@@ -6,7 +6,7 @@ import { resolveLakeOptions, type LakeOptions } from './destinations/cloudtrail-
 import type { PutAuditEventsSend } from './destinations/cloudtrail-lake/put-audit-events-client.js';
 import { defaultDiagnostics, type Diagnostics } from './diagnostics.js';
 import { ConfigurationError } from './errors.js';
-import { createRecordEncoder, DEFAULT_EVENT_VERSION, DEFAULT_USER_IDENTITY_TYPE, type RecordEncoder } from './map-record.js';
+import { createRecordEncoder, DEFAULT_EVENT_VERSION, DEFAULT_OVER_LONG_FIELDS, DEFAULT_USER_IDENTITY_TYPE, type RecordEncoder } from './map-record.js';
 import { closestName, integer, optionalBoolean, optionalString, sourced } from './option-checks.js';
 import { compileRedactPath, type RedactPath } from './redact.js';
 
@@ -50,6 +50,28 @@ export interface AuditSinkOptions {
   recipientAccountId?: string;
   /** Paths in `eventData` to replace by `"[REDACTED]"` before size checks and checksums: `requestParameters.password`, `*.token`, `**.secret`. @default [] */
   redact?: readonly string[];
+  /**
+   * What becomes of a text field over its schema cap (`errorMessage` and `errorCode` 256
+   * characters, `userAgent`, `eventName`, `eventSource`, `UID` and `userIdentity.principalId`
+   * 1024, `version` 256, `userIdentity.type` 128).
+   *
+   * - `'truncate'`: the field is cut to its cap, ending with `…[truncated N chars]`, its full
+   *   text is kept in `additionalEventData.truncated.<field>` (shaped like `eventData`, cut
+   *   further if the 28 kB cap needs it), `stats().truncatedFields` counts it, and the first one
+   *   is announced on stderr. An audit record with a cut message beats no record.
+   * - `'deadLetter'`: a field given in `audit` that is too long dead-letters the event with
+   *   `FieldTooLong`, as the service itself would; for audit trails that must hold exactly
+   *   what was given, or nothing.
+   *
+   * Fields auditlake fills from the log's context (`errorMessage` from `exception.message` or
+   * pino's `err`, `userAgent`, `errorCode`, `eventName`, `principalId`, `eventSource` from the
+   * resource) are truncated in either mode: the application did not put them in the event.
+   * Object fields over their byte cap (`requestParameters`, `responseElements` 100 kB,
+   * `additionalEventData` as given 28 kB) are dead-lettered with `FieldTooLong` in either mode:
+   * a JSON object cut in parts no longer says what the request was (redact or summarize it).
+   * @default 'truncate'
+   */
+  overLongFields?: 'truncate' | 'deadLetter';
   /** Most events per request, 1–100. @default 100 */
   maxBatchEvents?: number;
   /** Most bytes of a serialized request body, measured exactly in UTF-8; 1,024–1,000,000. @default 1000000 */
@@ -168,6 +190,7 @@ export const AUDIT_SINK_DEFAULTS = Object.freeze({
   checksum: true,
   userIdentityType: DEFAULT_USER_IDENTITY_TYPE,
   eventVersion: DEFAULT_EVENT_VERSION,
+  overLongFields: DEFAULT_OVER_LONG_FIELDS,
 });
 
 export interface ResolvedAuditSinkOptions {
@@ -199,7 +222,7 @@ export interface ResolvedAuditSinkOptions {
 const DAY_MS = 86_400_000;
 const KNOWN_OPTIONS: readonly string[] = [
   'channelArn', 'externalId', 'endpoint', 'region', 'credentials', 'eventSource', 'userIdentityType', 'eventVersion',
-  'recipientAccountId', 'redact', 'maxBatchEvents', 'maxBatchBytes', 'flushIntervalMs', 'maxQueueEvents', 'maxQueueBytes',
+  'recipientAccountId', 'redact', 'overLongFields', 'maxBatchEvents', 'maxBatchBytes', 'flushIntervalMs', 'maxQueueEvents', 'maxQueueBytes',
   'maxConcurrentRequests', 'requestTimeoutMs', 'retryDeadlineMs', 'retryBaseDelayMs', 'retryMaxDelayMs', 'shutdownTimeoutMs',
   'maxBlockMs', 'deadLetter', 'spoolDir', 'maxSpoolBytes', 'spoolSyncIntervalMs', 'persistOnExit', 'checksum', 'send',
   'wrapSend', 'diagnostics', 'env', 'clock',
@@ -262,6 +285,7 @@ export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): Resolve
       recipientAccountId,
       redact: (o.redact as string[] | undefined) ?? [],
       now: clock.now,
+      overLongFields: (o.overLongFields ?? AUDIT_SINK_DEFAULTS.overLongFields) as 'truncate' | 'deadLetter',
     }),
     redact,
     maxQueueEvents: integer('maxQueueEvents', get('maxQueueEvents'), 1, Number.MAX_SAFE_INTEGER),

@@ -105,7 +105,15 @@ class Sink implements AuditSink {
       wrapSend: d.wrapSend,
       client: { region: d.region, endpoint: d.endpoint, credentials: d.credentials, requestTimeoutMs: d.requestTimeoutMs, maxSockets: d.maxSockets },
     });
-    this.#admission = new Admission({ encodeRecord: o.encodeRecord, redact: o.redact, recipientAccountId: o.recipientAccountId });
+    this.#admission = new Admission({
+      encodeRecord: o.encodeRecord,
+      redact: o.redact,
+      recipientAccountId: o.recipientAccountId,
+      truncated: (fields) => {
+        this.#ledger.truncated(fields);
+        this.#reporter.report('warn', 'truncated', 'auditlake: an event had a text field over its schema cap; it was cut, ending with "…[truncated N chars]", and its full text is in additionalEventData.truncated (stats().truncatedFields counts them; overLongFields: \'deadLetter\' refuses such fields given in audit instead)');
+      },
+    });
     this.#spool = o.spool && openSpool({
       ...o.spool,
       destination: this.#destination,
