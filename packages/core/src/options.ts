@@ -1,5 +1,7 @@
+import { Agent as HttpAgent } from 'node:http';
 import { isAbsolute, join } from 'node:path';
 import type { AwsCredentials, AwsCredentialsProvider } from './aws/credentials.js';
+import { checkProxyOption } from './aws/proxy.js';
 import { systemClock, type Clock } from './clock.js';
 import { DEFAULT_DEAD_LETTER_FILE, type DeadLetterHandler } from './dead-letter.js';
 import { resolveLakeOptions, type LakeOptions } from './destinations/cloudtrail-lake/options.js';
@@ -160,9 +162,29 @@ export interface AuditSinkOptions {
    * adapter uses it to run requests with tracing suppressed. @default none
    */
   wrapSend?: (send: PutAuditEventsSend) => PutAuditEventsSend;
+  /**
+   * The proxy for the built-in client's requests: an `http://` or `https://` URL (credentials
+   * in it as `http://user:password@host:port`, sent as `Proxy-Authorization: Basic`), used for
+   * every endpoint, loopback included; or `false` for none, whatever the environment says. HTTPS
+   * endpoints are reached through a `CONNECT` tunnel (TLS end to end); HTTP endpoints through
+   * the proxy with the absolute URL. A proxy that wants credentials (407) or refuses the endpoint
+   * (4xx to `CONNECT`) is a configuration fault, reported at once.
+   * @default from the environment (`env`): `https_proxy`/`HTTPS_PROXY` for https endpoints,
+   * `http_proxy`/`HTTP_PROXY` for http ones (lower case first), except hosts that
+   * `no_proxy`/`NO_PROXY` names (`*`, `example.com` and its subdomains, `.example.com`, IPs,
+   * CIDR blocks, each optionally with `:port`) and loopback endpoints such as the local lake
+   */
+  proxy?: string | false;
+  /**
+   * An `http.Agent` (http endpoints) or `https.Agent` (https endpoints) of your own for the
+   * built-in client: a proxy agent of another package, a custom TLS setup. When given, `proxy`,
+   * the proxy variables and `maxConcurrentRequests`' socket pool are not used.
+   * @default a keep-alive agent of `maxConcurrentRequests` sockets (a tunnelling one behind a proxy)
+   */
+  agent?: HttpAgent;
   /** Where the sink reports about itself; never the logger being transported. @default debug through `util.debuglog('auditlake')`, warnings and errors as one line on stderr */
   diagnostics?: Diagnostics;
-  /** The environment to read `AUDITLAKE_*` (and `AWS_*`) variables from. @default process.env */
+  /** The environment to read `AUDITLAKE_*`, `AWS_*` and the proxy variables (`HTTPS_PROXY`, `NO_PROXY`, …) from. @default process.env */
   env?: Readonly<Record<string, string | undefined>>;
   /** The clock and random source (tests and simulations run the engine on virtual time). @default the system clock */
   clock?: Clock;
@@ -215,6 +237,8 @@ export interface ResolvedAuditSinkOptions {
   persistOnExit: boolean;
   diagnostics: Diagnostics;
   clock: Clock;
+  /** How the built-in client reaches the endpoint. */
+  transport: { agent: HttpAgent | undefined; proxy: string | false | undefined; env: Readonly<Record<string, string | undefined>> };
   /** Options given that auditlake does not know, each with the closest known name. */
   unknownOptions: { name: string; suggestion: string | undefined }[];
 }
@@ -225,7 +249,7 @@ const KNOWN_OPTIONS: readonly string[] = [
   'recipientAccountId', 'redact', 'overLongFields', 'maxBatchEvents', 'maxBatchBytes', 'flushIntervalMs', 'maxQueueEvents', 'maxQueueBytes',
   'maxConcurrentRequests', 'requestTimeoutMs', 'retryDeadlineMs', 'retryBaseDelayMs', 'retryMaxDelayMs', 'shutdownTimeoutMs',
   'maxBlockMs', 'deadLetter', 'spoolDir', 'maxSpoolBytes', 'spoolSyncIntervalMs', 'persistOnExit', 'checksum', 'send',
-  'wrapSend', 'diagnostics', 'env', 'clock',
+  'wrapSend', 'proxy', 'agent', 'diagnostics', 'env', 'clock',
 ] satisfies (keyof AuditSinkOptions)[];
 
 export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): ResolvedAuditSinkOptions {
@@ -274,6 +298,8 @@ export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): Resolve
     throw new ConfigurationError('clock', 'an object with now, setTimeout and random functions', clock);
   }
   const fallbackDeadLetterFile = inBase(DEFAULT_DEAD_LETTER_FILE, base);
+  if (o.agent !== undefined && !(o.agent instanceof HttpAgent)) throw new ConfigurationError('agent', 'an http.Agent or https.Agent', o.agent);
+  checkProxyOption(o.proxy);
 
   return {
     destination,
@@ -304,6 +330,7 @@ export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): Resolve
     persistOnExit: optionalBoolean('persistOnExit', o.persistOnExit) ?? AUDIT_SINK_DEFAULTS.persistOnExit,
     diagnostics,
     clock,
+    transport: { agent: o.agent, proxy: o.proxy as string | false | undefined, env },
     unknownOptions: Object.keys(o)
       .filter((name) => !KNOWN_OPTIONS.includes(name))
       .map((name) => ({ name, suggestion: closestName(name, KNOWN_OPTIONS) })),

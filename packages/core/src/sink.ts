@@ -103,7 +103,7 @@ class Sink implements AuditSink {
       maxBatchBytes: d.maxBatchBytes,
       send: d.send,
       wrapSend: d.wrapSend,
-      client: { region: d.region, endpoint: d.endpoint, credentials: d.credentials, requestTimeoutMs: d.requestTimeoutMs, maxSockets: d.maxSockets },
+      client: { region: d.region, endpoint: d.endpoint, credentials: d.credentials, requestTimeoutMs: d.requestTimeoutMs, maxSockets: d.maxSockets, ...o.transport },
     });
     this.#admission = new Admission({
       encodeRecord: o.encodeRecord,
