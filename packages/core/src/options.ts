@@ -11,6 +11,7 @@ import { ConfigurationError } from './errors.js';
 import { createRecordEncoder, DEFAULT_EVENT_VERSION, DEFAULT_OVER_LONG_FIELDS, DEFAULT_USER_IDENTITY_TYPE, type RecordEncoder } from './map-record.js';
 import { closestName, integer, optionalBoolean, optionalString, sourced } from './option-checks.js';
 import { compileRedactPath, type RedactPath } from './redact.js';
+import type { MeterProviderLike } from './self-metrics.js';
 
 /**
  * Options of `createAuditSink` (and of every front end, which passes them on). Precedence: the
@@ -182,6 +183,21 @@ export interface AuditSinkOptions {
    * @default a keep-alive agent of `maxConcurrentRequests` sockets (a tunnelling one behind a proxy)
    */
   agent?: HttpAgent;
+  /**
+   * Where the sink reports its self-metrics, through the OpenTelemetry metrics API: the
+   * conventions' `otel.sdk.processor.log.processed` (with `error.type` for records refused at
+   * once: `queue_full`, `already_shutdown`, or the schema violation), `…queue.size`,
+   * `…queue.capacity` (without a spool), `otel.sdk.exporter.log.exported` (with `error.type` =
+   * the dead-letter reason) and `…inflight`, and `auditlake.sink.skipped`, `.retried`,
+   * `.requests`, `.queue.bytes` and `.truncated_fields`; all with `otel.component.type`
+   * `auditlake_sink` and `otel.component.name` `auditlake_sink/<n>` (exporter metrics also with
+   * `server.address`/`server.port`). They are observable instruments read from `stats()` at each
+   * collection: nothing is added to `add()`. `false` reports none.
+   * @default the MeterProvider registered globally with `@opentelemetry/api` when the sink is
+   * created (an optional peer dependency; without it, or without a registered provider, nothing
+   * is reported). Start the OpenTelemetry SDK before creating the sink, or give the provider here.
+   */
+  meterProvider?: MeterProviderLike | false;
   /** Where the sink reports about itself; never the logger being transported. @default debug through `util.debuglog('auditlake')`, warnings and errors as one line on stderr */
   diagnostics?: Diagnostics;
   /** The environment to read `AUDITLAKE_*`, `AWS_*` and the proxy variables (`HTTPS_PROXY`, `NO_PROXY`, …) from. @default process.env */
@@ -237,6 +253,7 @@ export interface ResolvedAuditSinkOptions {
   persistOnExit: boolean;
   diagnostics: Diagnostics;
   clock: Clock;
+  meterProvider: MeterProviderLike | false | undefined;
   /** How the built-in client reaches the endpoint. */
   transport: { agent: HttpAgent | undefined; proxy: string | false | undefined; env: Readonly<Record<string, string | undefined>> };
   /** Options given that auditlake does not know, each with the closest known name. */
@@ -249,7 +266,7 @@ const KNOWN_OPTIONS: readonly string[] = [
   'recipientAccountId', 'redact', 'overLongFields', 'maxBatchEvents', 'maxBatchBytes', 'flushIntervalMs', 'maxQueueEvents', 'maxQueueBytes',
   'maxConcurrentRequests', 'requestTimeoutMs', 'retryDeadlineMs', 'retryBaseDelayMs', 'retryMaxDelayMs', 'shutdownTimeoutMs',
   'maxBlockMs', 'deadLetter', 'spoolDir', 'maxSpoolBytes', 'spoolSyncIntervalMs', 'persistOnExit', 'checksum', 'send',
-  'wrapSend', 'proxy', 'agent', 'diagnostics', 'env', 'clock',
+  'wrapSend', 'proxy', 'agent', 'meterProvider', 'diagnostics', 'env', 'clock',
 ] satisfies (keyof AuditSinkOptions)[];
 
 export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): ResolvedAuditSinkOptions {
@@ -300,6 +317,10 @@ export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): Resolve
   const fallbackDeadLetterFile = inBase(DEFAULT_DEAD_LETTER_FILE, base);
   if (o.agent !== undefined && !(o.agent instanceof HttpAgent)) throw new ConfigurationError('agent', 'an http.Agent or https.Agent', o.agent);
   checkProxyOption(o.proxy);
+  const meterProvider = o.meterProvider as Partial<MeterProviderLike> | false | undefined | null;
+  if (meterProvider !== undefined && meterProvider !== false && typeof meterProvider?.getMeter !== 'function') {
+    throw new ConfigurationError('meterProvider', 'an OpenTelemetry MeterProvider (with getMeter), or false', meterProvider);
+  }
 
   return {
     destination,
@@ -330,6 +351,7 @@ export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): Resolve
     persistOnExit: optionalBoolean('persistOnExit', o.persistOnExit) ?? AUDIT_SINK_DEFAULTS.persistOnExit,
     diagnostics,
     clock,
+    meterProvider: meterProvider as MeterProviderLike | false | undefined,
     transport: { agent: o.agent, proxy: o.proxy as string | false | undefined, env },
     unknownOptions: Object.keys(o)
       .filter((name) => !KNOWN_OPTIONS.includes(name))

@@ -14,6 +14,7 @@ import { Ledger, type AuditSinkStats } from './ledger.js';
 import { resolveAuditSinkOptions, type AuditSinkOptions, type ResolvedAuditSinkOptions } from './options.js';
 import type { AuditLogRecord } from './record.js';
 import { Scheduler } from './scheduler.js';
+import { registerSinkMetrics } from './self-metrics.js';
 import type { Frame } from './spool/frame.js';
 import { openSpool, type Spool } from './spool/spool.js';
 
@@ -164,6 +165,14 @@ class Sink implements AuditSink {
       maxConcurrentRequests: o.maxConcurrentRequests,
       lastSeq: () => this.#ledger.lastSeq,
       start: (batch) => this.#start(batch),
+    });
+    registerSinkMetrics({
+      meterProvider: o.meterProvider,
+      stats: () => this.#ledger.stats(),
+      closed: () => this.#closed,
+      queueCapacity: this.#spool ? undefined : o.maxQueueEvents,
+      endpoint: d.send ? undefined : d.endpoint,
+      debug: (message) => this.diagnostics.debug(message),
     });
     this.#unguardExit = o.persistOnExit ? guardExit(this) : () => {};
     if (this.#store.length > 0) this.#scheduler.queued();
