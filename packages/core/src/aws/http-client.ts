@@ -5,15 +5,14 @@
  * single retry layer.
  */
 import { hash } from 'node:crypto';
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import { HttpRequest } from '@smithy/core/protocols';
 import { Hash } from '@smithy/core/serde';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { AwsRequestError } from '../errors.js';
 import { memoizeCredentials, type AwsCredentials, type AwsCredentialsProvider } from './credentials.js';
-import { TunnelAgent } from './proxy-agent.js';
-import { describeProxy, proxyAuthorization, proxyFor, type Env, type ProxyRoute } from './proxy.js';
+import type { Env } from './proxy.js';
+import { createRoute, type Route } from './route.js';
 
 export interface AwsHttpClientOptions {
   /** SigV4 signing name: `cloudtrail-data`, `logs`. */
@@ -131,38 +130,6 @@ function queryString(query: Record<string, string>): string {
     .sort()
     .map((key) => `${escapeUri(key)}=${escapeUri(query[key] as string)}`)
     .join('&');
-}
-
-/**
- * How requests reach the endpoint: directly; through a `CONNECT` tunnel (https endpoints behind a
- * proxy); or, for http endpoints behind a proxy, to the proxy itself with the absolute URL as
- * the request target (RFC 9112 §3.2.2). The signed `host` header names the endpoint either way.
- */
-interface Route {
-  agent: HttpAgent;
-  send: typeof httpRequest;
-  /** For forwarding: the proxy, its credentials header, and where it is configured. */
-  forward: { proxy: URL; authorization: string | undefined } | undefined;
-  /** `through the proxy http://proxy:3128 (HTTPS_PROXY)`, for messages. */
-  via: string;
-}
-
-function createRoute(base: URL, options: AwsHttpClientOptions): Route {
-  const secure = base.protocol === 'https:';
-  const send = secure ? httpsRequest : httpRequest;
-  if (options.agent) return { agent: options.agent, send, forward: undefined, via: '' };
-  const proxy: ProxyRoute | undefined = proxyFor(base, options.proxy, options.env ?? process.env);
-  const keepAlive = { keepAlive: true, maxSockets: options.maxSockets };
-  if (proxy === undefined) return { agent: new (secure ? HttpsAgent : HttpAgent)(keepAlive), send, forward: undefined, via: '' };
-  const via = ` through the proxy ${describeProxy(proxy.url)} (${proxy.source})`;
-  if (secure) return { agent: new TunnelAgent({ ...keepAlive, proxy: proxy.url, connectTimeoutMs: options.requestTimeoutMs }), send, forward: undefined, via };
-  const toProxy = proxy.url.protocol === 'https:';
-  return {
-    agent: new (toProxy ? HttpsAgent : HttpAgent)(keepAlive),
-    send: toProxy ? httpsRequest : httpRequest,
-    forward: { proxy: proxy.url, authorization: proxyAuthorization(proxy.url) },
-    via,
-  };
 }
 
 function exchange(route: Route, signed: SignedRequest, timeoutMs: number, abortSignal: AbortSignal | undefined): Promise<RawResponse> {
