@@ -195,7 +195,8 @@ export interface AuditSinkOptions {
    * collection: nothing is added to `add()`. `false` reports none.
    * @default the MeterProvider registered globally with `@opentelemetry/api` when the sink is
    * created (an optional peer dependency; without it, or without a registered provider, nothing
-   * is reported). Start the OpenTelemetry SDK before creating the sink, or give the provider here.
+   * is reported). Start the OpenTelemetry SDK before creating the sink, or give the provider
+   * here (also in a bundle, where the API may not resolve from auditlake's own location).
    */
   meterProvider?: MeterProviderLike | false;
   /** Where the sink reports about itself; never the logger being transported. @default debug through `util.debuglog('auditlake')`, warnings and errors as one line on stderr */

@@ -62,7 +62,7 @@ export function registerSinkMetrics(options: SinkMetricsOptions): () => void {
   if (provider === false || provider === undefined) return () => {};
   let meter: MeterLike;
   try {
-    meter = provider.getMeter('@auditlake/core', VERSION);
+    meter = provider.getMeter('@auditlake/core', packageVersion());
   } catch (error) {
     options.debug(`auditlake: no self-metrics: the MeterProvider threw ${String(error)}`);
     return () => {};
@@ -133,7 +133,15 @@ function serverAttributes(endpoint: string | undefined): Attributes {
 }
 
 const require = createRequire(import.meta.url);
-const VERSION = (require('../package.json') as { version: string }).version;
+
+/** This package's version, for the meter's scope; `undefined` where package.json is not beside the code (a bundle). */
+function packageVersion(): string | undefined {
+  try {
+    return (require('../package.json') as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The MeterProvider registered with `@opentelemetry/api` (its no-op one when none is), or `undefined` without the package. */
 function globalMeterProvider(debug: (message: string) => void): MeterProviderLike | undefined {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,8 @@ import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, Periodic
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAuditSink, type AuditSinkOptions, type MeterLike, type MeterProviderLike } from '../src/index.js';
 import { auditRecord, CHANNEL_ARN, deadLetters, deferred, quietDiagnostics, recordingSend } from './helpers.js';
+
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** A real MeterProvider with an in-memory exporter; `collect()` exports once and returns the points by metric name. */
 function meterProvider() {
@@ -29,7 +31,7 @@ interface Point { value: number; attributes: Record<string, unknown>; unit: stri
 function points(resourceMetrics: ResourceMetrics[]): Record<string, Point[]> {
   const byName: Record<string, Point[]> = {};
   for (const scope of resourceMetrics.at(-1)?.scopeMetrics ?? []) {
-    expect(scope.scope.name).toBe('@auditlake/core');
+    expect(scope.scope).toMatchObject({ name: '@auditlake/core', version: PACKAGE_VERSION });
     for (const metric of scope.metrics) {
       byName[metric.descriptor.name] = metric.dataPoints.map((point) => ({ value: point.value as number, attributes: point.attributes, unit: metric.descriptor.unit }));
     }
