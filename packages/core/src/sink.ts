@@ -14,6 +14,7 @@ import { Ledger, type AuditSinkStats } from './ledger.js';
 import { resolveAuditSinkOptions, type AuditSinkOptions, type ResolvedAuditSinkOptions } from './options.js';
 import type { AuditLogRecord } from './record.js';
 import { Scheduler } from './scheduler.js';
+import { registerSinkMetrics } from './self-metrics.js';
 import type { Frame } from './spool/frame.js';
 import { openSpool, type Spool } from './spool/spool.js';
 
@@ -95,6 +96,10 @@ class Sink implements AuditSink {
       redact: o.redact,
       // Only a CloudTrail Lake channel has an owner that events must name.
       ...(o.destination.kind === 'cloudtrail-lake' ? { recipientAccountId: o.recipientAccountId } : { recipientAccountId: undefined, recipientOptional: true }),
+      truncated: (fields) => {
+        this.#ledger.truncated(fields);
+        this.#reporter.report('warn', 'truncated', 'auditlake: an event had a text field over its schema cap; it was cut, ending with "…[truncated N chars]", and its full text is in additionalEventData.truncated (stats().truncatedFields counts them; overLongFields: \'deadLetter\' refuses such fields given in audit instead)');
+      },
     });
     this.#spool = o.spool && openSpool({
       ...o.spool,
@@ -146,6 +151,14 @@ class Sink implements AuditSink {
       maxConcurrentRequests: o.maxConcurrentRequests,
       lastSeq: () => this.#ledger.lastSeq,
       start: (batch) => this.#start(batch),
+    });
+    registerSinkMetrics({
+      meterProvider: o.meterProvider,
+      stats: () => this.#ledger.stats(),
+      closed: () => this.#closed,
+      queueCapacity: this.#spool ? undefined : o.maxQueueEvents,
+      endpoint: o.destination.send ? undefined : o.destination.endpoint,
+      debug: (message) => this.diagnostics.debug(message),
     });
     this.#unguardExit = o.persistOnExit ? guardExit(this) : () => {};
     // What an earlier process left has waited long enough: it goes out at once.

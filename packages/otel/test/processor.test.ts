@@ -56,7 +56,7 @@ describe('AuditLakeLogRecordProcessor', () => {
   });
 
   it('dead-letters invalid records at emit with the service code', async () => {
-    const { provider, logger, dead, processor } = setup();
+    const { provider, logger, dead, processor } = setup({ overLongFields: 'deadLetter' });
     logger.emit({ attributes: { audit: { eventName: 'x'.repeat(1025) }, 'user.id': 'u' } });
     logger.emit({ attributes: { 'audit.eventName': 'NoUser' } });
     // Before any flush: invalid records never enter the queue.
