@@ -7,7 +7,7 @@ import { backoffDelayMs, describeFailure, type RequestFailure } from './retry.js
 export type DeliveryObservation =
   | { type: 'request'; events: number }
   | { type: 'response'; latencyMs: number; throttled: boolean }
-  | { type: 'failure'; failure: RequestFailure }
+  | { type: 'failure'; failure: RequestFailure; latencyMs: number }
   | { type: 'retry'; events: number; delayMs: number; reason: string };
 
 export interface DeliveryContext {
@@ -21,6 +21,10 @@ export interface DeliveryContext {
   readonly hurry: AbortSignal;
   /** Aborted when shutdown runs out of time: requests are cut off, what is left is abandoned. */
   readonly stop: AbortSignal;
+  /** The request rate learned from throttling (rate-control.ts). */
+  readonly pace: { readonly limited: boolean; waitMs(): number };
+  /** Queued events that fit into a batch about to be resent (taken out of the queue). */
+  topUp(events: readonly QueuedEvent[]): QueuedEvent[];
   delivered(events: QueuedEvent[]): void;
   deadLettered(events: QueuedEvent[], code: string, message: string): void;
   /** Events given up on at shutdown, and the last failure they met, if any. */
@@ -32,7 +36,9 @@ export interface DeliveryContext {
  * Sends one batch and sees every event in it to an outcome: retryable request failures resend
  * the batch, passing per-event failures resend only those events (same ids, in acceptance
  * order), everything else is dead-lettered with the service's code. Retries stop at each
- * event's deadline; every event is sent at least once.
+ * event's deadline; every event is sent at least once. A resend waits for its backoff and for
+ * the learned request rate; after throttling it takes queued events along (appended to `batch`,
+ * the scheduler's record of what this request holds).
  */
 export async function deliver(batch: QueuedEvent[], ctx: DeliveryContext): Promise<void> {
   let events = batch;
@@ -53,15 +59,22 @@ export async function deliver(batch: QueuedEvent[], ctx: DeliveryContext): Promi
     } catch (error) {
       if (ctx.stop.aborted) return ctx.abandoned(events, lastFailure);
       const classified = ctx.destination.classify(error);
-      ctx.observe({ type: 'failure', failure: classified });
+      ctx.observe({ type: 'failure', failure: classified, latencyMs: ctx.clock.now() - started });
       if (!classified.retryable) return ctx.deadLettered(events, classified.code, classified.message);
       retry = events;
       failure = classified;
       lastFailure = describeFailure(classified);
     }
     if (retry.length === 0) return;
-    const delay = backoffDelayMs(attempt, failure, ctx.retryBaseDelayMs, ctx.retryMaxDelayMs, ctx.clock.random);
-    const resumeAt = ctx.clock.now() + delay;
+    // While paced, the learned rate spaces the resends after throttling: a backoff growing with
+    // each attempt on top of it would idle the sender and bunch the fleet's resends together.
+    const backoffAttempt = failure.throttled && ctx.pace.limited ? 1 : attempt;
+    // The pace yields to the deadline: in the last quarter of its oldest event's time, a batch
+    // is resent at the backoff's pace, so that waiting for the fleet never costs an event.
+    const paceUntil = oldestAcceptedAt(retry) + ctx.retryDeadlineMs * 0.75;
+    const now = ctx.clock.now();
+    const delay = Math.max(backoffDelayMs(backoffAttempt, failure, ctx.retryBaseDelayMs, ctx.retryMaxDelayMs, ctx.clock.random), Math.min(ctx.pace.waitMs(), paceUntil - now));
+    const resumeAt = now + delay;
     const expired = retry.filter((event) => event.acceptedAt + ctx.retryDeadlineMs < resumeAt);
     if (expired.length > 0) {
       retry = retry.filter((event) => event.acceptedAt + ctx.retryDeadlineMs >= resumeAt);
@@ -71,10 +84,32 @@ export async function deliver(batch: QueuedEvent[], ctx: DeliveryContext): Promi
     if (events.length === 0) return;
     ctx.observe({ type: 'retry', events: events.length, delayMs: delay, reason: lastFailure ?? '' });
     // Once shutdown starts, a wait ends at once: the last attempt goes out now.
-    if (!ctx.hurry.aborted) await sleep(ctx.clock, delay, ctx.hurry);
+    if (!ctx.hurry.aborted) await waitForTurn(ctx, delay, paceUntil);
     else if (!(await sleep(ctx.clock, delay, ctx.stop))) return ctx.abandoned(events, lastFailure);
     if (ctx.stop.aborted) return ctx.abandoned(events, lastFailure);
+    if (failure.throttled) {
+      const more = ctx.topUp(events);
+      // `events` may be `batch` itself: extend the copy first.
+      events = events.concat(more);
+      batch.push(...more);
+    }
   }
+}
+
+/**
+ * The backoff, then as long as the request rate asks (another request may have taken the turn
+ * meanwhile), but not past `paceUntil`; shutdown cuts both short.
+ */
+async function waitForTurn(ctx: DeliveryContext, backoffMs: number, paceUntil: number): Promise<void> {
+  for (let wait = backoffMs; wait > 0; wait = Math.min(ctx.pace.waitMs(), paceUntil - ctx.clock.now())) {
+    if (!(await sleep(ctx.clock, wait, ctx.hurry))) return;
+  }
+}
+
+function oldestAcceptedAt(events: readonly QueuedEvent[]): number {
+  let oldest = Number.POSITIVE_INFINITY;
+  for (const event of events) oldest = Math.min(oldest, event.acceptedAt);
+  return oldest;
 }
 
 function settle(ctx: DeliveryContext, outcome: SendOutcome): void {

@@ -139,6 +139,17 @@ export interface AuditSinkOptions {
   maxQueueBytes?: number;
   /** Most requests at once; a request keeps its slot through its retries. 1–100. @default 4 */
   maxConcurrentRequests?: number;
+  /**
+   * Learn the request rate the service allows from its throttling, for a fleet of processes that
+   * share one account's quota (PutAuditEvents: 100 requests/s per account). Nothing changes
+   * until the service first throttles. Then requests are paced at a rate that drops by 30 % at
+   * each throttle and climbs back over the next successful requests; meanwhile a partial batch
+   * waits up to one interval of that rate to fill (at most a quarter of `retryDeadlineMs`, and
+   * 60 s), fewer requests run at once, and a batch resent after throttling takes queued events
+   * along. `flush()` and `shutdown()` still send at once. Turn it off when something else paces
+   * the requests. @default true
+   */
+  adaptiveRate?: boolean;
   /** Time limit of one request, from sending to the last byte of the response; it also bounds a credentials fetch. @default 10000 */
   requestTimeoutMs?: number;
   /**
@@ -306,6 +317,7 @@ export const AUDIT_SINK_DEFAULTS = Object.freeze({
   maxQueueEvents: 50_000,
   maxQueueBytes: 32 * 1024 * 1024,
   maxConcurrentRequests: 4,
+  adaptiveRate: true,
   requestTimeoutMs: 10_000,
   retryDeadlineMs: 60_000,
   spoolRetryDeadlineMs: 86_400_000,
@@ -336,6 +348,7 @@ export interface ResolvedAuditSinkOptions {
   maxQueueBytes: number;
   flushIntervalMs: number;
   maxConcurrentRequests: number;
+  adaptiveRate: boolean;
   requestTimeoutMs: number;
   retryDeadlineMs: number;
   retryBaseDelayMs: number;
@@ -361,7 +374,7 @@ const DAY_MS = 86_400_000;
 const KNOWN_OPTIONS: readonly string[] = [
   'channelArn', 'externalId', 'endpoint', 'region', 'credentials', 'eventSource', 'userIdentityType', 'eventVersion',
   'recipientAccountId', 'redact', 'overLongFields', 'maxBatchEvents', 'maxBatchBytes', 'flushIntervalMs', 'maxQueueEvents', 'maxQueueBytes',
-  'maxConcurrentRequests', 'requestTimeoutMs', 'retryDeadlineMs', 'retryBaseDelayMs', 'retryMaxDelayMs', 'shutdownTimeoutMs',
+  'maxConcurrentRequests', 'adaptiveRate', 'requestTimeoutMs', 'retryDeadlineMs', 'retryBaseDelayMs', 'retryMaxDelayMs', 'shutdownTimeoutMs',
   'maxBlockMs', 'deadLetter', 'spoolDir', 'maxSpoolBytes', 'spoolSegmentBytes', 'spoolSyncIntervalMs', 'persistOnExit', 'checksum', 'send',
   'wrapSend', 'onDelivered', 'proxy', 'agent', 'meterProvider', 'diagnostics', 'env', 'clock', 'logGroupName', 'logStreamName', 'createLogStream', 'createLogGroup',
 ] satisfies (keyof AuditSinkOptions)[];
@@ -453,6 +466,7 @@ export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): Resolve
     maxQueueBytes: integer('maxQueueBytes', get('maxQueueBytes'), maxBatchBytes, Number.MAX_SAFE_INTEGER, `at least maxBatchBytes (${maxBatchBytes})`),
     flushIntervalMs: integer('flushIntervalMs', get('flushIntervalMs'), 0, DAY_MS),
     maxConcurrentRequests,
+    adaptiveRate: optionalBoolean('adaptiveRate', o.adaptiveRate) ?? AUDIT_SINK_DEFAULTS.adaptiveRate,
     requestTimeoutMs,
     retryDeadlineMs: integer('retryDeadlineMs', o.retryDeadlineMs ?? (spool ? AUDIT_SINK_DEFAULTS.spoolRetryDeadlineMs : AUDIT_SINK_DEFAULTS.retryDeadlineMs), 0, 30 * DAY_MS),
     retryBaseDelayMs: integer('retryBaseDelayMs', get('retryBaseDelayMs'), 1, DAY_MS),

@@ -1,14 +1,15 @@
 import type { Clock, ClockTimer } from './clock.js';
-import type { BatchLimits, BatchRule, QueuedEvent } from './destination.js';
+import { batchBytes, type BatchLimits, type BatchRule, type QueuedEvent } from './destination.js';
 import { hasFullBatch, type EventStore } from './event-queue.js';
+import type { RateControl } from './rate-control.js';
 
 export interface SchedulerOptions {
   readonly store: EventStore;
   readonly limits: BatchLimits;
   readonly newBatchRule: () => BatchRule;
   readonly clock: Clock;
-  /** Longest an event waits for its batch to fill. */
-  readonly lingerMs: number;
+  /** The pace, linger and concurrency learned from throttling. */
+  readonly rate: RateControl;
   readonly maxConcurrentRequests: number;
   /** The sequence number of the newest queued event. */
   readonly lastSeq: () => number;
@@ -17,15 +18,19 @@ export interface SchedulerOptions {
 }
 
 /**
- * Decides when a batch goes out: at once when it is full, after the linger time when it is not,
- * at once for everything up to a `flush()`; never more than `maxConcurrentRequests` at a time.
+ * Decides when a batch goes out: when it is full, after the linger time when it is not, and
+ * never faster than the learned rate nor with more requests at once than it allows; everything
+ * up to a `flush()` goes at once, within `maxConcurrentRequests`.
  */
 export class Scheduler {
   readonly #o: SchedulerOptions;
   readonly #active = new Map<Promise<void>, QueuedEvent[]>();
   /** Events up to this sequence number are sent without waiting for a full batch. */
   #dueThrough = 0;
-  #timer: ClockTimer | undefined;
+  /** Events up to this sequence number are sent without waiting for the pace either (flush, shutdown). */
+  #urgentThrough = 0;
+  #linger: ClockTimer | undefined;
+  #pace: ClockTimer | undefined;
   #pumpScheduled = false;
   #stopped = false;
 
@@ -52,11 +57,17 @@ export class Scheduler {
   queued(): void {
     if (this.#stopped) return;
     if (hasFullBatch(this.#o.store, this.#o.limits)) this.#schedulePump();
-    else this.#arm();
+    else this.#armLinger();
   }
 
-  /** Everything up to `seq` goes out now, full batches or not. */
+  /** Everything up to `seq` goes out now, full batches or not, paced or not (`flush()`, shutdown). */
   due(seq: number): void {
+    this.#urgentThrough = Math.max(this.#urgentThrough, seq);
+    this.ready(seq);
+  }
+
+  /** Everything up to `seq` goes out as soon as the pace allows, full batches or not. */
+  ready(seq: number): void {
     this.#dueThrough = Math.max(this.#dueThrough, seq);
     this.pump();
   }
@@ -64,17 +75,26 @@ export class Scheduler {
   /** No new requests from now on (shutdown ran out of time, or the process is exiting). */
   stop(): void {
     this.#stopped = true;
-    this.#timer?.cancel();
-    this.#timer = undefined;
+    this.#linger?.cancel();
+    this.#linger = undefined;
+    this.#pace?.cancel();
+    this.#pace = undefined;
   }
 
-  /** Starts requests while there are free slots and batches that are full or due. */
+  /** Starts requests while there are free slots and batches that are full or due, at the pace allowed. */
   pump(): void {
-    const { store, limits, maxConcurrentRequests } = this.#o;
-    while (!this.#stopped && this.#active.size < maxConcurrentRequests) {
+    const { store, limits, maxConcurrentRequests, rate } = this.#o;
+    while (!this.#stopped) {
       const head = store.peek();
       if (head === undefined) break;
+      const urgent = head.seq <= this.#urgentThrough;
+      if (this.#active.size >= (urgent ? maxConcurrentRequests : rate.concurrency())) break;
       if (head.seq > this.#dueThrough && !hasFullBatch(store, limits)) break;
+      const wait = urgent ? 0 : rate.waitMs();
+      if (wait > 0) {
+        this.#armPace(wait);
+        break;
+      }
       const batch = store.take(limits, this.#o.newBatchRule());
       const delivery = this.#o.start(batch).finally(() => {
         this.#active.delete(delivery);
@@ -83,15 +103,44 @@ export class Scheduler {
       this.#active.set(delivery, batch);
     }
     const head = store.peek();
-    if (head !== undefined && head.seq > this.#dueThrough) this.#arm();
+    if (head !== undefined && head.seq > this.#dueThrough) this.#armLinger();
   }
 
-  #arm(): void {
-    if (this.#timer !== undefined || this.#stopped) return;
-    this.#timer = this.#o.clock.setTimeout(() => {
-      this.#timer = undefined;
-      this.due(this.#o.lastSeq());
-    }, this.#o.lingerMs);
+  /**
+   * Queued events that fit into `events` (a batch about to be resent), taken out of the queue
+   * with the same limits and batch rule: a request resent after throttling carries what came
+   * in meanwhile, instead of leaving it for one more request.
+   */
+  topUp(events: readonly QueuedEvent[]): QueuedEvent[] {
+    const { store, limits } = this.#o;
+    const head = store.peek();
+    if (this.#stopped || head === undefined || events.length >= limits.maxEvents) return [];
+    const rule = this.#o.newBatchRule();
+    let bytes = 0;
+    for (const event of events) {
+      rule.add(event);
+      bytes += event.bytes;
+    }
+    // What is left of the request, in the same arithmetic: envelope + the new entries + their separators.
+    const room: BatchLimits = { ...limits, maxEvents: limits.maxEvents - events.length, maxBytes: limits.maxBytes - bytes - limits.separatorBytes * events.length };
+    if (batchBytes(room, head.bytes, 1) > room.maxBytes || !rule.accepts(head)) return [];
+    return store.take(room, rule);
+  }
+
+  #armLinger(): void {
+    if (this.#linger !== undefined || this.#stopped) return;
+    this.#linger = this.#o.clock.setTimeout(() => {
+      this.#linger = undefined;
+      this.ready(this.#o.lastSeq());
+    }, this.#o.rate.lingerMs());
+  }
+
+  #armPace(ms: number): void {
+    if (this.#pace !== undefined || this.#stopped) return;
+    this.#pace = this.#o.clock.setTimeout(() => {
+      this.#pace = undefined;
+      this.pump();
+    }, ms);
   }
 
   #schedulePump(): void {

@@ -7,11 +7,12 @@ import { deliver, type DeliveryContext } from './delivery.js';
 import { isRefusal, type Destination, type OutcomeTracker, type OutgoingEvent, type QueuedEvent } from './destination.js';
 import { createDestination, ENTRY_DECODERS } from './destinations/index.js';
 import { Reporter, type Diagnostics } from './diagnostics.js';
-import { EventQueue, type EventStore } from './event-queue.js';
+import { EventQueue, hasFullBatch, type EventStore } from './event-queue.js';
 import { guardExit } from './exit-guard.js';
 import { FailureReports } from './failure-reports.js';
 import { Ledger, type AuditSinkStats } from './ledger.js';
 import { resolveAuditSinkOptions, type AuditSinkOptions, type ResolvedAuditSinkOptions } from './options.js';
+import { RateControl } from './rate-control.js';
 import type { AuditLogRecord } from './record.js';
 import { Scheduler } from './scheduler.js';
 import { registerSinkMetrics } from './self-metrics.js';
@@ -70,6 +71,7 @@ class Sink implements AuditSink {
   readonly #store: EventStore;
   readonly #spool: Spool | undefined;
   readonly #scheduler: Scheduler;
+  readonly #rate: RateControl;
   readonly #backpressure: Backpressure;
   readonly #failures: FailureReports;
   readonly #delivery: DeliveryContext;
@@ -121,6 +123,15 @@ class Sink implements AuditSink {
       belowLowWater: () => this.#belowLowWater(),
       describeLimits: () => this.#describeLimits(),
     });
+    this.#rate = new RateControl({
+      clock: o.clock,
+      enabled: o.adaptiveRate,
+      flushIntervalMs: o.flushIntervalMs,
+      maxConcurrentRequests: o.maxConcurrentRequests,
+      retryDeadlineMs: o.retryDeadlineMs,
+      backlogged: () => hasFullBatch(this.#store, this.#destination.limits),
+      debug: (message) => this.diagnostics.debug(message),
+    });
     this.#delivery = {
       destination: this.#destination,
       clock: o.clock,
@@ -130,6 +141,12 @@ class Sink implements AuditSink {
       retryDeadlineMs: o.retryDeadlineMs,
       hurry: this.#hurry.signal,
       stop: this.#stop.signal,
+      pace: this.#rate,
+      topUp: (events) => {
+        const more = this.#scheduler.topUp(events);
+        this.#ledger.taken(more);
+        return more;
+      },
       delivered: (events) => this.#settled(events, 'delivered'),
       deadLettered: (events, code, message) => this.#settled(events, 'deadLettered', code, message),
       abandoned: (events, lastFailure) => this.#abandoned(events, lastFailure),
@@ -140,6 +157,7 @@ class Sink implements AuditSink {
           this.diagnostics.debug(`auditlake: resending ${observation.events} event(s) in ${observation.delayMs} ms after ${observation.reason}`);
         }
         this.#failures.observe(observation);
+        this.#rate.observe(observation);
       },
     };
     this.#scheduler = new Scheduler({
@@ -147,7 +165,7 @@ class Sink implements AuditSink {
       limits: this.#destination.limits,
       newBatchRule: () => this.#destination.newBatchRule(),
       clock: o.clock,
-      lingerMs: o.flushIntervalMs,
+      rate: this.#rate,
       maxConcurrentRequests: o.maxConcurrentRequests,
       lastSeq: () => this.#ledger.lastSeq,
       start: (batch) => this.#start(batch),
@@ -202,7 +220,8 @@ class Sink implements AuditSink {
         if (this.#admit(this.#admission.record(record), tracker) === 'skipped') skipped++;
       }
       if (tracker.pending === 0) return tracker.done();
-      this.#scheduler.due(this.#ledger.lastSeq);
+      // An exporter's batch has waited enough already, but it keeps to the learned pace.
+      this.#scheduler.ready(this.#ledger.lastSeq);
     });
   }
 
