@@ -43,6 +43,7 @@ export interface DeliveryContext {
 export async function deliver(batch: QueuedEvent[], ctx: DeliveryContext): Promise<void> {
   let events = batch;
   let lastFailure: string | undefined;
+  let lateAttempts = 0;
   for (let attempt = 1; ; attempt++) {
     for (const event of events) event.attempts++;
     ctx.observe({ type: 'request', events: events.length });
@@ -66,13 +67,15 @@ export async function deliver(batch: QueuedEvent[], ctx: DeliveryContext): Promi
       lastFailure = describeFailure(classified);
     }
     if (retry.length === 0) return;
-    // While paced, the learned rate spaces the resends after throttling: a backoff growing with
-    // each attempt on top of it would idle the sender and bunch the fleet's resends together.
-    const backoffAttempt = failure.throttled && ctx.pace.limited ? 1 : attempt;
     // The pace yields to the deadline: in the last quarter of its oldest event's time, a batch
     // is resent at the backoff's pace, so that waiting for the fleet never costs an event.
     const paceUntil = oldestAcceptedAt(retry) + ctx.retryDeadlineMs * 0.75;
     const now = ctx.clock.now();
+    // While paced, the learned rate spaces the resends after throttling: a backoff growing with
+    // each attempt on top of it would idle the sender and bunch the fleet's resends together.
+    // Once the pace gives way, the backoff grows again from its start.
+    const paced = failure.throttled && ctx.pace.limited;
+    const backoffAttempt = !paced ? attempt : now < paceUntil ? 1 : ++lateAttempts;
     const delay = Math.max(backoffDelayMs(backoffAttempt, failure, ctx.retryBaseDelayMs, ctx.retryMaxDelayMs, ctx.clock.random), Math.min(ctx.pace.waitMs(), paceUntil - now));
     const resumeAt = now + delay;
     const expired = retry.filter((event) => event.acceptedAt + ctx.retryDeadlineMs < resumeAt);
