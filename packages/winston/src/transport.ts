@@ -36,8 +36,17 @@ export class AuditLakeTransport extends TransportStream {
     if (flushOnExit === true) process.on('beforeExit', this.#onBeforeExit);
   }
 
-  override log(info: object, next: () => void): void {
+  /**
+   * Hands one record to the sink. `next` is optional, as in winston's transport contract:
+   * without it the record is still taken (and `'logged'` emitted), only without backpressure.
+   */
+  override log(info: object, next?: () => void): void {
     this.#sink.add(toAuditLogRecord(info));
+    // 'logged' means taken by the sink (mapped, validated, queued or dead-lettered), as winston's
+    // Console and Stream transports emit it once written; delivery is what flush() and 'finish'
+    // wait for. Deferred, as theirs is, so that a listener never runs inside winston's write.
+    if (this.listenerCount('logged') > 0) setImmediate(() => this.emit('logged', info));
+    if (next === undefined) return;
     // Backpressure: while core's queue is full, winston buffers (bounded by maxBlockMs, after
     // which core sheds load with QueueFull dead letters) instead of us holding an unbounded array.
     const wait = this.#sink.waitForCapacity();
@@ -78,14 +87,19 @@ export class AuditLakeTransport extends TransportStream {
   /**
    * winston's logger ends its transports from its own `_final`, before its readable side has
    * piped us the records it still holds while our backpressure pauses the pipe; ending then
-   * loses them ("write after end"). So the end waits until the logger has handed everything over.
+   * loses them ("write after end"). So the end waits until the logger has handed everything
+   * over: each record it pipes is a 'data' event, written to us before our listener runs.
    */
   override end(...args: unknown[]): this {
-    if ((this.#parent()?.readableLength ?? 0) > 0) {
-      setTimeout(() => this.end(...args), 5);
-      return this;
-    }
-    return super.end(...(args as []));
+    const parent = this.#parent();
+    if (parent === undefined || parent.readableLength === 0) return super.end(...(args as []));
+    const handedOver = (): void => {
+      if (parent.readableLength > 0) return;
+      parent.off('data', handedOver);
+      super.end(...(args as []));
+    };
+    parent.on('data', handedOver);
+    return this;
   }
 
   /** Runs on `end()`: winston's logger waits for our `finish`, so `logger.end()` waits for delivery. */
