@@ -6,17 +6,19 @@
 // - A package without its build (dist/, including the CommonJS types in dist/cjs) would pack
 //   without code.
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 const dir = process.cwd();
 const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-const agent = process.env.npm_config_user_agent ?? '';
+// npm sets npm_execpath to itself for its scripts (npm_config_user_agent may be inherited from
+// a pnpm that started npm); pnpm sets it to pnpm.
+const packedByPnpm = basename(process.env.npm_execpath ?? '').startsWith('pnpm');
 const problems = [];
 
 const unresolved = Object.entries({ ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.optionalDependencies }).filter(([, range]) =>
   /^(workspace|catalog):/.test(String(range)),
 );
-if (unresolved.length > 0 && !agent.startsWith('pnpm/')) {
+if (unresolved.length > 0 && !packedByPnpm) {
   problems.push(
     `its package.json has workspace/catalog ranges (${unresolved.map(([name, range]) => `${name}: ${range}`).join(', ')}) that only pnpm rewrites when packing.\n` +
       `  Pack with pnpm instead: pnpm pack (or pnpm -r pack, or node scripts/release-check.mjs for every package, checked).`,
