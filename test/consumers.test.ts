@@ -36,13 +36,25 @@ function project(mode: string, sources: [string, string][]): string {
   return dir;
 }
 
+// Declaration files parsed once for all the projects (@types/node alone is large): a file is
+// parsed the same way whenever its language version and module format are the same.
+const parsed = new Map<string, ts.SourceFile | undefined>();
+
 function compile(dir: string): string[] {
   const config = ts.getParsedCommandLineOfConfigFile(join(dir, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
   if (!config) throw new Error(`cannot read ${dir}/tsconfig.json`);
-  const program = ts.createProgram({ rootNames: config.fileNames, options: config.options });
+  const host = ts.createCompilerHost(config.options);
+  const parse = host.getSourceFile.bind(host);
+  host.getSourceFile = (fileName, version, onError, shouldCreate) => {
+    if (!fileName.endsWith('.d.ts') && !fileName.endsWith('.d.cts') && !fileName.endsWith('.d.mts')) return parse(fileName, version, onError, shouldCreate);
+    const key = typeof version === 'object' ? `${fileName}|${version.languageVersion}|${version.impliedNodeFormat}` : `${fileName}|${version}`;
+    if (!parsed.has(key)) parsed.set(key, parse(fileName, version, onError, shouldCreate));
+    return parsed.get(key);
+  };
+  const program = ts.createProgram({ rootNames: config.fileNames, options: config.options, host });
   const diagnostics = [...config.errors, ...ts.getPreEmitDiagnostics(program), ...program.emit().diagnostics];
-  const host = { getCanonicalFileName: (f: string) => f, getCurrentDirectory: () => dir, getNewLine: () => '\n' };
-  return diagnostics.map((d) => ts.formatDiagnostic(d, host).trim());
+  const format = { getCanonicalFileName: (f: string) => f, getCurrentDirectory: () => dir, getNewLine: () => '\n' };
+  return diagnostics.map((d) => ts.formatDiagnostic(d, format).trim());
 }
 
 describe.each(cases)('a TypeScript consumer under moduleResolution %s', (mode, sources, run) => {
