@@ -11,7 +11,7 @@ import { CHANNEL_ARN, deadLetters, quietDiagnostics, recordingSend } from '../..
 type Done = (error?: unknown) => void;
 type MochaFn = ((done: Done) => void) | (() => unknown);
 const promised = (fn: MochaFn) => () =>
-  fn.length === 0 ? (fn as () => unknown)() : new Promise<void>((resolve, reject) => (fn)((error) => (error ? reject(error) : resolve())));
+  fn.length === 0 ? (fn as () => unknown)() : new Promise<void>((resolve, reject) => fn((error) => (error ? reject(error) : resolve())));
 const mocha = {
   describe: (name: string, body: () => void) => describe(name, body),
   it: (name: string, fn: MochaFn) => it(name, promised(fn)),
