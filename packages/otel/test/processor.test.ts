@@ -1,5 +1,5 @@
 import { context } from '@opentelemetry/api';
-import { SeverityNumber } from '@opentelemetry/api-logs';
+import { Severity } from './severity.js';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider, SimpleLogRecordProcessor, type ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
@@ -37,7 +37,7 @@ describe('AuditLakeLogRecordProcessor', () => {
     const { provider, logger, network, processor } = setup();
     const at = Date.UTC(2026, 4, 6, 7, 8, 9);
     for (let i = 0; i < 4; i++) logger.emit({ timestamp: at, severityText: 'INFO', body: `order ${i}`, attributes: audit(i) });
-    for (let i = 0; i < 3; i++) logger.emit({ body: 'noise', severityNumber: SeverityNumber.DEBUG });
+    for (let i = 0; i < 3; i++) logger.emit({ body: 'noise', severityNumber: Severity.DEBUG });
     await provider.forceFlush();
     const events = network.events();
     expect(events).toHaveLength(4);
