@@ -9,7 +9,8 @@ import type { Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MAX_REQUEST_BODY_BYTES, type Diagnostics } from '@auditlake/core';
 import { AwsServiceError, isAwsServiceError } from './aws-error.js';
-import { runControlPlane } from './control-plane.js';
+import { resolveTarget, runJsonOperation } from './aws-json-dispatch.js';
+import { CLOUDTRAIL_SERVICE } from './control-plane/index.js';
 import type { FaultInjector } from './faults.js';
 import type { LakeStore } from './lake-store.js';
 import { putAuditEvents } from './put-audit-events.js';
@@ -43,6 +44,9 @@ export interface LakeServer {
 const MAX_DRAINED_BYTES = 16 * 1024 * 1024;
 
 type Protocol = 'rest-json' | 'json-1.1';
+
+/** The awsJson1_1 services behind `POST /`, told apart by their target prefix. */
+const JSON_SERVICES = [CLOUDTRAIL_SERVICE] as const;
 
 export function createLakeServer(context: LakeServerContext): LakeServer {
   const inFlight = new Set<Promise<void>>();
@@ -139,7 +143,9 @@ async function handle(context: LakeServerContext, req: IncomingMessage, res: Ser
     return;
   }
 
-  const caller = await authenticate(context, req, body, route === 'rest-json' ? 'cloudtrail-data' : 'cloudtrail');
+  const target = route === 'json-1.1' ? header(req, 'x-amz-target') : undefined;
+  const resolved = route === 'json-1.1' ? resolveTarget(JSON_SERVICES, target) : undefined;
+  const caller = await authenticate(context, req, body, route === 'rest-json' ? 'cloudtrail-data' : (resolved?.service.signingName ?? CLOUDTRAIL_SERVICE.signingName));
   if (isAwsServiceError(caller)) {
     sendError(res, route, caller);
     return;
@@ -163,7 +169,7 @@ async function handle(context: LakeServerContext, req: IncomingMessage, res: Ser
       if (contentType !== 'application/x-amz-json-1.1' && contentType !== 'application/x-amz-json-1.0') {
         throw new AwsServiceError('UnsupportedMediaTypeException', `Unsupported Content-Type '${contentType ?? ''}'; the CloudTrail API takes application/x-amz-json-1.1.`, 415);
       }
-      const output = await runControlPlane({ store: context.store, queries: context.queries, now: context.now }, header(req, 'x-amz-target'), body);
+      const output = await runJsonOperation({ store: context.store, queries: context.queries, now: context.now }, resolved, target, body);
       sendJson(res, 200, 'application/x-amz-json-1.1', output);
     }
   } catch (error) {
