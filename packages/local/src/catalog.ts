@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { syncDirectory } from './event-log.js';
+import { syncDirectory } from './log-files.js';
 import { parseChannelPolicy, type ChannelGrant } from './resource-policy.js';
 
 export const CATALOG_FILE = 'catalog.json';

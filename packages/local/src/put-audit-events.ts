@@ -97,7 +97,13 @@ export async function putAuditEvents(context: PutAuditEventsContext, call: PutAu
   const last = records.at(-1);
   if (last) status.latestAttemptEventID = last.eventID;
 
-  await store.ingest(channel, records);
+  try {
+    await store.ingest(channel, records);
+  } catch (error) {
+    // The event log reported the cause (once); the client may send the same events again.
+    status.latestErrorCode = 'InternalFailure';
+    throw new AwsServiceError('InternalFailure', `The events could not be stored: ${(error as Error).message}`, 500);
+  }
   if (last) {
     status.latestSuccessTime = now;
     status.latestSuccessEventID = last.eventID;
