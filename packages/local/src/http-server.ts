@@ -23,7 +23,7 @@ import { putAuditEvents } from './put-audit-events.js';
 import { parseQueryString } from './put-audit-events-request.js';
 import type { QueryRegistry } from './query-registry.js';
 import type { RequestRateLimiter } from './rate-limit.js';
-import { formatRequestLogLine, type RequestLogEntry, type RequestLogSink } from './request-log.js';
+import { formatRequestLogLine, printable, type RequestLogEntry, type RequestLogSink } from './request-log.js';
 
 export interface LakeServerContext extends CallerContext {
   store: LakeStore;
@@ -63,7 +63,7 @@ export function createLakeServer(context: LakeServerContext): LakeServer {
   const stopping = new AbortController();
   const server = createServer((req, res) => {
     const started = performance.now();
-    const outcome: Outcome = { operation: `${req.method ?? '?'} ${(req.url ?? '/').split('?')[0] ?? '/'}` };
+    const outcome: Outcome = { operation: `${req.method ?? '?'} ${printable((req.url ?? '/').split('?')[0] ?? '/')}` };
     const done = connections.begin(req.socket);
     res.once('close', () => {
       done();
@@ -146,7 +146,7 @@ async function handle(context: LakeServerContext, req: IncomingMessage, res: Ser
   }
   const target = route === 'json-1.1' ? header(req, 'x-amz-target') : undefined;
   const resolved = route === 'json-1.1' ? resolveTarget(JSON_SERVICES, target) : undefined;
-  outcome.operation = route === 'rest-json' ? 'PutAuditEvents' : (resolved?.name ?? target ?? 'UnknownOperation');
+  outcome.operation = route === 'rest-json' ? 'PutAuditEvents' : printable(resolved?.name ?? target ?? 'UnknownOperation');
 
   if (route === 'rest-json' && !(await injectRequestFaults(context, req, res, outcome, stopping))) return;
 

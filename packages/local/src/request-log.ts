@@ -20,16 +20,16 @@ export interface RequestLogEntry {
 export type RequestLogSink = (line: string) => void;
 
 export function formatRequestLogLine(entry: RequestLogEntry): string {
-  const parts = [new Date(entry.time).toISOString(), printable(entry.operation), entry.status === undefined ? 'dropped' : String(entry.status)];
-  if (entry.errorCode !== undefined) parts.push(printable(entry.errorCode));
+  const parts = [new Date(entry.time).toISOString(), entry.operation, entry.status === undefined ? 'dropped' : String(entry.status)];
+  if (entry.errorCode !== undefined) parts.push(entry.errorCode);
   if (entry.events !== undefined) parts.push(`events=${entry.events}`);
   if (entry.failed !== undefined && entry.failed > 0) parts.push(`failed=${entry.failed}`);
   parts.push(`${entry.durationMs.toFixed(entry.durationMs < 10 ? 1 : 0)}ms`);
   return parts.join(' ');
 }
 
-/** At most 100 characters, control characters and spaces replaced: one entry stays one line of one field. */
-function printable(text: string): string {
+/** What a client sent, fit for one field of a line: at most 100 characters, control characters and spaces replaced. */
+export function printable(text: string): string {
   const cut = text.length > 100 ? `${text.slice(0, 99)}…` : text;
   return cut.replace(/[\s\p{Cc}]/gu, '?');
 }
