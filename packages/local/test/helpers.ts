@@ -75,6 +75,11 @@ export async function putRaw(
   if (options.contentType !== null) headers['content-type'] = options.contentType ?? 'application/json';
   const body = options.rawBody ?? JSON.stringify(options.body);
   const response = await fetch(`${endpoint}/PutAuditEvents?${query.toString().replaceAll('+', '%20')}`, { method: 'POST', headers, body });
+  return rawResponse(response);
+}
+
+/** Status, headers, text and (when it is JSON) the parsed body of a response. */
+async function rawResponse(response: Response): Promise<RawResponse> {
   const text = await response.text();
   let json: Record<string, unknown> = {};
   try {
@@ -197,14 +202,7 @@ export async function signedRequest(
   options.afterSigning?.(headers);
   const query = options.query ? `?${new URLSearchParams(options.query).toString().replaceAll('+', '%20')}` : '';
   const response = await fetch(`${endpoint}${options.path ?? '/'}${query}`, { method: 'POST', headers, body: options.body });
-  const text = await response.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    json = {};
-  }
-  return { status: response.status, headers: response.headers, json, text };
+  return rawResponse(response);
 }
 
 /** A signed control-plane call (awsJson1_1). */
