@@ -9,7 +9,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { AuditLakeLogRecordProcessor } from '@auditlake/otel';
 
-const lake = process.env.AUDITLAKE_CHANNEL_ARN ? undefined : await (await import('@auditlake/local')).startLocalLake();
+const lake = process.env.AUDITLAKE_CHANNEL_ARN ? undefined : await (await import('@auditlake/local')).startLocalLake({ quiet: true });
 const destination = lake ? { channelArn: lake.channelArn, endpoint: lake.endpoint, credentials: lake.credentials } : {};
 
 const processor = new AuditLakeLogRecordProcessor({ ...destination, redact: ['requestParameters.password'] });

@@ -9,7 +9,7 @@ import pino from 'pino';
 
 class LegalHoldError extends Error {}
 
-const lake = process.env.AUDITLAKE_CHANNEL_ARN ? undefined : await (await import('@auditlake/local')).startLocalLake();
+const lake = process.env.AUDITLAKE_CHANNEL_ARN ? undefined : await (await import('@auditlake/local')).startLocalLake({ quiet: true });
 const destination = lake ? { channelArn: lake.channelArn, endpoint: lake.endpoint, credentials: lake.credentials } : {};
 
 // Options cross into the worker thread: plain data only.

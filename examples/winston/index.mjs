@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import winston from 'winston';
 import AuditLakeTransport from '@auditlake/winston';
 
-const lake = process.env.AUDITLAKE_CHANNEL_ARN ? undefined : await (await import('@auditlake/local')).startLocalLake();
+const lake = process.env.AUDITLAKE_CHANNEL_ARN ? undefined : await (await import('@auditlake/local')).startLocalLake({ quiet: true });
 const destination = lake ? { channelArn: lake.channelArn, endpoint: lake.endpoint, credentials: lake.credentials } : {};
 
 const auditlake = new AuditLakeTransport({
