@@ -170,6 +170,31 @@ describe('durability across process ends (real processes, the real local lake)',
     if (letters.length > 0) expect(result.stderr).toContain('dead-lettered with reason Exit');
   });
 
+  it('the OTel processor: records still waiting off the emit path when the process ends are kept too', async () => {
+    const lake = await strictLake();
+    const source = runId();
+    const spoolDir = tempDir();
+    const otel = fileURLToPath(new URL('../packages/otel/dist/index.js', import.meta.url));
+    const script = `
+      import { LoggerProvider } from '@opentelemetry/sdk-logs';
+      import { AuditLakeLogRecordProcessor } from ${JSON.stringify(otel)};
+      const options = ${JSON.stringify(sinkOptions(lake, await deadEndpoint(), { spoolDir }))};
+      const provider = new LoggerProvider({ processors: [new AuditLakeLogRecordProcessor(options)] });
+      const logger = provider.getLogger('exit');
+      for (let n = 0; n < 300; n++) logger.emit({ attributes: { audit: { eventName: 'SignIn', eventSource: ${JSON.stringify(source)}, userIdentity: { principalId: 'user-' + n } } } });
+      // No shutdown, and not one turn of the event loop after the burst: all 300 are still waiting in the processor.
+      process.exit(0);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('.', import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    expect(await new Promise((resolve) => child.once('close', resolve))).toBe(0);
+    expect(stderr).toMatch(/exiting with 300 undelivered event\(s\): 300 kept in the spool/);
+    const second = await drain(lake, spoolDir);
+    expect(JSON.parse(second.stdout)).toMatchObject({ recovered: 300, delivered: 300 });
+    expect((await principals(lake, source)).distinct.size).toBe(300);
+  });
+
   it('an outage: 20,000 events accepted while the endpoint is down are all delivered once it returns', async () => {
     const lake = await strictLake();
     const source = runId();
