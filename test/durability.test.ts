@@ -195,6 +195,35 @@ describe('durability across process ends (real processes, the real local lake)',
     expect((await principals(lake, source)).distinct.size).toBe(300);
   });
 
+  it.each(['winston', 'pino'])('%s: a process that ends without ending its logger, during an outage, keeps its audit records in the spool for the next one', async (logger) => {
+    const lake = await strictLake();
+    const source = runId();
+    const spoolDir = tempDir();
+    const options = sinkOptions(lake, await deadEndpoint(), { spoolDir, shutdownTimeoutMs: 300 });
+    const packages = fileURLToPath(new URL('../packages/', import.meta.url));
+    const script = logger === 'winston'
+      ? `
+        import winston from 'winston';
+        import { AuditLakeTransport } from ${JSON.stringify(`${packages}winston/dist/index.js`)};
+        const log = winston.createLogger({ transports: [new AuditLakeTransport(${JSON.stringify(options)})] });
+        for (let n = 0; n < 200; n++) log.info('signed in', { audit: { eventName: 'SignIn', eventSource: ${JSON.stringify(source)}, userIdentity: { principalId: 'user-' + n } } });
+      `
+      : `
+        import pino from 'pino';
+        const transport = pino.transport({ target: ${JSON.stringify(`${packages}pino/dist/index.js`)}, options: ${JSON.stringify(options)} });
+        const log = pino({ name: ${JSON.stringify(source)} }, transport);
+        for (let n = 0; n < 200; n++) log.info({ audit: { eventName: 'SignIn', userIdentity: { principalId: 'user-' + n } } }, 'signed in');
+      `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('.', import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    expect(await new Promise((resolve) => child.once('close', resolve))).toBe(0);
+    expect(stderr).toMatch(/200 undelivered event\(s\)/);
+    const second = await drain(lake, spoolDir);
+    expect(JSON.parse(second.stdout)).toMatchObject({ recovered: 200, delivered: 200 });
+    expect((await principals(lake, source)).distinct.size).toBe(200);
+  });
+
   it('an outage: 20,000 events accepted while the endpoint is down are all delivered once it returns', async () => {
     const lake = await strictLake();
     const source = runId();
