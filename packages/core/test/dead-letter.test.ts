@@ -62,7 +62,7 @@ describe('dead-letter file', () => {
     const one = join(dir, 'one.jsonl');
     const many = join(dir, 'nested', 'deeper', 'many.jsonl');
     const reporter = new Reporter(quietDiagnostics().diagnostics);
-    const events = Array.from({ length: 3000 }, (_, n) => ({ eventJson: JSON.stringify({ id: `id-${n}`, eventData: `{"n":${n},"text":"é€😀 \\ \"${'x'.repeat(n % 700)}"}` }), attempts: n % 4 }));
+    const events = Array.from({ length: 3000 }, (_, n) => ({ eventJson: JSON.stringify({ id: `id-${n}`, eventData: JSON.stringify({ n, text: `é€😀 \\ " ${'x'.repeat(n % 700)}` }) }), attempts: n % 4 }));
     const a = createDeadLetterWriter(one, join(dir, 'f.jsonl'), reporter);
     for (const event of events) a.write(event.eventJson, 'Exit', 'the process exited', event.attempts, TIME);
     a.flush();
