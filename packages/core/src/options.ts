@@ -140,14 +140,15 @@ export interface AuditSinkOptions {
   /** Most requests at once; a request keeps its slot through its retries. 1–100. @default 4 */
   maxConcurrentRequests?: number;
   /**
-   * Learn the request rate the service allows from its throttling, for a fleet of processes that
-   * share one account's quota (PutAuditEvents: 100 requests/s per account). Nothing changes
-   * until the service first throttles. Then requests are paced at a rate that drops by 30 % at
-   * each throttle and climbs back over the next successful requests; meanwhile a partial batch
-   * waits up to one interval of that rate to fill (at most a quarter of `retryDeadlineMs`, and
-   * 60 s), fewer requests run at once, and a batch resent after throttling takes queued events
-   * along. `flush()` and `shutdown()` still send at once. Turn it off when something else paces
-   * the requests. @default true
+   * Learn the request rate the service allows from its throttling, so that a fleet of processes
+   * shares one account's quota (PutAuditEvents: 100 requests/s per account) instead of each
+   * retrying on its own. Nothing changes until the service first throttles. Then requests are
+   * paced: the rate drops at each throttle (by half, or by 30 % while full batches wait) and
+   * climbs back with the successful requests that follow; a partial batch waits up to one
+   * interval of that rate to fill (at most a quarter of `retryDeadlineMs`, and 60 s); fewer
+   * requests run at once; a batch resent after throttling takes queued events along; and the
+   * pace gives way near an event's `retryDeadlineMs`. `flush()` and `shutdown()` still send at
+   * once. Turn it off when something else paces the requests. @default true
    */
   adaptiveRate?: boolean;
   /** Time limit of one request, from sending to the last byte of the response; it also bounds a credentials fetch. @default 10000 */
