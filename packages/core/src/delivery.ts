@@ -67,10 +67,10 @@ export async function deliver(batch: QueuedEvent[], ctx: DeliveryContext): Promi
       lastFailure = describeFailure(classified);
     }
     if (retry.length === 0) return;
-    // The pace yields to the deadline: in the last quarter of its oldest event's time, a batch
-    // is resent at the backoff's pace, so that waiting for the fleet never costs an event.
-    const paceUntil = oldestAcceptedAt(retry) + ctx.retryDeadlineMs * 0.75;
+    // The pace gives way at shutdown, and in the last quarter of the oldest event's time before
+    // its deadline: waiting for the fleet's turn never costs an event.
     const now = ctx.clock.now();
+    const paceUntil = ctx.hurry.aborted ? now : oldestAcceptedAt(retry) + ctx.retryDeadlineMs * 0.75;
     // While paced, the learned rate spaces the resends after throttling: a backoff growing with
     // each attempt on top of it would idle the sender and bunch the fleet's resends together.
     // Once the pace gives way, the backoff grows again from its start.

@@ -239,6 +239,23 @@ describe('while throttled', () => {
     expect(late.length).toBeLessThanOrEqual(8);
   });
 
+  it('at shutdown, throttled resends stop waiting for the pace (they back off from the start)', async () => {
+    const { sink, clock, calls, control, dead } = harness({ shutdownTimeoutMs: 5000 });
+    control.verdict = () => 'throttle';
+    sink.add(auditRecord(0));
+    // Throttled for 30 s: one request per 15 s by now.
+    await clock.advance(30_000);
+    const closing = sink.shutdown();
+    const shutdownAt = clock.now();
+    control.verdict = () => (calls.filter((c) => c.at >= shutdownAt).length < 3 ? 'throttle' : 'accept');
+    let closed = false;
+    void closing.then(() => (closed = true));
+    while (!closed) await clock.advance(100);
+    expect(dead.letters).toHaveLength(0);
+    expect(sink.stats().delivered).toBe(1);
+    expect(calls.filter((c) => c.at >= shutdownAt).length).toBe(4);
+  });
+
   it('runs fewer requests at once: what the learned rate needs at the measured latency, plus one', async () => {
     const started = async (adaptiveRate: boolean) => {
       const { sink, clock, calls, control } = harness({ adaptiveRate });
