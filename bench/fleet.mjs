@@ -45,18 +45,6 @@ if (args.senders !== undefined) {
   args.scenario = 'custom';
 }
 
-/** A seeded source of numbers in [0, 1) for the simulation's own draws (mulberry32). */
-function seeded(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** PutAuditEvents with the account's request quota, on the virtual clock; counts what it sees in `window`, and every 10 s. */
 function simulatedService(clock, random, window) {
   let tokens = TPS;
@@ -118,7 +106,8 @@ function record(sender, now) {
 
 async function simulate(scenario, { seed, adaptive }) {
   const clock = createVirtualClock(Date.UTC(2026, 0, 1), seed);
-  const random = seeded(seed * 7919);
+  // The simulation's own draws (phases, latencies) come from the clock's seeded source too.
+  const random = clock.random;
   const start = clock.now();
   const window = { start, from: start + scenario.warmupMs, to: start + scenario.durationMs };
   const service = simulatedService(clock, random, window);

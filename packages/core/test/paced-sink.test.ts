@@ -190,14 +190,20 @@ describe('while throttled', () => {
     expect(sink.stats().delivered).toBe(3);
   });
 
-  it('events taken along are dead-lettered with Shutdown, like the rest, when shutdown runs out of time', async () => {
-    const { sink, clock, calls, control, dead } = harness({ shutdownTimeoutMs: 1000 });
+  /** One event throttled, four queued meanwhile, and the resend with all five left unanswered. */
+  async function resendHanging({ sink, clock, calls, control }: ReturnType<typeof harness>): Promise<void> {
     control.verdict = (call) => (call === 0 ? 'throttle' : 'hang');
     sink.add(auditRecord(0));
     await clock.advance(1000 + LATENCY_MS);
     for (let i = 1; i < 5; i++) sink.add(auditRecord(i));
     while (calls.length < 2) await clock.advance(100);
     expect(calls[1]!.ids).toHaveLength(5);
+  }
+
+  it('events taken along are dead-lettered with Shutdown, like the rest, when shutdown runs out of time', async () => {
+    const h = harness({ shutdownTimeoutMs: 1000 });
+    const { sink, clock, dead } = h;
+    await resendHanging(h);
     const closing = sink.shutdown();
     await clock.advance(1000);
     await closing;
@@ -208,14 +214,10 @@ describe('while throttled', () => {
 
   it('events taken along are kept at exit, like the rest of their request', async () => {
     const listeners = new Set(process.listeners('exit'));
-    const { sink, clock, calls, control, dead } = harness({ persistOnExit: true });
+    const h = harness({ persistOnExit: true });
+    const { sink, calls, dead } = h;
     const exitListener = process.listeners('exit').find((listener) => !listeners.has(listener));
-    control.verdict = (call) => (call === 0 ? 'throttle' : 'hang');
-    sink.add(auditRecord(0));
-    await clock.advance(1000 + LATENCY_MS);
-    for (let i = 1; i < 5; i++) sink.add(auditRecord(i));
-    while (calls.length < 2) await clock.advance(100);
-    expect(calls[1]!.ids).toHaveLength(5);
+    await resendHanging(h);
     expect(exitListener).toBeTypeOf('function');
     (exitListener as (code: number) => void)(0);
     expect(dead.codes()).toEqual(['Exit', 'Exit', 'Exit', 'Exit', 'Exit']);
