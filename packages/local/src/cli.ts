@@ -9,7 +9,10 @@ import type { Diagnostics } from '@auditlake/core';
 import { isAwsServiceError } from './aws-error.js';
 import { formatFaultSpec, parseFaultSpec } from './faults.js';
 import { formatTable } from './format-table.js';
-import { openCatalogReadOnly, querySourcesOf } from './lake-store.js';
+import type { JsonValue } from './sql-values.js';
+import { openCatalogReadOnly } from './lake-store.js';
+import { COLUMNAR_DIR, eventDataStoreSources } from './table-sources.js';
+import { QUERY_DEFAULTS } from './query-options.js';
 import { startLocalLake, type LocalLake } from './local-lake.js';
 import { DEFAULT_SERVE_PORT, LOCAL_LAKE_DEFAULTS } from './options.js';
 import { QueryEngine } from './query-engine.js';
@@ -177,14 +180,14 @@ async function query(args: readonly string[]): Promise<number> {
   if (sql === undefined || sql.trim() === '') throw new UsageError('query needs the SQL as one (quoted) argument');
   const dataDir = resolve(values['data-dir'] ?? DEFAULT_DATA_DIR);
   const catalog = openCatalogReadOnly(dataDir);
-  const engine = await QueryEngine.create({ sources: () => querySourcesOf(catalog), now: Date.now, diagnostics: cliDiagnostics });
+  const engine = await QueryEngine.create({ sources: () => eventDataStoreSources(catalog), now: Date.now, diagnostics: cliDiagnostics, columnarRoot: join(dataDir, COLUMNAR_DIR), writable: false, memoryLimitMb: QUERY_DEFAULTS.queryMemoryLimitMb, maxRunningQueries: 1 });
   try {
-    const result = await engine.run(sql, Number.MAX_SAFE_INTEGER - 1);
+    const result = await engine.run(sql, { maxRows: Number.MAX_SAFE_INTEGER - 1, format: 'json' });
     if (values.json) {
       const objects = result.rows.map((row) => Object.fromEntries(result.columns.map((column, i) => [column, row[i]])));
       console.log(JSON.stringify(objects, null, 2));
     } else {
-      console.log(formatTable(result.columns, result.rows));
+      console.log(formatTable(result.columns, result.rows as JsonValue[][]));
     }
     return 0;
   } finally {

@@ -1,5 +1,6 @@
 import { ConfigurationError, defaultDiagnostics, EXTERNAL_ID_PATTERN, type Diagnostics } from '@auditlake/core';
 import { parseFaultSpec, type FaultSpec } from './faults.js';
+import { resolveQueryOptions, type LocalLakeQueryOptions, type ResolvedQueryOptions } from './query-options.js';
 
 /** A key pair the lake accepts (strict mode verifies SigV4 signatures against these). */
 export interface LocalLakeCredential {
@@ -21,7 +22,7 @@ export interface LocalLakeCredential {
  * Options of `startLocalLake`. Every field is optional; a bad value throws a
  * `ConfigurationError` naming the option, the rule and the value.
  */
-export interface LocalLakeOptions {
+export interface LocalLakeOptions extends LocalLakeQueryOptions {
   /** TCP port to listen on; 0 picks a free one (read it back from `endpoint`). @default 0 */
   port?: number;
   /** Interface to listen on. `0.0.0.0` exposes the lake (and its SQL) to the network. @default '127.0.0.1' */
@@ -90,7 +91,7 @@ export const DEFAULT_SERVE_PORT = 4599;
 export const MIN_RETENTION_DAYS = 7;
 export const MAX_RETENTION_DAYS = 3653;
 
-export interface ResolvedLocalLakeOptions {
+export interface ResolvedLocalLakeOptions extends ResolvedQueryOptions {
   port: number;
   host: string;
   dataDir: string | undefined;
@@ -175,6 +176,7 @@ export function resolveLocalLakeOptions(options: LocalLakeOptions = {}): Resolve
     throw new ConfigurationError('diagnostics', 'an object with debug, warn and error functions', diagnostics);
   }
   return {
+    ...resolveQueryOptions(options),
     port,
     host,
     dataDir: options.dataDir,

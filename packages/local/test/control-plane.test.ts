@@ -92,6 +92,8 @@ describe('@aws-sdk/client-cloudtrail: queries', () => {
   it('CancelQuery stops a running query and a queued one; StartQuery does not wait behind a running query', async () => {
     const started = performance.now();
     const slow = await client.send(new StartQueryCommand({ QueryStatement: 'SELECT sum(hash(i)) AS s FROM range(5000000000) t(i)' }));
+    // Two queries run at once (maxRunningQueries); a third waits. Changed deliberately (issue 9): queries used to run one at a time.
+    const slower = await client.send(new StartQueryCommand({ QueryStatement: 'SELECT sum(hash(i)) AS s FROM range(6000000000) t(i)' }));
     const queued = await client.send(new StartQueryCommand({ QueryStatement: 'SELECT 42 AS x' }));
     expect(performance.now() - started).toBeLessThan(2000);
     let status = (await client.send(new DescribeQueryCommand({ QueryId: slow.QueryId }))).QueryStatus;
@@ -103,6 +105,7 @@ describe('@aws-sdk/client-cloudtrail: queries', () => {
     expect((await client.send(new DescribeQueryCommand({ QueryId: queued.QueryId }))).QueryStatus).toBe('QUEUED');
     expect(await client.send(new CancelQueryCommand({ QueryId: queued.QueryId }))).toMatchObject({ QueryId: queued.QueryId, QueryStatus: 'CANCELLED' });
     expect(await client.send(new CancelQueryCommand({ QueryId: slow.QueryId }))).toMatchObject({ QueryId: slow.QueryId, QueryStatus: 'CANCELLED' });
+    expect(await client.send(new CancelQueryCommand({ QueryId: slower.QueryId }))).toMatchObject({ QueryId: slower.QueryId, QueryStatus: 'CANCELLED' });
     // The engine is free again at once: the next query finishes.
     const next = await client.send(new StartQueryCommand({ QueryStatement: 'SELECT 7 AS y' }));
     expect((await finished(next.QueryId as string)).QueryStatus).toBe('FINISHED');
