@@ -9,6 +9,7 @@ import type { Diagnostics } from '@auditlake/core';
 import { AwsServiceError } from './aws-error.js';
 import type { Catalog } from './catalog.js';
 import { QueryEngine } from './query-engine.js';
+import { oneLineMessage } from './query-errors.js';
 import type { ResolvedQueryOptions } from './query-options.js';
 import { QueryRegistry } from './query-registry.js';
 import type { JsonValue } from './sql-values.js';
@@ -45,7 +46,7 @@ export function startLakeQueries(options: LakeQueriesOptions): LakeQueries {
   });
   const reported = new Set<string>();
   const report = (error: unknown) => {
-    const message = `auditlake: SQL upkeep failed: ${(error as Error).message}`;
+    const message = `auditlake: SQL upkeep failed: ${oneLineMessage(error)}`;
     if (reported.has(message)) return;
     reported.add(message);
     diagnostics.error(message);

@@ -22,8 +22,9 @@ import { AwsServiceError, invalidQuery } from './aws-error.js';
 import { oneLineMessage, statementError } from './query-errors.js';
 import { eventsMatched } from './query-profile.js';
 import { QuerySlots } from './query-slots.js';
-import { INTERNAL_SCHEMA, SourceTables, sqlString, type SourceSnapshot } from './source-tables.js';
-import { guardStatement } from './sql-guard.js';
+import { INTERNAL_SCHEMA, SEGMENT_ROWS, SourceTables, sqlString, type SourceSnapshot } from './source-tables.js';
+import { guardStatement, parseTree, parseTreeText } from './sql-guard.js';
+import { applyTrinoSemantics, TRANSFORM_MACROS } from './sql-transform.js';
 import { firstKeyword, rewriteQuery } from './sql-rewrite.js';
 import { toJsonValue, toResultString, type JsonValue } from './sql-values.js';
 import type { TableSource } from './table-sources.js';
@@ -47,6 +48,8 @@ export interface QueryEngineOptions {
   writable: boolean;
   memoryLimitMb: number;
   maxRunningQueries: number;
+  /** Rows per columnar segment. @default SEGMENT_ROWS */
+  segmentRows?: number;
 }
 
 export interface PreparedQuery {
@@ -59,8 +62,12 @@ export interface PreparedQuery {
 }
 
 export interface RunOptions {
-  /** More rows than this is an error (`QueryResultsTooLarge`). */
+  /** More rows than this is an error (`QueryResultsTooLarge`), or with `truncate`, the rest is dropped. */
   maxRows: number;
+  /** Return the first `maxRows` rows (and `truncated: true`) rather than fail. */
+  truncate?: boolean;
+  /** Rows are handed over as they come, in chunks, instead of being kept in `rows`. */
+  onRows?: (rows: (JsonValue | string | null)[][], columns: string[]) => void;
   /** `json`: JSON-friendly values (`query()`, the CLI); `strings`: GetQueryResults strings. */
   format: 'json' | 'strings';
   /** With `strings`: a result larger than this (in UTF-16 bytes of its strings) is an error. */
@@ -74,6 +81,10 @@ export interface RunOptions {
 export interface QueryResult {
   columns: string[];
   rows: (JsonValue | string | null)[][];
+  /** Rows in the result (also those handed to `onRows`). */
+  rowCount: number;
+  /** Whether rows beyond `maxRows` were dropped (`truncate`). */
+  truncated: boolean;
   /** Events that matched the query (see query-profile.ts). */
   eventsMatched: number;
   /** Events in the sources the query names, and the log bytes behind them. */
@@ -114,8 +125,7 @@ export class QueryEngine {
 
   static async create(options: QueryEngineOptions): Promise<QueryEngine> {
     const privateDir = mkdtempSync(join(tmpdir(), 'auditlake-sql-'));
-    mkdirSync(join(privateDir, 'stage'));
-    mkdirSync(join(privateDir, 'spill'));
+    for (const dir of ['stage', 'spill', 'scratch']) mkdirSync(join(privateDir, dir));
     let instance: DuckDBInstance | undefined;
     try {
       instance = await DuckDBInstance.create(':memory:', {
@@ -129,9 +139,9 @@ export class QueryEngine {
       const setup = await instance.connect();
       await setup.run("SET TimeZone = 'UTC'");
       await setup.run(`CREATE SCHEMA ${INTERNAL_SCHEMA}`);
-      for (const macro of TRINO_MACROS) await setup.run(macro);
+      for (const macro of [...TRINO_MACROS, ...TRANSFORM_MACROS]) await setup.run(macro);
       const reserved = await catalogNames(setup);
-      const allowed = [join(privateDir, 'stage'), options.columnarRoot].map((dir) => sqlString(`${dir}/`));
+      const allowed = [join(privateDir, 'stage'), join(privateDir, 'scratch'), options.columnarRoot].map((dir) => sqlString(`${dir}/`));
       await setup.run(`SET allowed_directories = [${allowed.join(', ')}]`);
       await setup.run('SET enable_external_access = false');
       setup.closeSync();
@@ -156,10 +166,16 @@ export class QueryEngine {
     if (keyword !== 'SELECT' && keyword !== 'WITH') throw invalidQuery(`Only SELECT statements are supported (this one starts with ${keyword || 'no keyword'}).`);
     const sources = this.#options.sources();
     const known = new Map(sources.map((source) => [source.name.toLowerCase(), source.name]));
-    const { sql, tables } = rewriteQuery(statement, known, this.#options.now());
+    const rewritten = rewriteQuery(statement, known, this.#options.now());
     return this.#onChecker(async () => {
-      const tree = await this.#checker.runAndReadAll(`SELECT json_serialize_sql(${sqlString(sql)})`);
-      guardStatement(String(tree.getRows()[0]?.[0]), { tables: new Set(known.keys()), reserved: this.#reserved });
+      const serialized = await this.#checker.runAndReadAll(`SELECT json_serialize_sql(${sqlString(rewritten.sql)})`);
+      const tree = parseTree(String(serialized.getRows()[0]?.[0]));
+      guardStatement(tree, { tables: new Set(known.keys()), reserved: this.#reserved });
+      let sql = rewritten.sql;
+      if (applyTrinoSemantics(tree)) {
+        const deserialized = await this.#checker.runAndReadAll(`SELECT json_deserialize_sql(${sqlString(parseTreeText(tree))})`);
+        sql = String(deserialized.getRows()[0]?.[0]);
+      }
       await this.#ensureCheckerViews(sources);
       try {
         const prepared = await this.#checker.prepare(sql);
@@ -167,7 +183,7 @@ export class QueryEngine {
       } catch (error) {
         throw statementError(error);
       }
-      return { statement, sql, tables };
+      return { statement, sql, tables: rewritten.tables };
     });
   }
 
@@ -196,6 +212,12 @@ export class QueryEngine {
       for (const snapshot of snapshots) snapshot?.release();
       release();
     }
+  }
+
+  /** A DuckDB setting's value, as the engine runs (for diagnostics; SQL itself cannot read settings). */
+  async setting(name: string): Promise<string> {
+    const reader = await this.#onMaintenance(() => this.#maintenance.runAndReadAll(`SELECT current_setting(${sqlString(name)})::VARCHAR`));
+    return String(reader.getRows()[0]?.[0]);
   }
 
   /** Reads new log lines of every source, and keeps the columnar copies current; for the server's background work. */
@@ -240,25 +262,40 @@ export class QueryEngine {
     await connection.run("SET enable_profiling = 'json'");
     await connection.run(`SET profiling_output = ${sqlString(profile)}`);
     const started = performance.now();
-    const reader = await connection.streamAndReadUntil(prepared.sql, options.maxRows + 1);
-    if (reader.currentRowCount > options.maxRows) {
-      throw new AwsServiceError('QueryResultsTooLarge', `The query returned more than ${options.maxRows} rows; narrow it down or add a LIMIT.`);
+    const result = await connection.stream(prepared.sql);
+    const columns = result.columnNames();
+    const rows: (JsonValue | string | null)[][] = [];
+    const budget = { bytes: 0, maxBytes: options.maxBytes };
+    let rowCount = 0;
+    let truncated = false;
+    for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+      let raw = chunk.getRows();
+      if (rowCount + raw.length > options.maxRows) {
+        if (!options.truncate) throw new AwsServiceError('QueryResultsTooLarge', `The query returned more than ${options.maxRows} rows; narrow it down or add a LIMIT.`);
+        raw = raw.slice(0, options.maxRows - rowCount);
+        truncated = true;
+      }
+      const converted = convertRows(raw, options.format, budget);
+      rowCount += converted.length;
+      if (options.onRows) options.onRows(converted, columns);
+      else rows.push(...converted);
+      if (truncated) break;
     }
     const executionTimeMs = Math.round(performance.now() - started);
-    const converted = convertRows(reader.getRows(), options);
     let matched: number | undefined;
     try {
-      await connection.run("SET enable_profiling = 'no_output'");
-      matched = eventsMatched(readFileSync(profile, 'utf8'));
+      matched = truncated ? undefined : eventsMatched(readFileSync(profile, 'utf8'));
     } catch {
       matched = undefined;
     } finally {
       rmSync(profile, { force: true });
     }
     return {
-      columns: reader.columnNames(),
-      rows: converted.rows,
-      bytes: converted.bytes,
+      columns,
+      rows,
+      rowCount,
+      truncated,
+      bytes: budget.bytes,
       eventsMatched: matched ?? 0,
       eventsScanned: snapshots.reduce((sum, snapshot) => sum + (snapshot?.rows ?? 0), 0),
       bytesScanned: snapshots.reduce((sum, snapshot) => sum + (snapshot?.logBytes ?? 0), 0),
@@ -271,7 +308,7 @@ export class QueryEngine {
     let tables = this.#tables.get(source.name);
     if (tables === undefined) {
       tables = this.#onMaintenance(() =>
-        SourceTables.open(source, { connection: this.#maintenance, stageDir: join(this.#privateDir, 'stage'), diagnostics: this.#options.diagnostics, writable: this.#options.writable, tableName: () => this.#name() }),
+        SourceTables.open(source, { connection: this.#maintenance, stageDir: join(this.#privateDir, 'stage'), diagnostics: this.#options.diagnostics, writable: this.#options.writable, scratchDir: join(this.#privateDir, 'scratch'), tableName: () => this.#name(), segmentRows: this.#options.segmentRows ?? SEGMENT_ROWS }),
       );
       this.#tables.set(source.name, tables);
       tables.catch(() => this.#tables.delete(source.name));
@@ -326,18 +363,16 @@ async function catalogNames(connection: DuckDBConnection): Promise<Set<string>> 
   return new Set(reader.getRows().map((row) => String(row[0])));
 }
 
-function convertRows(raw: DuckDBValue[][], options: RunOptions): { rows: (JsonValue | string | null)[][]; bytes: number } {
-  if (options.format === 'json') return { rows: raw.map((row) => row.map(toJsonValue)), bytes: 0 };
-  let bytes = 0;
-  const rows = raw.map((row) =>
+function convertRows(raw: DuckDBValue[][], format: RunOptions['format'], budget: { bytes: number; maxBytes: number | undefined }): (JsonValue | string | null)[][] {
+  if (format === 'json') return raw.map((row) => row.map(toJsonValue));
+  return raw.map((row) =>
     row.map((value) => {
       const text = toResultString(value);
-      bytes += 16 + (text?.length ?? 0) * 2;
-      if (options.maxBytes !== undefined && bytes > options.maxBytes) {
-        throw new AwsServiceError('QueryResultsTooLarge', `The query results are larger than the lake keeps (${options.maxBytes} bytes); narrow the query down or add a LIMIT.`);
+      budget.bytes += 16 + (text?.length ?? 0) * 2;
+      if (budget.maxBytes !== undefined && budget.bytes > budget.maxBytes) {
+        throw new AwsServiceError('QueryResultsTooLarge', `The query results are larger than the lake keeps (${budget.maxBytes} bytes, maxQueryResultsBytes); narrow the query down or add a LIMIT.`);
       }
       return text;
     }),
   );
-  return { rows, bytes };
 }

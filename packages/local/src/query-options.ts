@@ -40,7 +40,8 @@ export const QUERY_DEFAULTS: Readonly<ResolvedQueryOptions> = Object.freeze({
 
 const RULES: Record<keyof ResolvedQueryOptions, [min: number, max: number]> = {
   queryTimeoutMs: [1, 86_400_000],
-  queryMemoryLimitMb: [64, 1_048_576],
+  // DuckDB's JSON reader alone takes 32 MiB per thread while a store's log is read.
+  queryMemoryLimitMb: [128, 1_048_576],
   maxRunningQueries: [1, 10],
   maxQueryResultsBytes: [1024, Number.MAX_SAFE_INTEGER],
 };

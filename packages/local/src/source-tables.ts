@@ -5,11 +5,14 @@
  * SEGMENT_ROWS, so memory holds at most one segment's worth of rows per source, and a restart
  * only re-reads the log after the last segment.
  *
+ * A reader (`auditlake query` beside a server, or on a stopped lake) uses the segments that
+ * still match the log, and writes any further ones to a scratch directory of its own.
+ *
  * Every method runs on the engine's maintenance connection, one at a time (the engine
  * serializes them). Queries read a snapshot (`snapshot()`), which keeps its tail table alive
  * until released, so a segment swap never takes rows from under a running query.
  */
-import { fsyncSync, openSync, closeSync, renameSync, statSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
 import { writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -30,10 +33,16 @@ export interface MaintenanceContext {
   /** A private directory DuckDB may read staged files from. */
   stageDir: string;
   diagnostics: Diagnostics;
-  /** Whether this process keeps the columnar copy (the server) or only reads it. */
+  /**
+   * Whether this process keeps the columnar copy (the server), or only reads it
+   * (`auditlake query`): a reader's new segments go to `scratchDir`, and vanish with it.
+   */
   writable: boolean;
+  scratchDir: string;
   /** A new internal table name. */
   tableName: () => string;
+  /** Rows per columnar segment. */
+  segmentRows: number;
 }
 
 interface TailTable {
@@ -55,6 +64,8 @@ export class SourceTables {
   readonly source: TableSource;
   readonly #context: MaintenanceContext;
   #segments: Segment[];
+  /** Where each segment's file is (the copy's directory, or a reader's scratch directory). */
+  readonly #paths = new Map<Segment, string>();
   #tail: TailTable;
   /** Log bytes read into segments and the tail. */
   #loadedBytes: number;
@@ -66,6 +77,7 @@ export class SourceTables {
     this.source = source;
     this.#context = context;
     this.#segments = segments;
+    for (const segment of segments) this.#paths.set(segment, join(source.columnarDir, segment.file));
     this.#tail = tail;
     const last = segments.at(-1);
     this.#loadedBytes = last?.endBytes ?? 0;
@@ -78,6 +90,10 @@ export class SourceTables {
       context.diagnostics.warn(`auditlake: the columnar copy of ${source.name} is rebuilt from the log from ${copy.segments.length} segments on: ${copy.problem}`);
     }
     const tail = await createTail(source, context);
+    const last = copy.segments.at(-1);
+    context.diagnostics.debug(
+      `auditlake: ${source.name}: ${copy.segments.length} columnar segments (${copy.segments.reduce((sum, s) => sum + s.rows, 0)} events); reading its log from byte ${last?.endBytes ?? 0}`,
+    );
     return new SourceTables(source, context, copy.segments, tail);
   }
 
@@ -94,28 +110,22 @@ export class SourceTables {
       await this.#insert(lines);
       this.#loadedBytes += bytes;
       this.#last = lineIdentity(lastLine(lines)) ?? this.#last;
-      if (this.#context.writable && this.#tail.rows >= SEGMENT_ROWS) await this.flush();
+      if (this.#tail.rows >= this.#context.segmentRows) await this.flush();
     }
     await this.#dropRetired();
   }
 
-  /** Turns the tail into a segment of the columnar copy (a writable copy, a non-empty tail). */
+  /** Turns the tail into a segment (of the columnar copy, or of a reader's scratch directory). */
   async flush(): Promise<void> {
     const last = this.#last;
-    if (!this.#context.writable || this.#tail.rows === 0 || last === undefined) return;
+    if (this.#tail.rows === 0 || last === undefined) return;
     const previous = this.#segments.at(-1);
     const file = segmentFileName((previous?.lastSeq ?? 0) + 1, last.seq);
-    const path = join(this.source.columnarDir, file);
+    const dir = this.#context.writable ? this.source.columnarDir : join(this.#context.scratchDir, this.#context.tableName());
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, file);
     const partial = `${path}.partial`;
-    await this.#context.connection.run(`COPY ${this.#tail.name} TO ${sqlString(partial)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${SEGMENT_ROWS})`);
-    const fd = openSync(partial, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(partial, path);
-    syncDirectory(this.source.columnarDir);
+    await this.#context.connection.run(`COPY ${this.#tail.name} TO ${sqlString(partial)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${this.#context.segmentRows})`);
     const segment: Segment = {
       file,
       firstSeq: (previous?.lastSeq ?? 0) + 1,
@@ -124,10 +134,24 @@ export class SourceTables {
       startBytes: previous?.endBytes ?? 0,
       endBytes: this.#loadedBytes,
       endHash: last.hash,
-      fileBytes: statSync(path).size,
+      fileBytes: 0,
     };
-    writeManifest(this.source.columnarDir, this.source.identity, [...this.#segments, segment]);
+    if (this.#context.writable) {
+      const fd = openSync(partial, 'r');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    renameSync(partial, path);
+    segment.fileBytes = statSync(path).size;
+    if (this.#context.writable) {
+      syncDirectory(dir);
+      writeManifest(dir, this.source.identity, [...this.#segments, segment]);
+    }
     this.#segments = [...this.#segments, segment];
+    this.#paths.set(segment, path);
     this.#tail.retired = true;
     this.#retiredTails.push(this.#tail);
     this.#tail = await createTail(this.source, this.#context);
@@ -135,7 +159,7 @@ export class SourceTables {
 
   snapshot(): SourceSnapshot {
     const tail = this.#tail;
-    const files = this.#segments.map((segment) => join(this.source.columnarDir, segment.file));
+    const files = this.#segments.map((segment) => this.#paths.get(segment) as string);
     const columns = this.source.schema.publicColumns;
     tail.leases++;
     let released = false;
@@ -157,15 +181,15 @@ export class SourceTables {
 
   /** Saves a tail worth a segment, so that the next start reads little of the log (a small one is cheaper to re-read than to keep as a file). */
   async close(): Promise<void> {
-    if (this.#tail.rows >= SEGMENT_ROWS / 10) await this.flush();
+    if (this.#context.writable && this.#tail.rows >= this.#context.segmentRows / 10) await this.flush();
   }
 
   async #insert(lines: Buffer): Promise<void> {
     const staged = join(this.#context.stageDir, `${this.#context.tableName()}.jsonl`);
     await writeFile(staged, wellFormedLines(lines));
     try {
-      const result = await this.#context.connection.run(`INSERT INTO ${this.#tail.name} ${this.source.schema.stageSelect(sqlString(staged))}`);
-      const expected = countLines(lines);
+      const { count: expected, longest } = lineStats(lines);
+      const result = await this.#context.connection.run(`INSERT INTO ${this.#tail.name} ${this.source.schema.stageSelect(sqlString(staged), longest)}`);
       this.#tail.rows += result.rowsChanged;
       if (result.rowsChanged < expected) {
         this.#context.diagnostics.warn(`auditlake: ${expected - result.rowsChanged} damaged records of ${this.source.name} were left out of SQL; run "auditlake verify" to locate them`);
@@ -194,8 +218,14 @@ export function sqlString(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
-function countLines(buffer: Buffer): number {
+function lineStats(buffer: Buffer): { count: number; longest: number } {
   let count = 0;
-  for (let i = buffer.indexOf(0x0a); i !== -1; i = buffer.indexOf(0x0a, i + 1)) count++;
-  return count;
+  let longest = 0;
+  let start = 0;
+  for (let i = buffer.indexOf(0x0a); i !== -1; i = buffer.indexOf(0x0a, i + 1)) {
+    count++;
+    longest = Math.max(longest, i - start);
+    start = i + 1;
+  }
+  return { count, longest };
 }

@@ -17,10 +17,31 @@ const BLOCKED_FUNCTIONS = new Set(['current_setting', 'getvariable', 'getenv']);
 const BLOCKED_TABLE_REFS = new Set(['SHOW_REF', 'COLUMN_DATA', 'DELIM_GET', 'BOUND_TABLE_REF']);
 const STORE_ID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-interface ParseTree {
+/** DuckDB's parse tree of a statement text (`json_serialize_sql`). */
+export interface ParseTree {
   error: boolean;
   error_message?: string;
   statements?: unknown[];
+}
+
+/** DuckDB's "no location" (2^64 - 1) does not survive a JavaScript number; it travels as -1. */
+const NO_LOCATION = '18446744073709551615';
+
+/** The parse tree of `json_serialize_sql`'s JSON text; a statement DuckDB cannot parse is `InvalidQueryStatementException`. */
+export function parseTree(json: string): ParseTree {
+  let tree: ParseTree;
+  try {
+    tree = JSON.parse(json.replaceAll(`"query_location":${NO_LOCATION}`, '"query_location":-1')) as ParseTree;
+  } catch {
+    throw invalidQuery('The query could not be parsed.');
+  }
+  if (tree.error) throw invalidQuery(firstLine(tree.error_message ?? 'The query could not be parsed.'));
+  return tree;
+}
+
+/** The JSON text of a parse tree, for `json_deserialize_sql`. */
+export function parseTreeText(tree: ParseTree): string {
+  return JSON.stringify(tree).replaceAll('"query_location":-1', `"query_location":${NO_LOCATION}`);
 }
 
 export interface GuardContext {
@@ -31,18 +52,10 @@ export interface GuardContext {
 }
 
 /**
- * Checks the parse tree (the JSON text `json_serialize_sql` returned) of a statement; throws
- * `InvalidQueryStatementException` (or `EventDataStoreNotFoundException`) naming what is not
- * allowed.
+ * Checks the parse tree of a statement; throws `InvalidQueryStatementException` (or
+ * `EventDataStoreNotFoundException`) naming what is not allowed.
  */
-export function guardStatement(parseTreeJson: string, context: GuardContext): void {
-  let tree: ParseTree;
-  try {
-    tree = JSON.parse(parseTreeJson) as ParseTree;
-  } catch {
-    throw invalidQuery('The query could not be parsed.');
-  }
-  if (tree.error) throw invalidQuery(firstLine(tree.error_message ?? 'The query could not be parsed.'));
+export function guardStatement(tree: ParseTree, context: GuardContext): void {
   const statements = tree.statements ?? [];
   if (statements.length !== 1) throw invalidQuery(`Only one SELECT statement is allowed (found ${statements.length}).`);
   const withTables = new Set<string>();

@@ -17,22 +17,26 @@ export interface TableSchema {
   readonly tableColumns: string;
   /** The columns SQL sees, in order. */
   readonly publicColumns: string;
-  /** A SELECT of table rows (in `tableColumns` order) from a staged file of framed lines; `file` is a quoted SQL string. */
-  stageSelect(file: string): string;
+  /**
+   * A SELECT of table rows (in `tableColumns` order) from a staged file of framed lines; `file`
+   * is a quoted SQL string, `maxLineBytes` the longest line in it (DuckDB sizes its buffers by it).
+   */
+  stageSelect(file: string, maxLineBytes: number): string;
 }
 
 const MAP = 'MAP(VARCHAR, VARCHAR)';
 const INTERNAL_COLUMNS = '__seq BIGINT, __ingested TIMESTAMP';
-const MAX_OBJECT_BYTES = 64 * 1024 * 1024;
 
 /** An ISO-8601 text as a UTC TIMESTAMP (offsets applied), NULL when it is not one. The engine's time zone is UTC. */
 export function utcTimestamp(expression: string): string {
   return `TRY_CAST(TRY_CAST(${expression} AS TIMESTAMPTZ) AS TIMESTAMP)`;
 }
 
-function readFramed(file: string, recordType: string): string {
+function readFramed(file: string, maxLineBytes: number, recordType: string): string {
+  // DuckDB allocates buffers of twice the maximum object size, per thread: size it to the data, not to the worst case.
+  const maxObject = Math.max(1024 * 1024, maxLineBytes + 1024);
   return (
-    `read_json(${file}, format = 'newline_delimited', ignore_errors = true, maximum_object_size = ${MAX_OBJECT_BYTES}, ` +
+    `read_json(${file}, format = 'newline_delimited', ignore_errors = true, maximum_object_size = ${maxObject}, ` +
     `columns = {hash: 'VARCHAR', record: '${recordType.replaceAll("'", "''")}'})`
   );
 }
@@ -80,7 +84,7 @@ export const integrationEventSchema: TableSchema = {
     'recipientAccountId VARCHAR, addendum STRUCT(reason VARCHAR, updatedFields VARCHAR, originalUID VARCHAR, originalEventID VARCHAR), ' +
     `metadata STRUCT(ingestionTime VARCHAR, channelARN VARCHAR), eventData ${INTEGRATION_EVENT_DATA_TYPE}`,
   publicColumns: 'eventVersion, eventCategory, eventType, eventID, eventTime, awsRegion, recipientAccountId, addendum, metadata, eventData',
-  stageSelect(file) {
+  stageSelect(file, maxLineBytes) {
     const ingested = utcTimestamp('record.eventTime');
     return (
       `SELECT seq, ingested, record.eventVersion, record.eventCategory, record.eventType, record.eventID, ` +
@@ -88,7 +92,7 @@ export const integrationEventSchema: TableSchema = {
       `{'ingestionTime': record.metadata.ingestionTime, 'channelARN': record.metadata.channelARN}, data ` +
       `FROM (SELECT record, record.seq AS seq, ${ingested} AS ingested, ` +
       `CASE WHEN json_valid(record.eventData) THEN json_transform(record.eventData, '${structure(INTEGRATION_EVENT_DATA)}') END AS data ` +
-      `FROM ${readFramed(file, INTEGRATION_RECORD_TYPE)} WHERE record.seq IS NOT NULL)`
+      `FROM ${readFramed(file, maxLineBytes, INTEGRATION_RECORD_TYPE)} WHERE record.seq IS NOT NULL)`
     );
   },
 };
@@ -211,12 +215,61 @@ export const cloudTrailEventSchema: TableSchema = {
   kind: 'cloudtrail',
   tableColumns: `${INTERNAL_COLUMNS}, ${CLOUDTRAIL_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')}`,
   publicColumns: CLOUDTRAIL_COLUMNS.map(([name]) => name).join(', '),
-  stageSelect(file) {
+  stageSelect(file, maxLineBytes) {
     const values = CLOUDTRAIL_COLUMNS.map(([name]) => CLOUDTRAIL_SPECIAL[name] ?? `e.${name}`).join(', ');
     return (
       `SELECT seq, ingested, ${values} FROM (SELECT record.seq AS seq, ${utcTimestamp('record.ingestionTime')} AS ingested, ` +
       `CAST(record.event AS VARCHAR) AS json_text, json_transform(record.event, '${structure(CLOUDTRAIL_EVENT)}') AS e ` +
-      `FROM ${readFramed(file, 'STRUCT(seq BIGINT, ingestionTime VARCHAR, event JSON)')} WHERE record.seq IS NOT NULL AND record.event IS NOT NULL)`
+      `FROM ${readFramed(file, maxLineBytes, 'STRUCT(seq BIGINT, ingestionTime VARCHAR, event JSON)')} WHERE record.seq IS NOT NULL AND record.event IS NOT NULL)`
+    );
+  },
+};
+
+// ---- AWS Config configuration items ----
+
+const CONFIG_EVENT_DATA = {
+  configurationItemVersion: 'VARCHAR',
+  configurationItemCaptureTime: 'VARCHAR',
+  configurationItemStatus: 'VARCHAR',
+  configurationStateId: 'VARCHAR',
+  accountId: 'VARCHAR',
+  resourceType: 'VARCHAR',
+  resourceId: 'VARCHAR',
+  resourceName: 'VARCHAR',
+  ARN: 'VARCHAR',
+  awsRegion: 'VARCHAR',
+  availabilityZone: 'VARCHAR',
+  resourceCreationTime: 'VARCHAR',
+  configuration: MAP,
+  supplementaryConfiguration: MAP,
+  relatedEvents: 'VARCHAR',
+  relationships: { name: 'VARCHAR', resourceType: 'VARCHAR', resourceId: 'VARCHAR', resourceName: 'VARCHAR' },
+  tags: MAP,
+};
+const CONFIG_EVENT_DATA_TYPE =
+  'STRUCT(configurationItemVersion VARCHAR, configurationItemCaptureTime VARCHAR, configurationItemStatus VARCHAR, configurationStateId VARCHAR, ' +
+  'accountId VARCHAR, resourceType VARCHAR, resourceId VARCHAR, resourceName VARCHAR, ARN VARCHAR, awsRegion VARCHAR, availabilityZone VARCHAR, ' +
+  `resourceCreationTime VARCHAR, configuration ${MAP}, supplementaryConfiguration ${MAP}, relatedEvents VARCHAR, ` +
+  `relationships STRUCT(name VARCHAR, resourceType VARCHAR, resourceId VARCHAR, resourceName VARCHAR), tags ${MAP})`;
+
+/**
+ * AWS Config configuration items (`eventCategory = ConfigurationItem`). Like CloudTrail event
+ * stores, empty unless a writer appends `{"seq", "ingestionTime", "event": {<item record>}}`.
+ * `eventJson` is not on the schema page, but AWS's Config sample queries read it.
+ */
+export const configurationItemSchema: TableSchema = {
+  kind: 'config',
+  tableColumns:
+    `${INTERNAL_COLUMNS}, eventVersion VARCHAR, eventCategory VARCHAR, eventType VARCHAR, eventID VARCHAR, eventTime TIMESTAMP, awsRegion VARCHAR, ` +
+    `recipientAccountId VARCHAR, addendum ${MAP}, eventData ${CONFIG_EVENT_DATA_TYPE}, eventJson VARCHAR`,
+  publicColumns: 'eventVersion, eventCategory, eventType, eventID, eventTime, awsRegion, recipientAccountId, addendum, eventData, eventJson',
+  stageSelect(file, maxLineBytes) {
+    const structureText = structure({ eventVersion: 'VARCHAR', eventCategory: 'VARCHAR', eventType: 'VARCHAR', eventID: 'VARCHAR', eventTime: 'VARCHAR', awsRegion: 'VARCHAR', recipientAccountId: 'VARCHAR', addendum: MAP, eventData: CONFIG_EVENT_DATA });
+    return (
+      `SELECT seq, ingested, e.eventVersion, e.eventCategory, e.eventType, e.eventID, coalesce(${utcTimestamp('e.eventTime')}, ingested), e.awsRegion, ` +
+      `e.recipientAccountId, e.addendum, e.eventData, json_text FROM (SELECT record.seq AS seq, ${utcTimestamp('record.ingestionTime')} AS ingested, ` +
+      `CAST(record.event AS VARCHAR) AS json_text, json_transform(record.event, '${structureText}') AS e ` +
+      `FROM ${readFramed(file, maxLineBytes, 'STRUCT(seq BIGINT, ingestionTime VARCHAR, event JSON)')} WHERE record.seq IS NOT NULL AND record.event IS NOT NULL)`
     );
   },
 };

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import type { AdvancedEventSelector, Catalog, EventDataStoreInfo } from './catalog.js';
 import { LOG_FILE } from './event-log.js';
-import { cloudTrailEventSchema, integrationEventSchema, type TableSchema } from './table-schemas.js';
+import { cloudTrailEventSchema, configurationItemSchema, integrationEventSchema, type TableSchema } from './table-schemas.js';
 
 export interface TableSource {
   /** The table name as SQL writes it (unquoted), e.g. an event data store id. Unique, case-insensitive. */
@@ -39,12 +39,15 @@ export function eventDataStoreSources(catalog: Catalog): TableSource[] {
 }
 
 /**
- * A store whose selectors pick `eventCategory = ActivityAuditLog` holds integration events;
- * every other store holds CloudTrail events (a store without an `eventCategory` selector is
- * CloudTrail's default, all management events).
+ * A store whose selectors pick `eventCategory = ActivityAuditLog` holds integration events,
+ * `ConfigurationItem` AWS Config items; every other store holds CloudTrail events (a store
+ * without an `eventCategory` selector is CloudTrail's default, all management events).
  */
 export function schemaOf(eds: Pick<EventDataStoreInfo, 'advancedEventSelectors'>): TableSchema {
-  return categories(eds.advancedEventSelectors).includes('ActivityAuditLog') ? integrationEventSchema : cloudTrailEventSchema;
+  const found = categories(eds.advancedEventSelectors);
+  if (found.includes('ActivityAuditLog')) return integrationEventSchema;
+  if (found.includes('ConfigurationItem')) return configurationItemSchema;
+  return cloudTrailEventSchema;
 }
 
 function categories(selectors: readonly AdvancedEventSelector[] | undefined): string[] {
