@@ -42,7 +42,7 @@ export function parseFlags(args: readonly string[], specs: readonly FlagSpec[], 
   if (parsed.positionals.length > maxPositionals) throw new UsageError(`unexpected argument "${parsed.positionals[maxPositionals] as string}"`);
   const values: Record<string, FlagValue> = { help: parsed.values.help === true };
   for (const spec of specs) {
-    const given = parsed.values[spec.name] as string | boolean | undefined;
+    const given = parsed.values[spec.name];
     if (given !== undefined) values[spec.name] = convert(spec, given, `--${spec.name}`);
     else if (spec.env !== undefined && env[spec.env] !== undefined) values[spec.name] = convert(spec, env[spec.env] as string, spec.env);
   }

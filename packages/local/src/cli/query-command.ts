@@ -64,7 +64,7 @@ export async function queryCommand(args: readonly string[], io: CliIo): Promise<
     let result;
     if (output === 'table') {
       result = await engine.run(sql, { maxRows: limit, truncate: true, format: 'json' });
-      io.stdout.write(`${formatTable(result.columns, result.rows as JsonValue[][])}\n`);
+      io.stdout.write(`${formatTable(result.columns, result.rows)}\n`);
     } else {
       const writer = output === 'csv' ? csvWriter(io) : jsonWriter(io);
       result = await engine.run(sql, { maxRows: limit, truncate: true, format: 'json', onRows: writer.rows });

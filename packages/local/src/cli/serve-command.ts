@@ -25,7 +25,8 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'max-query-results-bytes', type: 'integer', min: 1024, env: 'AUDITLAKE_MAX_QUERY_RESULTS_BYTES', value: '<bytes>', help: `bytes kept for GetQueryResults (default ${QUERY_DEFAULTS.maxQueryResultsBytes})` },
   { name: 'json', type: 'boolean', env: 'AUDITLAKE_JSON', help: 'print the start-up details as one JSON line (later messages go to stderr)' },
   { name: 'ready-file', type: 'string', env: 'AUDITLAKE_READY_FILE', value: '<path>', help: 'write the start-up details as JSON to this file once ready (removed at stop)' },
-  { name: 'env-file', type: 'string', env: 'AUDITLAKE_ENV_FILE', value: '<path>', help: "write AUDITLAKE_* and the lake's AWS key pair to this file (node --env-file=<path>)" },
+  // Not --env-file: Node 20 reads an --env-file anywhere on its command line, even after the script.
+  { name: 'write-env-file', type: 'string', env: 'AUDITLAKE_WRITE_ENV_FILE', value: '<path>', help: "write AUDITLAKE_* and the lake's AWS key pair to this file (for node --env-file=<path>)" },
 ];
 
 export const SERVE_USAGE = `Usage: auditlake serve [options]
@@ -74,7 +75,7 @@ export async function serveCommand(args: readonly string[], io: CliIo, version: 
   for (const [flag, option] of optional) if (values[flag] !== undefined) Object.assign(options, { [option]: values[flag] });
   if (faults !== undefined) options.faults = faults;
   const lake = await startLocalLake(options);
-  const envFile = values['env-file'] === undefined ? undefined : resolve(values['env-file'] as string);
+  const envFile = values['write-env-file'] === undefined ? undefined : resolve(values['write-env-file'] as string);
   const readyFile = values['ready-file'] === undefined ? undefined : resolve(values['ready-file'] as string);
   const info = startInfo(lake, { strictAuth, faults: formatFaultSpec(faults), version, externalId: options.externalId, envFile });
   try {
@@ -116,8 +117,8 @@ function banner(lake: LocalLake, info: StartInfo): string {
     lines.push(`export AUDITLAKE_ENDPOINT=${lake.endpoint} AUDITLAKE_CHANNEL_ARN=${lake.channelArn}${info.externalId === undefined ? '' : ` AUDITLAKE_EXTERNAL_ID=${info.externalId}`}`);
     lines.push(
       info.strictAuth
-        ? `Strict auth: sign with the lake's key pair; --env-file <path> writes it (and the line above) to a file for node --env-file.`
-        : `Any signature is accepted, so your usual AWS credentials work; --env-file <path> writes the lake's own key pair to a file.`,
+        ? `Strict auth: sign with the lake's key pair; --write-env-file <path> writes it (and the line above) to a file for node --env-file.`
+        : `Any signature is accepted, so your usual AWS credentials work; --write-env-file <path> writes the lake's own key pair to a file.`,
     );
   }
   lines.push('', `Query: auditlake query "SELECT eventData.eventName, count(*) FROM ${lake.eventDataStoreId} GROUP BY 1" --data-dir ${lake.dataDir}`, 'Stop with Ctrl-C.');

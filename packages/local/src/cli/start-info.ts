@@ -1,6 +1,6 @@
 /**
  * What `auditlake serve` tells a program that started it: one JSON document (on stdout with
- * `--json`, in a file with `--ready-file`), and an env file (`--env-file`) in the dotenv form
+ * `--json`, in a file with `--ready-file`), and an env file (`--write-env-file`) in the dotenv form
  * that `node --env-file` and `set -a; . file` read. Files holding the key pair are 0600.
  */
 import { writeFileDurably } from '../catalog.js';
