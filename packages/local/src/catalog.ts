@@ -3,9 +3,9 @@
  * to a temporary file, synced, renamed, directory synced).
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { syncDirectory } from './event-log.js';
+import { syncDirectory } from './log-files.js';
 import { parseChannelPolicy, type ChannelGrant } from './resource-policy.js';
 
 export const CATALOG_FILE = 'catalog.json';
@@ -141,9 +141,13 @@ export class Catalog {
   }
 
   setDefaults(channelId: string, eventDataStoreId: string): void {
+    const before = { channel: this.#file.defaultChannelId, store: this.#file.defaultEventDataStoreId };
     this.#file.defaultChannelId = channelId;
     this.#file.defaultEventDataStoreId = eventDataStoreId;
-    this.save();
+    this.#saveOrUndo(() => {
+      this.#file.defaultChannelId = before.channel;
+      this.#file.defaultEventDataStoreId = before.store;
+    });
   }
 
   /** Where a store's log lives. */
@@ -172,13 +176,17 @@ export class Catalog {
     const id = randomUUID();
     const store: EventDataStoreInfo = { ...input, id, arn: this.eventDataStoreArn(id), createdAt: now, updatedAt: now };
     this.#file.eventDataStores.push(store);
-    this.save();
+    this.#saveOrUndo(() => this.#file.eventDataStores.pop());
     return store;
   }
 
   updateEventDataStore(store: EventDataStoreInfo, changes: Partial<Omit<EventDataStoreInfo, 'id' | 'arn' | 'createdAt'>>, now: number): EventDataStoreInfo {
+    const before = { ...store };
     Object.assign(store, changes, { updatedAt: now });
-    this.save();
+    this.#saveOrUndo(() => {
+      for (const key of Object.keys(store)) if (!(key in before)) delete (store as unknown as Record<string, unknown>)[key];
+      Object.assign(store, before);
+    });
     return store;
   }
 
@@ -187,17 +195,26 @@ export class Catalog {
     const channel: ChannelInfo = { ...input, id, arn: `arn:aws:cloudtrail:${this.region}:${this.accountId}:channel/${id}`, createdAt: now, updatedAt: now };
     this.#file.channels.push(channel);
     this.#cacheGrants(channel);
-    this.save();
+    this.#saveOrUndo(() => {
+      this.#file.channels.pop();
+      this.#grants.delete(channel.id);
+    });
     return channel;
   }
 
   /** Sets (or with undefined, removes) a channel's resource policy; the text must already be valid. */
   setResourcePolicy(channel: ChannelInfo, policy: string | undefined, now: number): void {
+    const before = { policy: channel.resourcePolicy, updatedAt: channel.updatedAt };
     if (policy === undefined) delete channel.resourcePolicy;
     else channel.resourcePolicy = policy;
     channel.updatedAt = now;
     this.#cacheGrants(channel);
-    this.save();
+    this.#saveOrUndo(() => {
+      if (before.policy === undefined) delete channel.resourcePolicy;
+      else channel.resourcePolicy = before.policy;
+      channel.updatedAt = before.updatedAt;
+      this.#cacheGrants(channel);
+    });
   }
 
   #cacheGrants(channel: ChannelInfo): void {
@@ -213,18 +230,33 @@ export class Catalog {
   save(): void {
     writeFileDurably(join(this.dataDir, CATALOG_FILE), `${JSON.stringify(this.#file, null, 2)}\n`);
   }
+
+  /** Saves a change, or takes it back when it cannot be saved: memory never runs ahead of the file. */
+  #saveOrUndo(undo: () => void): void {
+    try {
+      this.save();
+    } catch (error) {
+      undo();
+      throw new Error(`cannot write ${join(this.dataDir, CATALOG_FILE)}: ${(error as Error).message}`, { cause: error });
+    }
+  }
 }
 
 /** Writes a whole file so that a crash leaves either the old or the new content. */
 export function writeFileDurably(path: string, text: string, mode = 0o644): void {
   const temporary = `${path}.${process.pid}.tmp`;
-  const fd = openSync(temporary, 'w', mode);
   try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(temporary, 'w', mode);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
   }
-  renameSync(temporary, path);
   syncDirectory(join(path, '..'));
 }

@@ -7,6 +7,7 @@ import type { Diagnostics } from '@auditlake/core';
 import { ACTIVITY_AUDIT_LOG_SELECTORS, Catalog, type ChannelInfo, type EventDataStoreInfo } from './catalog.js';
 import { EventLog, LOG_FILE } from './event-log.js';
 import type { QuerySource } from './query-engine.js';
+import { LOCAL_LAKE_DEFAULTS } from './options.js';
 import { externalIdPolicy } from './resource-policy.js';
 import type { StoredRecord } from './stored-event.js';
 
@@ -152,7 +153,7 @@ export class LakeStore {
 
 /** Read-only access for `auditlake query`: the catalog and the log paths, no writer lock. */
 export function openCatalogReadOnly(dataDir: string): Catalog {
-  return Catalog.open(dataDir, { defaults: { region: 'us-east-1', accountId: '123456789012' }, readOnly: true });
+  return Catalog.open(dataDir, { defaults: { region: LOCAL_LAKE_DEFAULTS.region, accountId: LOCAL_LAKE_DEFAULTS.accountId }, readOnly: true });
 }
 
 export function querySourcesOf(catalog: Catalog): QuerySource[] {

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Diagnostics } from '@auditlake/core';
 import { openColumnarCopy, segmentFileName, writeManifest, type Segment } from './columnar-copy.js';
-import { syncDirectory } from './event-log.js';
+import { syncDirectory } from './log-files.js';
 import { fileSize, lastLine, lineIdentity, readLines, wellFormedLines } from './log-reader.js';
 import type { TableSource } from './table-sources.js';
 

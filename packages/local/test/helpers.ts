@@ -3,6 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HttpRequest } from '@smithy/core/protocols';
+import { Hash } from '@smithy/core/serde';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll } from 'vitest';
 import { startLocalLake, type LocalLake, type LocalLakeOptions } from '../src/index.js';
 
@@ -20,7 +23,7 @@ export function tempDir(prefix = 'auditlake-test-'): string {
 const lakes: LocalLake[] = [];
 /** A lake closed after the file's tests. */
 export async function lake(options: LocalLakeOptions = {}): Promise<LocalLake> {
-  const started = await startLocalLake({ diagnostics: quiet, ...options });
+  const started = await startLocalLake({ diagnostics: quiet, quiet: true, ...options });
   lakes.push(started);
   return started;
 }
@@ -163,4 +166,67 @@ export async function serve(args: string[]): Promise<{ child: ChildProcess; endp
 export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+/**
+ * A request signed with SigV4 by the Smithy signer, with control over what is signed: headers
+ * named in `unsigned` stay out of the signature, and `afterSigning` may change the request once
+ * signed (a replayed or altered request).
+ */
+export async function signedRequest(
+  endpoint: string,
+  options: {
+    credentials: { accessKeyId: string; secretAccessKey: string };
+    service: 'cloudtrail' | 'cloudtrail-data';
+    path?: string;
+    query?: Record<string, string>;
+    headers: Record<string, string>;
+    body: string;
+    unsigned?: string[];
+    afterSigning?: (headers: Record<string, string>) => void;
+  },
+): Promise<RawResponse> {
+  const url = new URL(endpoint);
+  const signer = new SignatureV4({ service: options.service, region: 'us-east-1', credentials: options.credentials, sha256: Hash.bind(null, 'sha256') });
+  const request = new HttpRequest({
+    method: 'POST',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: options.path ?? '/',
+    ...(options.query ? { query: options.query } : {}),
+    headers: { host: url.host, ...options.headers },
+    body: options.body,
+  });
+  const signed = await signer.sign(request, options.unsigned ? { unsignableHeaders: new Set(options.unsigned) } : {});
+  const headers = { ...signed.headers };
+  delete headers.host;
+  options.afterSigning?.(headers);
+  const query = options.query ? `?${new URLSearchParams(options.query).toString().replaceAll('+', '%20')}` : '';
+  const response = await fetch(`${endpoint}${options.path ?? '/'}${query}`, { method: 'POST', headers, body: options.body });
+  const text = await response.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    json = {};
+  }
+  return { status: response.status, headers: response.headers, json, text };
+}
+
+/** A signed control-plane call (awsJson1_1). */
+export function signedControl(
+  endpoint: string,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+  operation: string,
+  input: unknown,
+  options: { unsigned?: string[]; afterSigning?: (headers: Record<string, string>) => void } = {},
+): Promise<RawResponse> {
+  return signedRequest(endpoint, {
+    credentials,
+    service: 'cloudtrail',
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.${operation}` },
+    body: JSON.stringify(input),
+    ...options,
+  });
 }

@@ -2,12 +2,11 @@
 import { parseChannelArn } from '@auditlake/core';
 import { AwsServiceError } from '../aws-error.js';
 import { ACTIVITY_AUDIT_LOG_SELECTORS, type ChannelDestination, type ChannelInfo } from '../catalog.js';
+import { SERVICE_LIMITS } from '../options.js';
 import type { ControlPlaneContext, Input, Operation } from './context.js';
 import { acceptsActivityAuditLog, findEventDataStore } from './event-data-stores.js';
 import { paginate } from './pagination.js';
 import { ARN_CHARS, checkName, object, omitUndefined, required, seconds, tagList } from './validation.js';
-
-const MAX_CHANNELS = 25;
 
 export const channelOperations: Record<string, Operation> = {
   ListChannels: listChannels,
@@ -65,7 +64,7 @@ function createChannel(context: ControlPlaneContext, input: Input): unknown {
   });
   const tags = tagList(input.Tags);
   if (catalog.channels.some((c) => c.name === name)) throw new AwsServiceError('ChannelAlreadyExistsException', `A channel named ${name} already exists.`);
-  if (catalog.channels.length >= MAX_CHANNELS) throw new AwsServiceError('ChannelMaxLimitExceededException', `The account already has the maximum of ${MAX_CHANNELS} channels.`);
+  if (catalog.channels.length >= SERVICE_LIMITS.maxChannels) throw new AwsServiceError('ChannelMaxLimitExceededException', `The account already has the maximum of ${SERVICE_LIMITS.maxChannels} channels.`);
   const channel = catalog.addChannel({ name, source, destinations, tags }, context.now());
   return { ChannelArn: channel.arn, Name: channel.name, Source: channel.source, Destinations: channel.destinations, Tags: channel.tags };
 }

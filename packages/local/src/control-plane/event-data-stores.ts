@@ -1,13 +1,11 @@
 /** ListEventDataStores, GetEventDataStore, CreateEventDataStore and UpdateEventDataStore. */
 import { AwsServiceError } from '../aws-error.js';
 import type { AdvancedEventSelector, BillingMode, EventDataStoreInfo } from '../catalog.js';
-import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS } from '../options.js';
+import { LOCAL_LAKE_DEFAULTS, SERVICE_LIMITS } from '../options.js';
 import type { ControlPlaneContext, Input, Operation } from './context.js';
 import { paginate } from './pagination.js';
 import { ARN_CHARS, boolean, checkName, integer, object, omitUndefined, required, seconds, string, tagList } from './validation.js';
 
-const MAX_EVENT_DATA_STORES = 10;
-const FIXED_PRICING_MAX_RETENTION_DAYS = 2557;
 
 export const eventDataStoreOperations: Record<string, Operation> = {
   ListEventDataStores: listEventDataStores,
@@ -33,12 +31,12 @@ async function createEventDataStore(context: ControlPlaneContext, input: Input):
   if (billingMode !== 'EXTENDABLE_RETENTION_PRICING' && billingMode !== 'FIXED_RETENTION_PRICING') {
     throw new AwsServiceError('InvalidParameterException', `BillingMode must be EXTENDABLE_RETENTION_PRICING or FIXED_RETENTION_PRICING (actual: ${String(billingMode)}).`);
   }
-  const retentionDays = retention(input, billingMode) ?? (billingMode === 'FIXED_RETENTION_PRICING' ? FIXED_PRICING_MAX_RETENTION_DAYS : 366);
+  const retentionDays = retention(input, billingMode) ?? (billingMode === 'FIXED_RETENTION_PRICING' ? SERVICE_LIMITS.fixedPricingMaxRetentionDays : LOCAL_LAKE_DEFAULTS.retentionDays);
   const selectors = selectorList(input.AdvancedEventSelectors);
   const kmsKeyId = string(input, 'KmsKeyId', { max: 350 });
   if (catalog.eventDataStores.some((s) => s.name === name)) throw new AwsServiceError('EventDataStoreAlreadyExistsException', `An event data store named ${name} already exists.`);
-  if (catalog.eventDataStores.length >= MAX_EVENT_DATA_STORES) {
-    throw new AwsServiceError('EventDataStoreMaxLimitExceededException', `The account already has the maximum of ${MAX_EVENT_DATA_STORES} event data stores.`);
+  if (catalog.eventDataStores.length >= SERVICE_LIMITS.maxEventDataStores) {
+    throw new AwsServiceError('EventDataStoreMaxLimitExceededException', `The account already has the maximum of ${SERVICE_LIMITS.maxEventDataStores} event data stores.`);
   }
   const eds = await context.store.createEventDataStore(
     {
@@ -119,22 +117,50 @@ export function findEventDataStore(context: ControlPlaneContext, idOrArn: string
 }
 
 function retention(input: Input, billingMode: BillingMode): number | undefined {
-  const max = billingMode === 'FIXED_RETENTION_PRICING' ? FIXED_PRICING_MAX_RETENTION_DAYS : MAX_RETENTION_DAYS;
-  return integer(input, 'RetentionPeriod', MIN_RETENTION_DAYS, max, 'InvalidParameterException');
+  const max = billingMode === 'FIXED_RETENTION_PRICING' ? SERVICE_LIMITS.fixedPricingMaxRetentionDays : SERVICE_LIMITS.maxRetentionDays;
+  return integer(input, 'RetentionPeriod', SERVICE_LIMITS.minRetentionDays, max, 'InvalidParameterException');
 }
 
+const SELECTOR_OPERATORS = ['Equals', 'StartsWith', 'EndsWith', 'NotEquals', 'NotStartsWith', 'NotEndsWith'] as const;
+/** The docs: "up to five advanced event selectors for each event data store". */
+const MAX_SELECTORS = 5;
+const SELECTOR_FIELD = /^[\w|\d|.|_]+$/;
+
+/**
+ * A clean copy of the selectors, member by member with the model's constraints, so that
+ * nothing the model does not know (nor its nesting) reaches the catalog.
+ */
 function selectorList(value: unknown): AdvancedEventSelector[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) throw new AwsServiceError('InvalidEventSelectorsException', 'AdvancedEventSelectors must be a list.');
+  if (value.length > MAX_SELECTORS) throw new AwsServiceError('InvalidEventSelectorsException', `AdvancedEventSelectors can hold at most ${MAX_SELECTORS} selectors (actual: ${value.length}).`);
   return value.map((selector: unknown, i) => {
-    const s = object(selector, `AdvancedEventSelectors[${i}]`);
+    const where = `AdvancedEventSelectors[${i}]`;
+    const s = object(selector, where);
+    const name = s.Name;
+    if (name !== undefined && name !== null && (typeof name !== 'string' || name.length > 1000)) {
+      throw new AwsServiceError('InvalidEventSelectorsException', `${where}.Name must be a string of at most 1000 characters.`);
+    }
     if (!Array.isArray(s.FieldSelectors) || s.FieldSelectors.length === 0) {
-      throw new AwsServiceError('InvalidEventSelectorsException', `AdvancedEventSelectors[${i}].FieldSelectors must list at least one field selector.`);
+      throw new AwsServiceError('InvalidEventSelectorsException', `${where}.FieldSelectors must list at least one field selector.`);
     }
-    for (const [j, field] of (s.FieldSelectors as unknown[]).entries()) {
-      const f = object(field, `AdvancedEventSelectors[${i}].FieldSelectors[${j}]`);
-      if (typeof f.Field !== 'string' || f.Field.length === 0) throw new AwsServiceError('InvalidEventSelectorsException', `AdvancedEventSelectors[${i}].FieldSelectors[${j}].Field is required.`);
-    }
-    return s as unknown as AdvancedEventSelector;
+    const fieldSelectors = (s.FieldSelectors as unknown[]).map((field, j) => {
+      const at = `${where}.FieldSelectors[${j}]`;
+      const f = object(field, at);
+      if (typeof f.Field !== 'string' || f.Field.length === 0 || f.Field.length > 1000 || !SELECTOR_FIELD.test(f.Field)) {
+        throw new AwsServiceError('InvalidEventSelectorsException', `${at}.Field is required: 1 to 1000 characters of letters, digits, '.' and '_'.`);
+      }
+      const clean: AdvancedEventSelector['FieldSelectors'][number] = { Field: f.Field };
+      for (const operator of SELECTOR_OPERATORS) {
+        const values = f[operator];
+        if (values === undefined || values === null) continue;
+        if (!Array.isArray(values) || values.length === 0 || !values.every((v) => typeof v === 'string' && v.length >= 1 && v.length <= 2048)) {
+          throw new AwsServiceError('InvalidEventSelectorsException', `${at}.${operator} must be a list of 1 or more strings of 1 to 2048 characters.`);
+        }
+        clean[operator] = [...(values as string[])];
+      }
+      return clean;
+    });
+    return typeof name === 'string' ? { Name: name, FieldSelectors: fieldSelectors } : { FieldSelectors: fieldSelectors };
   });
 }
