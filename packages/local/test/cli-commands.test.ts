@@ -56,6 +56,8 @@ describe('auditlake serve: machine-readable start', () => {
     expect(statSync(ready).mode & 0o777).toBe(0o600);
     expect((await putRaw(info.endpoint as string, { channelArn: info.channelArn as string, body: { auditEvents: [auditEvent('j1')] } })).status).toBe(200);
     await stop(child);
+    // The request log goes to stderr, never into the JSON on stdout.
+    expect(stderr()).toMatch(/PutAuditEvents 200/);
     expect(existsSync(ready)).toBe(false);
     expect(stderr()).toMatch(/auditlake: SIGTERM, stopping\nauditlake: stopped/);
   });
@@ -75,7 +77,7 @@ describe('auditlake serve: machine-readable start', () => {
 describe('auditlake serve: AUDITLAKE_* for every flag', () => {
   it('takes each option from its environment variable; a flag wins over the variable', async () => {
     const dir = tempDir();
-    const { child, info } = await serveJson(['--json', '--retention-days', '40'], {
+    const { child, info, stderr } = await serveJson(['--json', '--retention-days', '40'], {
       AUDITLAKE_PORT: '0',
       AUDITLAKE_DATA_DIR: dir,
       AUDITLAKE_STRICT_AUTH: 'true',
@@ -89,12 +91,18 @@ describe('auditlake serve: AUDITLAKE_* for every flag', () => {
       AUDITLAKE_MAX_RUNNING_QUERIES: '1',
       AUDITLAKE_MAX_QUERY_RESULTS_BYTES: '100000',
       AUDITLAKE_HOST: '127.0.0.1',
+      AUDITLAKE_QUIET: 'yes',
+      AUDITLAKE_ALLOWED_HOSTS: 'lake.test, other.test',
+      AUDITLAKE_MAX_TPS: '1000',
+      AUDITLAKE_MAX_CONNECTIONS: '64',
+      AUDITLAKE_IDLE_TIMEOUT_MS: '20000',
     });
     expect(info).toMatchObject({ dataDir: dir, strictAuth: true, faults: 'throttle=1x1', region: 'eu-west-1', accountId: '111122223333', externalId: 'ext-123' });
     const put = () => putRaw(info.endpoint as string, { channelArn: info.channelArn as string, externalId: 'ext-123', body: { auditEvents: [auditEvent('e1')] } });
     expect((await put()).status).toBe(429);
     expect((await put()).status).toBe(403);
     await stop(child);
+    expect(stderr()).not.toMatch(/PutAuditEvents/);
     const catalog = JSON.parse(readFileSync(join(dir, 'catalog.json'), 'utf8')) as { eventDataStores: { retentionDays: number }[] };
     expect(catalog.eventDataStores[0]?.retentionDays).toBe(40);
   });

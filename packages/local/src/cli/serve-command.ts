@@ -19,6 +19,11 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'account-id', type: 'string', env: 'AUDITLAKE_ACCOUNT_ID', value: '<id>', help: `account of a new data directory (default ${LOCAL_LAKE_DEFAULTS.accountId})` },
   { name: 'retention-days', type: 'integer', min: MIN_RETENTION_DAYS, max: MAX_RETENTION_DAYS, env: 'AUDITLAKE_RETENTION_DAYS', value: '<n>', help: `retention of the default event data store, ${MIN_RETENTION_DAYS}-${MAX_RETENTION_DAYS}` },
   { name: 'external-id', type: 'string', env: 'AUDITLAKE_EXTERNAL_ID', value: '<id>', help: 'require this external id on the default channel' },
+  { name: 'quiet', type: 'boolean', env: 'AUDITLAKE_QUIET', help: 'no request log (one line per request on stderr otherwise)' },
+  { name: 'allowed-hosts', type: 'string', env: 'AUDITLAKE_ALLOWED_HOSTS', value: '<a,b>', help: 'Host header values accepted besides loopback and --host ("*": any)' },
+  { name: 'max-tps', type: 'integer', min: 1, env: 'AUDITLAKE_MAX_TPS', value: '<n>', help: 'requests per second per account and API, then ThrottlingException (default: no limit)' },
+  { name: 'max-connections', type: 'integer', min: 1, env: 'AUDITLAKE_MAX_CONNECTIONS', value: '<n>', help: 'open connections at most (default: half the open-file limit, 16-1024)' },
+  { name: 'idle-timeout-ms', type: 'integer', min: 1, env: 'AUDITLAKE_IDLE_TIMEOUT_MS', value: '<ms>', help: `idle connections are closed after this (default ${LOCAL_LAKE_DEFAULTS.idleTimeoutMs})` },
   { name: 'query-timeout-ms', type: 'integer', min: 1, max: 86_400_000, env: 'AUDITLAKE_QUERY_TIMEOUT_MS', value: '<ms>', help: `longest a query runs before TIMED_OUT (default ${QUERY_DEFAULTS.queryTimeoutMs})` },
   { name: 'query-memory-limit-mb', type: 'integer', min: 128, max: 1_048_576, env: 'AUDITLAKE_QUERY_MEMORY_LIMIT_MB', value: '<MiB>', help: `DuckDB's memory limit (default ${QUERY_DEFAULTS.queryMemoryLimitMb})` },
   { name: 'max-running-queries', type: 'integer', min: 1, max: 10, env: 'AUDITLAKE_MAX_RUNNING_QUERIES', value: '<n>', help: `queries that run at once; more wait their turn (default ${QUERY_DEFAULTS.maxRunningQueries})` },
@@ -60,6 +65,7 @@ export async function serveCommand(args: readonly string[], io: CliIo, version: 
     dataDir: resolve((values['data-dir'] as string | undefined) ?? DEFAULT_DATA_DIR),
     strictAuth,
     diagnostics,
+    requestLog: (line) => io.stderr.write(`${line}\n`),
   };
   const optional: [string, keyof LocalLakeOptions][] = [
     ['host', 'host'],
@@ -67,6 +73,10 @@ export async function serveCommand(args: readonly string[], io: CliIo, version: 
     ['account-id', 'accountId'],
     ['retention-days', 'retentionDays'],
     ['external-id', 'externalId'],
+    ['quiet', 'quiet'],
+    ['max-tps', 'maxTps'],
+    ['max-connections', 'maxConnections'],
+    ['idle-timeout-ms', 'idleTimeoutMs'],
     ['query-timeout-ms', 'queryTimeoutMs'],
     ['query-memory-limit-mb', 'queryMemoryLimitMb'],
     ['max-running-queries', 'maxRunningQueries'],
@@ -74,6 +84,7 @@ export async function serveCommand(args: readonly string[], io: CliIo, version: 
   ];
   for (const [flag, option] of optional) if (values[flag] !== undefined) Object.assign(options, { [option]: values[flag] });
   if (faults !== undefined) options.faults = faults;
+  if (values['allowed-hosts'] !== undefined) options.allowedHosts = (values['allowed-hosts'] as string).split(',').map((host) => host.trim()).filter((host) => host !== '');
   const lake = await startLocalLake(options);
   const envFile = values['write-env-file'] === undefined ? undefined : resolve(values['write-env-file'] as string);
   const readyFile = values['ready-file'] === undefined ? undefined : resolve(values['ready-file'] as string);
