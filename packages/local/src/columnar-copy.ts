@@ -10,7 +10,7 @@
  * by any number: segments are renamed into place complete and never change, and the manifest
  * is replaced atomically.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileDurably } from './catalog.js';
 import { lineEndingAt, lineIdentity } from './log-reader.js';
@@ -92,10 +92,26 @@ function checkSegment(dir: string, logPath: string, segment: Segment, previous: 
     return 'is missing';
   }
   if (size !== segment.fileBytes) return `has ${size} bytes, not ${segment.fileBytes}`;
+  if (!hasParquetMagic(join(dir, segment.file), size)) return 'is damaged (no Parquet magic bytes at its ends)';
   const line = lineEndingAt(logPath, segment.endBytes);
   const found = line === undefined ? undefined : lineIdentity(line);
   if (found?.hash !== segment.endHash || found.seq !== segment.lastSeq) return 'no longer matches the log (the log was changed, cut or replaced)';
   return undefined;
+}
+
+/** Parquet files begin and end with PAR1; a file zero-filled or cut by a power cut does not. */
+function hasParquetMagic(path: string, size: number): boolean {
+  if (size < 8) return false;
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    const tail = Buffer.alloc(4);
+    readSync(fd, head, 0, 4, 0);
+    readSync(fd, tail, 0, 4, size - 4);
+    return head.toString('latin1') === 'PAR1' && tail.toString('latin1') === 'PAR1';
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function writeManifest(dir: string, identity: string, segments: readonly Segment[]): void {

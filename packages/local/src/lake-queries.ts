@@ -17,7 +17,7 @@ import { COLUMNAR_DIR, eventDataStoreSources } from './table-sources.js';
 
 /** How often the upkeep looks at the logs, and how far behind a log must be to be read then. */
 const UPKEEP_INTERVAL_MS = 1000;
-const UPKEEP_BEHIND_BYTES = 8 * 1024 * 1024;
+const UPKEEP_BEHIND_BYTES = 32 * 1024 * 1024;
 
 export interface LakeQueries {
   readonly registry: QueryRegistry;

@@ -32,7 +32,7 @@ export async function readLines(path: string, from: number, maxBytes: number): P
     const chunks: Buffer[] = [];
     let position = from;
     while (position < size) {
-      const buffer = Buffer.alloc(Math.min(maxBytes, size - position));
+      const buffer = Buffer.allocUnsafe(Math.min(maxBytes, size - position));
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
       if (bytesRead === 0) break;
       const read = buffer.subarray(0, bytesRead);
@@ -93,7 +93,7 @@ export function lastLine(lines: Buffer): string {
  * become U+FFFD. Only the staged copy changes; the log and its hashes are untouched.
  */
 export function wellFormedLines(lines: Buffer): Buffer {
-  if (!mayHoldSurrogateEscape(lines.toString('latin1'))) return lines;
+  if (!holdsSurrogateEscape(lines)) return lines;
   const out = lines
     .toString('utf8')
     .split('\n')
@@ -110,6 +110,17 @@ export function wellFormedLines(lines: Buffer): Buffer {
       return frameLine(framed.hash, JSON.stringify(wellFormed(record, ''))).slice(0, -1);
     });
   return Buffer.from(out.join('\n'), 'utf8');
+}
+
+/** Whether the bytes hold `\u` followed by d/D and 8-f (a surrogate escape), searched natively. */
+function holdsSurrogateEscape(lines: Buffer): boolean {
+  for (const prefix of ['\\ud', '\\uD']) {
+    for (let i = lines.indexOf(prefix); i !== -1; i = lines.indexOf(prefix, i + 3)) {
+      const next = lines[i + 3];
+      if (next !== undefined && ((next >= 0x38 && next <= 0x39) || (next >= 0x61 && next <= 0x66) || (next >= 0x41 && next <= 0x46))) return true;
+    }
+  }
+  return false;
 }
 
 /** JSON text fields of a record, whose escapes need fixing too. */

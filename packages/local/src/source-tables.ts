@@ -12,7 +12,7 @@
  * serializes them). Queries read a snapshot (`snapshot()`), which keeps its tail table alive
  * until released, so a segment swap never takes rows from under a running query.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
+import { mkdirSync, renameSync, statSync } from 'node:fs';
 import { writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -25,7 +25,7 @@ import type { TableSource } from './table-sources.js';
 /** Rows per columnar segment (and the most a tail table holds before it becomes one). */
 export const SEGMENT_ROWS = 100_000;
 /** Log bytes staged into DuckDB per step. */
-const LOAD_CHUNK_BYTES = 16 * 1024 * 1024;
+const LOAD_CHUNK_BYTES = 32 * 1024 * 1024;
 export const INTERNAL_SCHEMA = 'auditlake_internal';
 
 export interface MaintenanceContext {
@@ -125,7 +125,7 @@ export class SourceTables {
     mkdirSync(dir, { recursive: true });
     const path = join(dir, file);
     const partial = `${path}.partial`;
-    await this.#context.connection.run(`COPY ${this.#tail.name} TO ${sqlString(partial)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${this.#context.segmentRows})`);
+    await this.#context.connection.run(`COPY ${this.#tail.name} TO ${sqlString(partial)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${this.#context.segmentRows})`);
     const segment: Segment = {
       file,
       firstSeq: (previous?.lastSeq ?? 0) + 1,
@@ -136,16 +136,11 @@ export class SourceTables {
       endHash: last.hash,
       fileBytes: 0,
     };
-    if (this.#context.writable) {
-      const fd = openSync(partial, 'r');
-      try {
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-    }
     renameSync(partial, path);
     segment.fileBytes = statSync(path).size;
+    // The segment is not fsynced (a big fsync would stall the log's own, which acknowledgements
+    // wait for); a segment lost or torn by a power cut fails its check at the next start, and is
+    // rebuilt from the log.
     if (this.#context.writable) {
       syncDirectory(dir);
       writeManifest(dir, this.source.identity, [...this.#segments, segment]);
