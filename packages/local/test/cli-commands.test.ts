@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { main, type CliIo } from '../src/cli.js';
 import { auditEvent, BIN, exited, lake, putRaw, tempDir } from './helpers.js';
 
@@ -21,9 +21,16 @@ async function run(args: string[], options: { env?: Record<string, string>; stdi
   return { code, stdout, stderr };
 }
 
+const servers = new Set<ReturnType<typeof spawn>>();
+afterAll(() => {
+  // Servers a failed test left running.
+  for (const child of servers) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
 /** `auditlake serve` in its own process; resolves with its --json start-up line. */
 async function serveJson(args: string[], env: Record<string, string> = {}): Promise<{ child: ReturnType<typeof spawn>; info: Record<string, unknown>; stderr: () => string }> {
   const child = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', ...env } });
+  servers.add(child);
   let stdout = '';
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
