@@ -16,6 +16,8 @@ export interface JsonService<Context> {
   /** Target prefixes, e.g. the full Smithy id botocore sends and the short one the JS SDK v3 sends. */
   readonly targetPrefixes: readonly string[];
   readonly operations: OperationTable<Context>;
+  /** Runs before each operation of the service, e.g. to bring time-driven state up to date. */
+  readonly prepare?: (context: Context) => Promise<void> | void;
 }
 
 /** A frozen, prototype-less copy of `operations`. */
@@ -63,5 +65,6 @@ export async function runJsonOperation<Context>(context: Context, resolved: Reso
   }
   const input = parseJsonBody(body);
   if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new AwsServiceError('SerializationException', 'The request body must be a JSON object.');
+  await resolved.service.prepare?.(context);
   return resolved.operation(context, input as JsonInput);
 }

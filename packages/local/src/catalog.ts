@@ -23,6 +23,9 @@ export interface AdvancedEventSelector {
 
 export type BillingMode = 'EXTENDABLE_RETENTION_PRICING' | 'FIXED_RETENTION_PRICING';
 
+/** The statuses the local lake uses of the model's `EventDataStoreStatus`. */
+export type EventDataStoreStatus = 'ENABLED' | 'PENDING_DELETION';
+
 export interface EventDataStoreInfo {
   id: string;
   arn: string;
@@ -35,6 +38,10 @@ export interface EventDataStoreInfo {
   advancedEventSelectors: AdvancedEventSelector[];
   tags: Tag[];
   kmsKeyId?: string;
+  /** Absent in catalogs of older versions: `ENABLED`. */
+  status?: EventDataStoreStatus;
+  /** When `DeleteEventDataStore` made it `PENDING_DELETION` (epoch milliseconds). */
+  deletedAt?: number;
   /** Epoch milliseconds. */
   createdAt: number;
   updatedAt: number;
@@ -66,6 +73,11 @@ interface CatalogFile {
   defaultEventDataStoreId?: string;
   eventDataStores: EventDataStoreInfo[];
   channels: ChannelInfo[];
+}
+
+/** Whether a store is in use: not `PENDING_DELETION`. */
+export function isActive(store: EventDataStoreInfo): boolean {
+  return (store.status ?? 'ENABLED') === 'ENABLED';
 }
 
 /** The selector an event data store needs to receive events from a channel. */
@@ -180,14 +192,50 @@ export class Catalog {
     return store;
   }
 
+  /** Changes a store; a change to `undefined` removes that member. */
   updateEventDataStore(store: EventDataStoreInfo, changes: Partial<Omit<EventDataStoreInfo, 'id' | 'arn' | 'createdAt'>>, now: number): EventDataStoreInfo {
-    const before = { ...store };
-    Object.assign(store, changes, { updatedAt: now });
-    this.#saveOrUndo(() => {
-      for (const key of Object.keys(store)) if (!(key in before)) delete (store as unknown as Record<string, unknown>)[key];
-      Object.assign(store, before);
-    });
+    this.#update(store, { ...changes, updatedAt: now });
     return store;
+  }
+
+  /** Changes a channel; a change to `undefined` removes that member. */
+  updateChannel(channel: ChannelInfo, changes: Partial<Omit<ChannelInfo, 'id' | 'arn' | 'createdAt' | 'resourcePolicy'>>, now: number): ChannelInfo {
+    this.#update(channel, { ...changes, updatedAt: now });
+    return channel;
+  }
+
+  /** Forgets a channel (its resource policy with it). */
+  removeChannel(channel: ChannelInfo): void {
+    const index = this.#file.channels.indexOf(channel);
+    if (index === -1) return;
+    this.#file.channels.splice(index, 1);
+    const grants = this.#grants.get(channel.id);
+    this.#grants.delete(channel.id);
+    this.#saveOrUndo(() => {
+      this.#file.channels.splice(index, 0, channel);
+      if (grants) this.#grants.set(channel.id, grants);
+    });
+  }
+
+  /** Forgets a store (its files are the caller's to remove). */
+  removeEventDataStore(store: EventDataStoreInfo): void {
+    const index = this.#file.eventDataStores.indexOf(store);
+    if (index === -1) return;
+    this.#file.eventDataStores.splice(index, 1);
+    this.#saveOrUndo(() => this.#file.eventDataStores.splice(index, 0, store));
+  }
+
+  #update<T extends object>(target: T, changes: Partial<T>): void {
+    const record = target as Record<string, unknown>;
+    const before = { ...record };
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === undefined) delete record[key];
+      else record[key] = value;
+    }
+    this.#saveOrUndo(() => {
+      for (const key of Object.keys(record)) if (!(key in before)) delete record[key];
+      Object.assign(record, before);
+    });
   }
 
   addChannel(input: Omit<ChannelInfo, 'id' | 'arn' | 'createdAt' | 'updatedAt'>, now: number): ChannelInfo {

@@ -65,6 +65,7 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
       diagnostics: o.diagnostics,
     });
     cleanups.push(() => store.close());
+    await store.purgeExpired(o.now());
     const { channel, eventDataStore } = await store.ensureDefaults(
       {
         channelName: o.channelName,

@@ -6,9 +6,11 @@
 import { operationNames, operationTable, type JsonService } from '../aws-json-dispatch.js';
 import { channelOperations } from './channels.js';
 import type { ControlPlaneContext } from './context.js';
+import { eventDataStoreLifecycleOperations } from './event-data-store-lifecycle.js';
 import { eventDataStoreOperations } from './event-data-stores.js';
 import { queryOperations } from './queries.js';
 import { resourcePolicyOperations } from './resource-policies.js';
+import { tagOperations } from './tags.js';
 
 export type { ControlPlaneContext } from './context.js';
 
@@ -23,8 +25,12 @@ export const CLOUDTRAIL_SERVICE: JsonService<ControlPlaneContext> = Object.freez
     ...queryOperations,
     ...channelOperations,
     ...eventDataStoreOperations,
+    ...eventDataStoreLifecycleOperations,
     ...resourcePolicyOperations,
+    ...tagOperations,
   }),
+  // Stores whose seven days of PENDING_DELETION are over (on the lake's clock) go first.
+  prepare: (context: ControlPlaneContext) => context.store.purgeExpired(context.now()),
 });
 
 /** Names of the operations the local lake implements. */

@@ -22,8 +22,10 @@ export function tagList(value: unknown): Tag[] {
   return value.map((tag: unknown, i) => {
     const t = object(tag, `Tags[${i}]`);
     if (typeof t.Key !== 'string' || t.Key.length < 1 || t.Key.length > 128) throw new AwsServiceError('InvalidTagParameterException', `Tags[${i}].Key must be 1 to 128 characters.`);
-    if (t.Value !== undefined && (typeof t.Value !== 'string' || t.Value.length > 256)) throw new AwsServiceError('InvalidTagParameterException', `Tags[${i}].Value must be at most 256 characters.`);
-    return t.Value === undefined ? { Key: t.Key } : { Key: t.Key, Value: t.Value };
+    if (t.Value !== undefined && t.Value !== null && (typeof t.Value !== 'string' || t.Value.length < 1 || t.Value.length > 256)) {
+      throw new AwsServiceError('InvalidTagParameterException', `Tags[${i}].Value must be 1 to 256 characters.`);
+    }
+    return typeof t.Value === 'string' ? { Key: t.Key, Value: t.Value } : { Key: t.Key };
   });
 }
 
