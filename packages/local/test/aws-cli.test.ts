@@ -18,13 +18,13 @@ async function ok(args: string[]): Promise<Record<string, unknown>> {
   return (result.stdout.trim() === '' ? {} : JSON.parse(result.stdout)) as Record<string, unknown>;
 }
 
+/** Polls until the query is done; vitest's timeout is the only bound. */
 async function waitFinished(queryId: string): Promise<Record<string, unknown>> {
-  for (let i = 0; i < 50; i++) {
+  for (;;) {
     const described = await ok(['cloudtrail', 'describe-query', '--query-id', queryId]);
     if (described.QueryStatus !== 'QUEUED' && described.QueryStatus !== 'RUNNING') return described;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`query ${queryId} did not finish`);
 }
 
 describe.skipIf(SKIP_AWS_CLI)('AWS CLI against the lake (strict SigV4)', () => {

@@ -20,7 +20,7 @@ import {
   UpdateEventDataStoreCommand,
 } from '@aws-sdk/client-cloudtrail';
 import type { LocalLake } from '../src/index.js';
-import { auditEvent, controlRaw, lake, putRaw, tempDir } from './helpers.js';
+import { auditEvent, controlRaw, lake, putRaw, tempDir, type RawResponse } from './helpers.js';
 
 // Item 2 of issue 9: what the SDKs and the CLI need to tear down what they create.
 
@@ -116,7 +116,7 @@ describe('@aws-sdk/client-cloudtrail: channels and stores, created, changed and 
 describe('deleted stores free their place', () => {
   it('a suite that creates and deletes a store per run is never stuck at the quota of 10', async () => {
     const fresh = await lake();
-    const fill = [];
+    const fill: RawResponse[] = [];
     for (let i = 0; i < 9; i++) fill.push(await controlRaw(fresh.endpoint, 'CreateEventDataStore', { Name: `fill-${i}`, TerminationProtectionEnabled: false }));
     expect((await controlRaw(fresh.endpoint, 'CreateEventDataStore', { Name: 'one-too-many' })).json.__type).toBe('EventDataStoreMaxLimitExceededException');
     for (let run = 0; run < 15; run++) {
