@@ -4,6 +4,7 @@
  * requests come in), the background upkeep that keeps up with ingestion, the registry behind
  * the query API, and `lake.query()`.
  */
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Diagnostics } from '@auditlake/core';
 import { AwsServiceError } from './aws-error.js';
@@ -35,6 +36,7 @@ export interface LakeQueriesOptions extends ResolvedQueryOptions {
 
 export function startLakeQueries(options: LakeQueriesOptions): LakeQueries {
   const { catalog, diagnostics } = options;
+  removeOrphanCopies(join(catalog.dataDir, COLUMNAR_DIR), catalog);
   const engine = QueryEngine.create({
     sources: () => eventDataStoreSources(catalog),
     now: options.now,
@@ -93,4 +95,16 @@ export function startLakeQueries(options: LakeQueriesOptions): LakeQueries {
       await (await engine.catch(() => undefined))?.close();
     },
   };
+}
+
+/** Columnar copies of stores the catalog no longer has (purged after their deletion wait). */
+function removeOrphanCopies(root: string, catalog: Catalog): void {
+  let dirs: string[];
+  try {
+    dirs = readdirSync(root);
+  } catch {
+    return;
+  }
+  const known = new Set(catalog.eventDataStores.map((eds) => eds.id));
+  for (const dir of dirs) if (!known.has(dir)) rmSync(join(root, dir), { recursive: true, force: true });
 }

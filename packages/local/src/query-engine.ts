@@ -222,7 +222,15 @@ export class QueryEngine {
 
   /** Reads new log lines of every source, and keeps the columnar copies current; for the server's background work. */
   async maintain(behindBytes = 0): Promise<void> {
-    for (const source of this.#options.sources()) {
+    const sources = this.#options.sources();
+    for (const [name, tables] of [...this.#tables]) {
+      if (sources.some((source) => source.name === name)) continue;
+      // Deleted (or pending deletion): its rows leave memory; running queries keep their snapshot views.
+      this.#tables.delete(name);
+      const gone = await tables.catch(() => undefined);
+      if (gone) await this.#onMaintenance(() => gone.drop());
+    }
+    for (const source of sources) {
       const tables = await this.#tablesOf(source);
       if (behindBytes === 0 || tables.behindBy(behindBytes)) await this.#onMaintenance(() => tables.sync());
     }
@@ -233,6 +241,8 @@ export class QueryEngine {
     this.#closed = true;
     for (const connection of this.#running) connection.interrupt();
     this.#slots.close();
+    // Reading a long backlog of log stops after the current step: what is not in the columnar copy yet is read at the next start.
+    for (const tables of this.#tables.values()) void tables.then((t) => t.stop(), () => undefined);
     await this.#maintenanceTail.catch(() => undefined);
     for (const tables of this.#tables.values()) {
       try {

@@ -23,7 +23,7 @@ import { fileSize, lastLine, lineIdentity, readLines, wellFormedLines } from './
 import type { TableSource } from './table-sources.js';
 
 /** Rows per columnar segment (and the most a tail table holds before it becomes one). */
-export const SEGMENT_ROWS = 100_000;
+export const SEGMENT_ROWS = 50_000;
 /** Log bytes staged into DuckDB per step. */
 const LOAD_CHUNK_BYTES = 32 * 1024 * 1024;
 export const INTERNAL_SCHEMA = 'auditlake_internal';
@@ -72,6 +72,7 @@ export class SourceTables {
   /** `seq` and hash of the last line read (what a segment's end is checked by). */
   #last: { seq: number; hash: string } | undefined;
   readonly #retiredTails: TailTable[] = [];
+  #stopping = false;
 
   private constructor(source: TableSource, context: MaintenanceContext, segments: Segment[], tail: TailTable) {
     this.source = source;
@@ -102,9 +103,9 @@ export class SourceTables {
     return fileSize(this.source.logPath) - this.#loadedBytes >= bytes;
   }
 
-  /** Reads what the log gained since the last call (complete lines only). */
+  /** Reads what the log gained since the last call (complete lines only); stops early once `stop()` was called. */
   async sync(): Promise<void> {
-    for (;;) {
+    while (!this.#stopping) {
       const { lines, bytes } = await readLines(this.source.logPath, this.#loadedBytes, LOAD_CHUNK_BYTES);
       if (bytes === 0) break;
       await this.#insert(lines);
@@ -172,6 +173,18 @@ export class SourceTables {
         tail.leases--;
       },
     };
+  }
+
+  /** Makes a running `sync()` stop after the step it is in (the lake is closing). */
+  stop(): void {
+    this.#stopping = true;
+  }
+
+  /** Drops the tables from memory (the source is gone); the columnar copy stays on disk. */
+  async drop(): Promise<void> {
+    this.#stopping = true;
+    for (const tail of [this.#tail, ...this.#retiredTails]) await this.#context.connection.run(`DROP TABLE IF EXISTS ${tail.name}`);
+    this.#retiredTails.length = 0;
   }
 
   /** Saves a tail worth a segment, so that the next start reads little of the log (a small one is cheaper to re-read than to keep as a file). */

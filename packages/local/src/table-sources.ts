@@ -6,7 +6,7 @@
  * own schema; the engine needs nothing else.
  */
 import { join } from 'node:path';
-import type { AdvancedEventSelector, Catalog, EventDataStoreInfo } from './catalog.js';
+import { isActive, type AdvancedEventSelector, type Catalog, type EventDataStoreInfo } from './catalog.js';
 import { LOG_FILE } from './event-log.js';
 import { cloudTrailEventSchema, configurationItemSchema, integrationEventSchema, type TableSchema } from './table-schemas.js';
 
@@ -27,8 +27,9 @@ export interface TableSource {
 /** The directory under a data directory that holds every columnar copy. */
 export const COLUMNAR_DIR = 'columnar';
 
+/** The stores SQL can read: those not pending deletion. */
 export function eventDataStoreSources(catalog: Catalog): TableSource[] {
-  return catalog.eventDataStores.map((eds) => ({
+  return catalog.eventDataStores.filter(isActive).map((eds) => ({
     name: eds.id,
     schema: schemaOf(eds),
     logPath: join(catalog.storeDir(eds.id), LOG_FILE),
