@@ -59,17 +59,21 @@ export function guardStatement(tree: ParseTree, context: GuardContext): void {
   const statements = tree.statements ?? [];
   if (statements.length !== 1) throw invalidQuery(`Only one SELECT statement is allowed (found ${statements.length}).`);
   const withTables = new Set<string>();
-  collectWithTables(statements[0], withTables, context);
-  check(statements[0], withTables, context);
+  visitObjects(statements[0], (object) => collectWithTables(object, withTables, context));
+  visitObjects(statements[0], (object) => check(object, withTables, context));
 }
 
-function collectWithTables(node: unknown, names: Set<string>, context: GuardContext): void {
+/** Calls `visit` on every object of a parse tree, wherever it sits. */
+function visitObjects(node: unknown, visit: (object: Record<string, unknown>) => void): void {
   if (Array.isArray(node)) {
-    for (const item of node) collectWithTables(item, names, context);
-    return;
+    for (const item of node) visitObjects(item, visit);
+  } else if (node !== null && typeof node === 'object') {
+    visit(node as Record<string, unknown>);
+    for (const value of Object.values(node)) visitObjects(value, visit);
   }
-  if (node === null || typeof node !== 'object') return;
-  const object = node as Record<string, unknown>;
+}
+
+function collectWithTables(object: Record<string, unknown>, names: Set<string>, context: GuardContext): void {
   const map = (object.cte_map as { map?: { key?: unknown }[] } | undefined)?.map;
   for (const entry of Array.isArray(map) ? map : []) {
     const name = String(entry.key).toLowerCase();
@@ -78,16 +82,9 @@ function collectWithTables(node: unknown, names: Set<string>, context: GuardCont
     }
     names.add(name);
   }
-  for (const value of Object.values(object)) collectWithTables(value, names, context);
 }
 
-function check(node: unknown, withTables: ReadonlySet<string>, context: GuardContext): void {
-  if (Array.isArray(node)) {
-    for (const item of node) check(item, withTables, context);
-    return;
-  }
-  if (node === null || typeof node !== 'object') return;
-  const object = node as Record<string, unknown>;
+function check(object: Record<string, unknown>, withTables: ReadonlySet<string>, context: GuardContext): void {
   const type = typeof object.type === 'string' ? object.type : undefined;
   if (type === 'BASE_TABLE' && typeof object.table_name === 'string') checkTable(object, withTables, context);
   if (type === 'TABLE_FUNCTION' && object.class === undefined) {
@@ -99,7 +96,6 @@ function check(node: unknown, withTables: ReadonlySet<string>, context: GuardCon
     const name = object.function_name.toLowerCase();
     if (BLOCKED_FUNCTIONS.has(name) || name.startsWith('duckdb_') || name.startsWith('pragma_')) throw invalidQuery(`Function ${object.function_name} is not supported.`);
   }
-  for (const value of Object.values(object)) check(value, withTables, context);
 }
 
 function checkTable(ref: Record<string, unknown>, withTables: ReadonlySet<string>, context: GuardContext): void {
