@@ -1,0 +1,110 @@
+/**
+ * The query side of a running lake: the engine (started with the server, so that its stores'
+ * columnar copies are opened and their log tails read in the background while the first
+ * requests come in), the background upkeep that keeps up with ingestion, the registry behind
+ * the query API, and `lake.query()`.
+ */
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Diagnostics } from '@auditlake/core';
+import { AwsServiceError } from './aws-error.js';
+import type { Catalog } from './catalog.js';
+import { QueryEngine } from './query-engine.js';
+import { oneLineMessage } from './query-errors.js';
+import type { ResolvedQueryOptions } from './query-options.js';
+import { QueryRegistry } from './query-registry.js';
+import type { JsonValue } from './sql-values.js';
+import { COLUMNAR_DIR, eventDataStoreSources } from './table-sources.js';
+
+/** How often the upkeep looks at the logs, and how far behind a log must be to be read then. */
+const UPKEEP_INTERVAL_MS = 1000;
+const UPKEEP_BEHIND_BYTES = 32 * 1024 * 1024;
+
+export interface LakeQueries {
+  readonly registry: QueryRegistry;
+  /** Runs one SELECT and returns its rows as objects of JSON-friendly values. */
+  query(sql: string): Promise<Record<string, JsonValue>[]>;
+  close(): Promise<void>;
+}
+
+export interface LakeQueriesOptions extends ResolvedQueryOptions {
+  catalog: Catalog;
+  now: () => number;
+  diagnostics: Diagnostics;
+  maxQueryResultRows: number;
+}
+
+export function startLakeQueries(options: LakeQueriesOptions): LakeQueries {
+  const { catalog, diagnostics } = options;
+  removeOrphanCopies(join(catalog.dataDir, COLUMNAR_DIR), catalog);
+  const engine = QueryEngine.create({
+    sources: () => eventDataStoreSources(catalog),
+    now: options.now,
+    diagnostics,
+    columnarRoot: join(catalog.dataDir, COLUMNAR_DIR),
+    writable: true,
+    memoryLimitMb: options.queryMemoryLimitMb,
+    maxRunningQueries: options.maxRunningQueries,
+  });
+  const reported = new Set<string>();
+  const report = (error: unknown) => {
+    const message = `auditlake: SQL upkeep failed: ${oneLineMessage(error)}`;
+    if (reported.has(message)) return;
+    reported.add(message);
+    diagnostics.error(message);
+  };
+  engine.catch(report);
+  let upkeep: Promise<void> | undefined;
+  const keepUp = (behindBytes: number) => {
+    upkeep ??= engine
+      .then((e) => e.maintain(behindBytes))
+      .catch(report)
+      .finally(() => (upkeep = undefined));
+  };
+  keepUp(0);
+  const timer = setInterval(() => keepUp(UPKEEP_BEHIND_BYTES), UPKEEP_INTERVAL_MS);
+  timer.unref();
+  const registry = new QueryRegistry({
+    engine: () => engine,
+    now: options.now,
+    maxRows: options.maxQueryResultRows,
+    timeoutMs: options.queryTimeoutMs,
+    maxResultsBytes: options.maxQueryResultsBytes,
+  });
+
+  return {
+    registry,
+    async query(sql) {
+      const controller = new AbortController();
+      let timer: NodeJS.Timeout | undefined;
+      const onStart = () => {
+        timer = setTimeout(() => controller.abort(new AwsServiceError('QueryTimedOut', `The query ran longer than ${options.queryTimeoutMs} ms (queryTimeoutMs).`)), options.queryTimeoutMs);
+        timer.unref();
+      };
+      try {
+        const result = await (await engine).run(sql, { maxRows: options.maxQueryResultRows, format: 'json', signal: controller.signal, onStart });
+        return result.rows.map((row) => Object.fromEntries(result.columns.map((column, i) => [column, row[i] as JsonValue])));
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async close() {
+      clearInterval(timer);
+      registry.close();
+      await upkeep;
+      await (await engine.catch(() => undefined))?.close();
+    },
+  };
+}
+
+/** Columnar copies of stores the catalog no longer has (purged after their deletion wait). */
+function removeOrphanCopies(root: string, catalog: Catalog): void {
+  let dirs: string[];
+  try {
+    dirs = readdirSync(root);
+  } catch {
+    return;
+  }
+  const known = new Set(catalog.eventDataStores.map((eds) => eds.id));
+  for (const dir of dirs) if (!known.has(dir)) rmSync(join(root, dir), { recursive: true, force: true });
+}
