@@ -10,7 +10,8 @@ export { FaultInjector, parseFaultSpec, formatFaultSpec, FAULT_KINDS } from './f
 export type { FaultKind, FaultSpec } from './faults.js';
 export { AwsServiceError, isAwsServiceError } from './aws-error.js';
 export { verifyDataDir, formatVerifyReport } from './verify.js';
-export type { StoreProblem, StoreVerification, VerifyReport } from './verify.js';
+export type { LogGroupVerification, StoreProblem, StoreVerification, VerifyReport } from './verify.js';
+export { LOGS_OPERATIONS } from './logs/operations.js';
 export { replayDeadLetters } from './replay.js';
 export type { ReplayOptions, ReplayReport } from './replay.js';
 export type { JsonValue } from './sql-values.js';

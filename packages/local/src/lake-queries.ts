@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import type { Diagnostics } from '@auditlake/core';
 import { AwsServiceError } from './aws-error.js';
 import type { Catalog } from './catalog.js';
+import type { LogCatalog } from './logs/log-catalog.js';
 import { QueryEngine } from './query-engine.js';
 import { oneLineMessage } from './query-errors.js';
 import type { ResolvedQueryOptions } from './query-options.js';
 import { QueryRegistry } from './query-registry.js';
 import type { JsonValue } from './sql-values.js';
-import { COLUMNAR_DIR, eventDataStoreSources } from './table-sources.js';
+import { COLUMNAR_DIR, tableSources } from './table-sources.js';
 
 /** How often the upkeep looks at the logs, and how far behind a log must be to be read then. */
 const UPKEEP_INTERVAL_MS = 1000;
@@ -29,16 +30,18 @@ export interface LakeQueries {
 
 export interface LakeQueriesOptions extends ResolvedQueryOptions {
   catalog: Catalog;
+  /** The CloudWatch Logs log groups, each a table too. */
+  logs: LogCatalog;
   now: () => number;
   diagnostics: Diagnostics;
   maxQueryResultRows: number;
 }
 
 export function startLakeQueries(options: LakeQueriesOptions): LakeQueries {
-  const { catalog, diagnostics } = options;
-  removeOrphanCopies(join(catalog.dataDir, COLUMNAR_DIR), catalog);
+  const { catalog, logs, diagnostics } = options;
+  removeOrphanCopies(join(catalog.dataDir, COLUMNAR_DIR), catalog, logs);
   const engine = QueryEngine.create({
-    sources: () => eventDataStoreSources(catalog),
+    sources: () => tableSources(catalog, logs),
     now: options.now,
     diagnostics,
     columnarRoot: join(catalog.dataDir, COLUMNAR_DIR),
@@ -97,14 +100,14 @@ export function startLakeQueries(options: LakeQueriesOptions): LakeQueries {
   };
 }
 
-/** Columnar copies of stores the catalog no longer has (purged after their deletion wait). */
-function removeOrphanCopies(root: string, catalog: Catalog): void {
+/** Columnar copies of stores the catalog no longer has (purged after their deletion wait), and of deleted log groups. */
+function removeOrphanCopies(root: string, catalog: Catalog, logs: LogCatalog): void {
   let dirs: string[];
   try {
     dirs = readdirSync(root);
   } catch {
     return;
   }
-  const known = new Set(catalog.eventDataStores.map((eds) => eds.id));
+  const known = new Set([...catalog.eventDataStores.map((eds) => eds.id), ...logs.logGroups.map((group) => group.id)]);
   for (const dir of dirs) if (!known.has(dir)) rmSync(join(root, dir), { recursive: true, force: true });
 }

@@ -83,7 +83,7 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
       secrets.set(c.accessKeyId, { secretAccessKey: c.secretAccessKey, accountId: c.accountId ?? accountId, ...(c.sessionToken === undefined ? {} : { sessionToken: c.sessionToken }) });
     }
 
-    const sql = startLakeQueries({ ...o, catalog: store.catalog });
+    const sql = startLakeQueries({ ...o, catalog: store.catalog, logs: store.logs.catalog });
     cleanups.push(() => sql.close());
     const queries = sql.registry;
     const faults = new FaultInjector(o.faults);

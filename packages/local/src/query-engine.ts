@@ -231,7 +231,7 @@ export class QueryEngine {
       if (gone) await this.#onMaintenance(() => gone.drop());
     }
     for (const source of sources) {
-      const tables = await this.#tablesOf(source);
+      const tables = await this.#current(source);
       if (behindBytes === 0 || tables.behindBy(behindBytes)) await this.#onMaintenance(() => tables.sync());
     }
   }
@@ -326,11 +326,25 @@ export class QueryEngine {
     return tables;
   }
 
+  /**
+   * The source's tables, after dropping those of an earlier source of the same name and
+   * another identity (a CloudWatch Logs log group deleted and created again under its name).
+   */
+  async #current(source: TableSource): Promise<SourceTables> {
+    const held = this.#tables.get(source.name);
+    const existing = await held?.catch(() => undefined);
+    if (existing !== undefined && existing.source.identity !== source.identity && this.#tables.get(source.name) === held) {
+      this.#tables.delete(source.name);
+      await this.#onMaintenance(() => existing.drop());
+    }
+    return this.#tablesOf(source);
+  }
+
   /** The source's tables with everything its log held when this was called. */
   async #synced(name: string): Promise<SourceTables | undefined> {
     const source = this.#options.sources().find((s) => s.name === name);
     if (source === undefined) return undefined;
-    const tables = await this.#tablesOf(source);
+    const tables = await this.#current(source);
     await this.#onMaintenance(() => tables.sync());
     return tables;
   }

@@ -32,7 +32,7 @@ export function utcTimestamp(expression: string): string {
   return `TRY_CAST(TRY_CAST(${expression} AS TIMESTAMPTZ) AS TIMESTAMP)`;
 }
 
-function readFramed(file: string, maxLineBytes: number, recordType: string): string {
+export function readFramed(file: string, maxLineBytes: number, recordType: string): string {
   // DuckDB allocates buffers of twice the maximum object size, per thread: size it to the data, not to the worst case.
   const maxObject = Math.max(1024 * 1024, maxLineBytes + 1024);
   return (
@@ -42,13 +42,13 @@ function readFramed(file: string, maxLineBytes: number, recordType: string): str
 }
 
 /** json_transform structure: unknown keys are dropped, missing ones NULL, nested values of a map become JSON text. */
-function structure(shape: Record<string, unknown>): string {
+export function structure(shape: Record<string, unknown>): string {
   return JSON.stringify(shape).replaceAll("'", "''");
 }
 
 // ---- integration events ----
 
-const INTEGRATION_EVENT_DATA = {
+export const INTEGRATION_EVENT_DATA = {
   version: 'VARCHAR',
   userIdentity: { type: 'VARCHAR', principalId: 'VARCHAR', details: MAP },
   userAgent: 'VARCHAR',
@@ -64,7 +64,7 @@ const INTEGRATION_EVENT_DATA = {
   recipientAccountId: 'VARCHAR',
   additionalEventData: MAP,
 };
-const INTEGRATION_EVENT_DATA_TYPE =
+export const INTEGRATION_EVENT_DATA_TYPE =
   `STRUCT(version VARCHAR, userIdentity STRUCT(type VARCHAR, principalId VARCHAR, details ${MAP}), userAgent VARCHAR, eventSource VARCHAR, ` +
   `eventName VARCHAR, eventTime VARCHAR, UID VARCHAR, requestParameters ${MAP}, responseElements ${MAP}, errorCode VARCHAR, errorMessage VARCHAR, ` +
   `sourceIPAddress VARCHAR, recipientAccountId VARCHAR, additionalEventData ${MAP})`;

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { isActive, type AdvancedEventSelector, type Catalog, type EventDataStoreInfo } from './catalog.js';
 import { LOG_FILE } from './event-log.js';
 import { cloudTrailEventSchema, configurationItemSchema, integrationEventSchema, type TableSchema } from './table-schemas.js';
+import { LogCatalog } from './logs/log-catalog.js';
+import { logGroupSources } from './logs/log-group-tables.js';
 
 export interface TableSource {
   /** The table name as SQL writes it (unquoted), e.g. an event data store id. Unique, case-insensitive. */
@@ -26,6 +28,17 @@ export interface TableSource {
 
 /** The directory under a data directory that holds every columnar copy. */
 export const COLUMNAR_DIR = 'columnar';
+
+/** Every table SQL can name: the event data stores, and the CloudWatch Logs log groups (logs/log-group-tables.ts). */
+export function tableSources(catalog: Catalog, logs: LogCatalog): TableSource[] {
+  const stores = eventDataStoreSources(catalog);
+  return [...stores, ...logGroupSources(logs, stores.map((store) => store.name))];
+}
+
+/** `tableSources` of a data directory another process may be writing (`auditlake query`): the log groups as each statement finds them. */
+export function readOnlyTableSources(catalog: Catalog): () => TableSource[] {
+  return () => tableSources(catalog, LogCatalog.open(catalog.dataDir, catalog, { readOnly: true }));
+}
 
 /** The stores SQL can read: those not pending deletion. */
 export function eventDataStoreSources(catalog: Catalog): TableSource[] {

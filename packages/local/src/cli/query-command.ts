@@ -11,7 +11,7 @@ import { openCatalogReadOnly } from '../lake-store.js';
 import { QueryEngine } from '../query-engine.js';
 import { QUERY_DEFAULTS } from '../query-options.js';
 import type { JsonValue } from '../sql-values.js';
-import { COLUMNAR_DIR, eventDataStoreSources } from '../table-sources.js';
+import { COLUMNAR_DIR, readOnlyTableSources } from '../table-sources.js';
 import { cliDiagnostics, readAll, UsageError, type CliIo } from './cli-io.js';
 import { flagHelp, parseFlags, type FlagSpec } from './flags.js';
 import { DEFAULT_DATA_DIR } from './start-info.js';
@@ -51,7 +51,7 @@ export async function queryCommand(args: readonly string[], io: CliIo): Promise<
   const dataDir = resolve((values['data-dir'] as string | undefined) ?? DEFAULT_DATA_DIR);
   const catalog = openCatalogReadOnly(dataDir);
   const engine = await QueryEngine.create({
-    sources: () => eventDataStoreSources(catalog),
+    sources: readOnlyTableSources(catalog),
     now: Date.now,
     diagnostics: cliDiagnostics(io),
     columnarRoot: join(dataDir, COLUMNAR_DIR),
