@@ -175,7 +175,7 @@ export async function signedRequest(
   endpoint: string,
   options: {
     credentials: { accessKeyId: string; secretAccessKey: string };
-    service: 'cloudtrail' | 'cloudtrail-data';
+    service: 'cloudtrail' | 'cloudtrail-data' | 'logs';
     path?: string;
     query?: Record<string, string>;
     headers: Record<string, string>;
