@@ -73,6 +73,16 @@ describe('SQL over log groups', () => {
     expect(await l.query('SELECT rawMessage FROM "/Case:2"')).toEqual([{ rawMessage: 'again' }]);
   });
 
+  it('a group deleted and created again under its name is a new table, without the old rows', async () => {
+    await create('/app/again', 's');
+    await put('/app/again', 's', ['old incarnation']);
+    expect(await l.query('SELECT rawMessage FROM "/app/again"')).toEqual([{ rawMessage: 'old incarnation' }]);
+    await client.send(new DeleteLogGroupCommand({ logGroupName: '/app/again' }));
+    await create('/app/again', 's');
+    await put('/app/again', 's', ['new incarnation']);
+    expect(await l.query('SELECT rawMessage FROM "/app/again"')).toEqual([{ rawMessage: 'new incarnation' }]);
+  });
+
   it("retention cuts rows by the event's own timestamp; a deleted stream's events stay in SQL (the log is append-only)", async () => {
     await create('/app/kept', 'old', 'new');
     await put('/app/kept', 'old', ['four days old'], Date.now() - 4 * DAY);
