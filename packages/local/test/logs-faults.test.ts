@@ -51,6 +51,25 @@ describe('injected faults on PutLogEvents', () => {
     l.setFaults(undefined);
   });
 
+  it('eventRejected: a run of events from the start is expired (expiredLogEventEndIndex), the rest stored; PutAuditEvents answers InvalidData', async () => {
+    const before = (await stored()) ?? 0;
+    l.setFaults('eventRejected=1x2');
+    const response = await logsCall(l, 'PutLogEvents', { logGroupName: 'faults', logStreamName: 's', logEvents: [0, 1, 2].map((i) => ({ timestamp: Date.now() + i, message: `r${i}` })) });
+    expect(response.json.rejectedLogEventsInfo).toEqual({ expiredLogEventEndIndex: 2 });
+    expect(await stored()).toBe(before + 1);
+    l.setFaults('eventRejected=1x1');
+    const lake = await signedRequest(l.endpoint, {
+      credentials: l.credentials,
+      service: 'cloudtrail-data',
+      path: '/PutAuditEvents',
+      query: { channelArn: l.channelArn },
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ auditEvents: [auditEvent('rejected-1'), auditEvent('kept-2')] }),
+    });
+    expect(lake.json.failed).toEqual([{ id: 'rejected-1', errorCode: 'InvalidData', errorMessage: expect.stringContaining('injected fault') as unknown }]);
+    l.setFaults(undefined);
+  });
+
   it('the official client retries injected throttling and 5xx by itself (its own retry layer)', async () => {
     l.setFaults('throttle=1x1,serverError=1x1');
     const client = new CloudWatchLogsClient({ endpoint: l.endpoint, region: l.region, credentials: l.credentials, maxAttempts: 3 });

@@ -43,7 +43,8 @@ ${flagHelp(SERVE_FLAGS)}
 
 Fault syntax: comma-separated kind=[value@]rate[xcount], plus seed=<n>. Kinds: throttle (value:
 Retry-After seconds), serverError (value: 500 or 503), latency (value: ms), reset, resetAfterStore,
-eventThrottle, eventInternalFailure. "throttle=1x2" throttles the first two requests.
+eventThrottle, eventInternalFailure, eventRejected. "throttle=1x2" throttles the first two
+requests. They act on PutAuditEvents and PutLogEvents.
 `;
 
 export async function serveCommand(args: readonly string[], io: CliIo, version: string): Promise<number> {

@@ -1,6 +1,7 @@
 /** What every CloudWatch Logs operation runs against, and how it finds its log group and stream. */
 import { AwsServiceError } from '../aws-error.js';
 import type { JsonInput, JsonOperation } from '../aws-json-dispatch.js';
+import type { FaultInjector } from '../faults.js';
 import type { LakeStore } from '../lake-store.js';
 import type { LogStore, OpenGroup, OpenStream } from './log-store.js';
 import { invalidParameter, LOG_GROUP_IDENTIFIER, LOG_GROUP_NAME, type Validation } from './validation.js';
@@ -8,6 +9,8 @@ import { invalidParameter, LOG_GROUP_IDENTIFIER, LOG_GROUP_NAME, type Validation
 export interface LogsContext {
   store: LakeStore;
   now: () => number;
+  /** Injected faults that act inside an operation (`eventRejected`); none when absent. */
+  faults?: FaultInjector;
 }
 
 export type LogsOperation = JsonOperation<LogsContext>;

@@ -23,7 +23,7 @@ export interface RejectedLogEventsInfo {
   expiredLogEventEndIndex?: number;
 }
 
-const putLogEvents: LogsOperation = async ({ store, now }, input) => {
+const putLogEvents: LogsOperation = async ({ store, now, faults }, input) => {
   const v = new Validation();
   const groupName = v.string(input, 'logGroupName', { ...LOG_GROUP_NAME, required: true });
   const streamName = v.string(input, 'logStreamName', { ...LOG_STREAM_NAME, required: true });
@@ -62,7 +62,10 @@ const putLogEvents: LogsOperation = async ({ store, now }, input) => {
   const expired = countWhile(events, (e) => e.timestamp < cutoff);
   let tooNewFrom = events.findIndex((e) => e.timestamp > at + MAX_LOG_EVENT_AHEAD_MS);
   if (tooNewFrom === -1) tooNewFrom = events.length;
-  const valid = events.slice(Math.max(tooOld, expired), tooNewFrom);
+  const old = Math.max(tooOld, expired);
+  const injected = countWhile(events.slice(old, tooNewFrom), () => faults?.draw('eventRejected') !== undefined);
+  const expiredEnd = old + injected;
+  const valid = events.slice(expiredEnd, tooNewFrom);
   const first = valid[0];
   const last = valid.at(-1);
   if (first !== undefined && last !== undefined && last.timestamp - first.timestamp > MAX_LOG_BATCH_SPAN_MS) {
@@ -74,7 +77,7 @@ const putLogEvents: LogsOperation = async ({ store, now }, input) => {
   if (tooNewFrom < events.length) rejected.tooNewLogEventStartIndex = tooNewFrom;
   // The model calls the too-old end index "exclusive": events [0, end) are rejected. The expired one is read alike.
   if (tooOld > 0) rejected.tooOldLogEventEndIndex = tooOld;
-  if (expired > 0) rejected.expiredLogEventEndIndex = expired;
+  if (expired > 0 || injected > 0) rejected.expiredLogEventEndIndex = expiredEnd;
   return {
     // Deprecated and ignored by the service, which still shows one in its samples.
     nextSequenceToken: sequenceToken(group.log.seq),
