@@ -221,3 +221,15 @@ export function signedControl(
     ...options,
   });
 }
+
+/** A signed PutAuditEvents call (restJson1). */
+export function signedPutAuditEvents(endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }, channelArn: string, auditEvents: unknown[]): Promise<RawResponse> {
+  return signedRequest(endpoint, {
+    credentials,
+    service: 'cloudtrail-data',
+    path: '/PutAuditEvents',
+    query: { channelArn },
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ auditEvents }),
+  });
+}

@@ -1,7 +1,7 @@
 import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, DescribeLogGroupsCommand, GetLogEventsCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LocalLake } from '../src/index.js';
-import { auditEvent, lake, putRaw, signedRequest } from './helpers.js';
+import { auditEvent, lake, putRaw, signedPutAuditEvents, signedRequest } from './helpers.js';
 import { awsError, logsCall, logsClient } from './logs-helpers.js';
 
 // Fault injection, the rate limit and strict authorization on the CloudWatch Logs API.
@@ -58,14 +58,7 @@ describe('injected faults on PutLogEvents', () => {
     expect(response.json.rejectedLogEventsInfo).toEqual({ expiredLogEventEndIndex: 2 });
     expect(await stored()).toBe(before + 1);
     l.setFaults('eventRejected=1x1');
-    const lake = await signedRequest(l.endpoint, {
-      credentials: l.credentials,
-      service: 'cloudtrail-data',
-      path: '/PutAuditEvents',
-      query: { channelArn: l.channelArn },
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ auditEvents: [auditEvent('rejected-1'), auditEvent('kept-2')] }),
-    });
+    const lake = await signedPutAuditEvents(l.endpoint, l.credentials, l.channelArn, [auditEvent('rejected-1'), auditEvent('kept-2')]);
     expect(lake.json.failed).toEqual([{ id: 'rejected-1', errorCode: 'InvalidData', errorMessage: expect.stringContaining('injected fault') as unknown }]);
     l.setFaults(undefined);
   });
@@ -100,25 +93,24 @@ describe('strict authorization', () => {
     l = await lake({ strictAuth: true, credentials: [STRANGER] });
   });
 
-  it('a request signed for another service is refused', async () => {
-    const response = await signedRequest(l.endpoint, {
+  const describeGroups = (service: 'logs' | 'cloudtrail', unsigned?: string[]) =>
+    signedRequest(l.endpoint, {
       credentials: l.credentials,
-      service: 'cloudtrail',
+      service,
       headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Logs_20140328.DescribeLogGroups' },
       body: '{}',
+      ...(unsigned ? { unsigned } : {}),
     });
+
+  it('a request signed for another service is refused', async () => {
+    const response = await describeGroups('cloudtrail');
     expect(response.status).toBe(403);
     expect(response.json.message).toMatch(/logs/);
+    expect((await describeGroups('logs')).status).toBe(200);
   });
 
   it('the target must be signed', async () => {
-    const response = await signedRequest(l.endpoint, {
-      credentials: l.credentials,
-      service: 'logs',
-      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Logs_20140328.DescribeLogGroups' },
-      body: '{}',
-      unsigned: ['x-amz-target'],
-    });
+    const response = await describeGroups('logs', ['x-amz-target']);
     expect([response.status, response.json.__type]).toEqual([403, 'InvalidSignatureException']);
   });
 
