@@ -1,25 +1,28 @@
 /**
  * The query side of a running lake: the engine (started with the server, so that its stores'
- * columnar copies are opened and their log tails read in the background while the first
- * requests come in), the background upkeep that keeps up with ingestion, the registry behind
- * the query API, and `lake.query()`.
+ * columnar copies are opened and the logs beyond them read in the background while the first
+ * requests come in; it reads a log again when a query needs it), the columnar keeper that
+ * turns growing logs into segments at low priority, the registry behind the query API, and
+ * `lake.query()`.
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Diagnostics } from '@auditlake/core';
 import { AwsServiceError } from './aws-error.js';
 import type { Catalog } from './catalog.js';
+import { keeperProcess } from './keeper-process.js';
+import { fileSize } from './log-reader.js';
 import type { LogCatalog } from './logs/log-catalog.js';
 import { QueryEngine } from './query-engine.js';
 import { oneLineMessage } from './query-errors.js';
 import type { ResolvedQueryOptions } from './query-options.js';
 import { QueryRegistry } from './query-registry.js';
+import { FULL_CHUNK_BYTES } from './source-tables.js';
 import type { JsonValue } from './sql-values.js';
 import { COLUMNAR_DIR, tableSources } from './table-sources.js';
 
-/** How often the upkeep looks at the logs, and how far behind a log must be to be read then. */
-const UPKEEP_INTERVAL_MS = 1000;
-const UPKEEP_BEHIND_BYTES = 32 * 1024 * 1024;
+/** How often the lake looks whether a log is big enough for the keeper. */
+const KEEPER_CHECK_MS = 1000;
 
 export interface LakeQueries {
   readonly registry: QueryRegistry;
@@ -45,27 +48,24 @@ export function startLakeQueries(options: LakeQueriesOptions): LakeQueries {
     now: options.now,
     diagnostics,
     columnarRoot: join(catalog.dataDir, COLUMNAR_DIR),
-    writable: true,
+    writable: false,
     memoryLimitMb: options.queryMemoryLimitMb,
     maxRunningQueries: options.maxRunningQueries,
   });
   const reported = new Set<string>();
   const report = (error: unknown) => {
-    const message = `auditlake: SQL upkeep failed: ${oneLineMessage(error)}`;
+    const message = `auditlake: SQL: reading the stores failed: ${oneLineMessage(error)}`;
     if (reported.has(message)) return;
     reported.add(message);
     diagnostics.error(message);
   };
   engine.catch(report);
-  let upkeep: Promise<void> | undefined;
-  const keepUp = (behindBytes: number) => {
-    upkeep ??= engine
-      .then((e) => e.maintain(behindBytes))
-      .catch(report)
-      .finally(() => (upkeep = undefined));
-  };
-  keepUp(0);
-  const timer = setInterval(() => keepUp(UPKEEP_BEHIND_BYTES), UPKEEP_INTERVAL_MS);
+  // The logs beyond the columnar copies are read now, so that the first query does not wait for them.
+  const preload = engine.then((e) => e.maintain()).catch(report);
+  const keeper = keeperProcess(catalog.dataDir, diagnostics);
+  const timer = setInterval(() => {
+    if (tableSources(catalog, logs).some((source) => fileSize(source.logPath) >= FULL_CHUNK_BYTES)) keeper.ensure();
+  }, KEEPER_CHECK_MS);
   timer.unref();
   const registry = new QueryRegistry({
     engine: () => engine,
@@ -94,7 +94,8 @@ export function startLakeQueries(options: LakeQueriesOptions): LakeQueries {
     async close() {
       clearInterval(timer);
       registry.close();
-      await upkeep;
+      await keeper.close();
+      await preload;
       await (await engine.catch(() => undefined))?.close();
     },
   };

@@ -50,6 +50,8 @@ export interface QueryEngineOptions {
   maxRunningQueries: number;
   /** Rows per columnar segment. @default SEGMENT_ROWS */
   segmentRows?: number;
+  /** The columnar keeper's mode: write full chunks of log as segments, hold nothing in memory (see source-tables.ts). */
+  segmentsOnly?: boolean;
 }
 
 export interface PreparedQuery {
@@ -236,13 +238,18 @@ export class QueryEngine {
     }
   }
 
+  /** Makes reading the logs stop after the current step (for good: the engine is about to close). */
+  stopReading(): void {
+    for (const tables of this.#tables.values()) void tables.then((t) => t.stop(), () => undefined);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     for (const connection of this.#running) connection.interrupt();
     this.#slots.close();
     // Reading a long backlog of log stops after the current step: what is not in the columnar copy yet is read at the next start.
-    for (const tables of this.#tables.values()) void tables.then((t) => t.stop(), () => undefined);
+    this.stopReading();
     await this.#maintenanceTail.catch(() => undefined);
     for (const tables of this.#tables.values()) {
       try {
@@ -318,7 +325,7 @@ export class QueryEngine {
     let tables = this.#tables.get(source.name);
     if (tables === undefined) {
       tables = this.#onMaintenance(() =>
-        SourceTables.open(source, { connection: this.#maintenance, stageDir: join(this.#privateDir, 'stage'), diagnostics: this.#options.diagnostics, writable: this.#options.writable, scratchDir: join(this.#privateDir, 'scratch'), tableName: () => this.#name(), segmentRows: this.#options.segmentRows ?? SEGMENT_ROWS }),
+        SourceTables.open(source, { connection: this.#maintenance, stageDir: join(this.#privateDir, 'stage'), diagnostics: this.#options.diagnostics, writable: this.#options.writable, scratchDir: join(this.#privateDir, 'scratch'), tableName: () => this.#name(), segmentRows: this.#options.segmentRows ?? SEGMENT_ROWS, segmentsOnly: this.#options.segmentsOnly }),
       );
       this.#tables.set(source.name, tables);
       tables.catch(() => this.#tables.delete(source.name));

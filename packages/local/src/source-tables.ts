@@ -17,7 +17,7 @@ import { writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Diagnostics } from '@auditlake/core';
-import { openColumnarCopy, segmentFileName, writeManifest, type Segment } from './columnar-copy.js';
+import { MANIFEST_FILE, openColumnarCopy, segmentFileName, writeManifest, type Segment } from './columnar-copy.js';
 import { syncDirectory } from './log-files.js';
 import { fileSize, lastLine, lineIdentity, readLines, wellFormedLines } from './log-reader.js';
 import type { TableSource } from './table-sources.js';
@@ -26,7 +26,10 @@ import type { TableSource } from './table-sources.js';
 export const SEGMENT_ROWS = 50_000;
 /** Log bytes staged into DuckDB per step. */
 const LOAD_CHUNK_BYTES = 32 * 1024 * 1024;
+/** Log that makes a segment of its own (the keeper waits until a log is this far beyond its copy). */
+export const FULL_CHUNK_BYTES = LOAD_CHUNK_BYTES / 2;
 export const INTERNAL_SCHEMA = 'auditlake_internal';
+const PARQUET = 'FORMAT parquet, COMPRESSION snappy';
 
 export interface MaintenanceContext {
   connection: DuckDBConnection;
@@ -43,6 +46,11 @@ export interface MaintenanceContext {
   tableName: () => string;
   /** Rows per columnar segment. */
   segmentRows: number;
+  /**
+   * The columnar keeper's mode (a writable copy, nothing held in memory): only full chunks of
+   * log are read, each becoming a segment; the rest waits for more log, or for the server.
+   */
+  segmentsOnly?: boolean;
 }
 
 interface TailTable {
@@ -74,7 +82,11 @@ export class SourceTables {
   readonly #retiredTails: TailTable[] = [];
   #stopping = false;
 
+  /** The manifest's modification time when last read (a reader adopts what the keeper added since). */
+  #manifestTime: number;
+
   private constructor(source: TableSource, context: MaintenanceContext, segments: Segment[], tail: TailTable) {
+    this.#manifestTime = manifestTime(source.columnarDir);
     this.source = source;
     this.#context = context;
     this.#segments = segments;
@@ -88,7 +100,9 @@ export class SourceTables {
   static async open(source: TableSource, context: MaintenanceContext): Promise<SourceTables> {
     const copy = openColumnarCopy(source.columnarDir, source.logPath, source.identity, context.writable);
     if (copy.problem !== undefined) {
-      context.diagnostics.warn(`auditlake: the columnar copy of ${source.name} is rebuilt from the log from ${copy.segments.length} segments on: ${copy.problem}`);
+      // The writer says it once; a reader just reads the log instead.
+      const report = context.writable ? context.diagnostics.warn : context.diagnostics.debug;
+      report(`auditlake: the columnar copy of ${source.name} is rebuilt from the log from ${copy.segments.length} segments on: ${copy.problem}`);
     }
     const tail = await createTail(source, context);
     const last = copy.segments.at(-1);
@@ -103,42 +117,93 @@ export class SourceTables {
     return fileSize(this.source.logPath) - this.#loadedBytes >= bytes;
   }
 
-  /** Reads what the log gained since the last call (complete lines only); stops early once `stop()` was called. */
+  /**
+   * Reads what the log gained since the last call (complete lines only); stops early once
+   * `stop()` was called. A keeper of the copy turns a full chunk straight into a segment
+   * (DuckDB reads the staged lines once and writes Parquet); smaller reads go to the tail.
+   */
   async sync(): Promise<void> {
+    if (!this.#context.writable) await this.#adoptCopy();
     while (!this.#stopping) {
       const { lines, bytes } = await readLines(this.source.logPath, this.#loadedBytes, LOAD_CHUNK_BYTES);
       if (bytes === 0) break;
-      await this.#insert(lines);
-      this.#loadedBytes += bytes;
-      this.#last = lineIdentity(lastLine(lines)) ?? this.#last;
-      if (this.#tail.rows >= this.#context.segmentRows) await this.flush();
+      const last = lineIdentity(lastLine(lines)) ?? this.#last;
+      const full = bytes >= FULL_CHUNK_BYTES;
+      if (this.#context.segmentsOnly === true && !full) break;
+      if (this.#context.writable && this.#tail.rows === 0 && full && last !== undefined) {
+        const named = (select: string) => `SELECT * FROM (${select}) AS staged(${columnNames(this.source.schema.tableColumns).join(', ')})`;
+        await this.#addSegment(last, bytes, (partial) => this.#staged(lines, (select) => this.#context.connection.run(`COPY (${named(select)}) TO ${sqlString(partial)} (${PARQUET})`)));
+      } else {
+        this.#tail.rows += await this.#staged(lines, (select) => this.#context.connection.run(`INSERT INTO ${this.#tail.name} ${select}`));
+        this.#loadedBytes += bytes;
+        this.#last = last;
+        if (this.#tail.rows >= this.#context.segmentRows) await this.flush();
+      }
     }
     await this.#dropRetired();
+  }
+
+  /**
+   * A reader (the server, `auditlake query`) takes the segments the keeper wrote since it last
+   * looked, once they cover everything the reader holds: its tail and scratch segments go, and
+   * it reads on from the copy's end.
+   */
+  async #adoptCopy(): Promise<void> {
+    const time = manifestTime(this.source.columnarDir);
+    if (time === this.#manifestTime) return;
+    this.#manifestTime = time;
+    const copy = openColumnarCopy(this.source.columnarDir, this.source.logPath, this.source.identity, false);
+    const end = copy.segments.at(-1);
+    if (end === undefined || end.endBytes < this.#loadedBytes || end.endBytes <= (this.#segments.at(-1)?.endBytes ?? 0)) return;
+    this.#segments = copy.segments;
+    this.#paths.clear();
+    for (const segment of copy.segments) this.#paths.set(segment, join(this.source.columnarDir, segment.file));
+    this.#loadedBytes = end.endBytes;
+    this.#last = { seq: end.lastSeq, hash: end.endHash };
+    this.#tail.retired = true;
+    this.#retiredTails.push(this.#tail);
+    this.#tail = await createTail(this.source, this.#context);
   }
 
   /** Turns the tail into a segment (of the columnar copy, or of a reader's scratch directory). */
   async flush(): Promise<void> {
     const last = this.#last;
     if (this.#tail.rows === 0 || last === undefined) return;
+    const rows = this.#tail.rows;
+    await this.#addSegment(last, 0, async (partial) => {
+      await this.#context.connection.run(`COPY ${this.#tail.name} TO ${sqlString(partial)} (${PARQUET})`);
+      return rows;
+    });
+    this.#tail.retired = true;
+    this.#retiredTails.push(this.#tail);
+    this.#tail = await createTail(this.source, this.#context);
+  }
+
+  /**
+   * Adds a segment ending at the log line `last`, `bytes` further than what was read so far;
+   * `write` writes the Parquet file to the path it is given and returns its row count.
+   */
+  async #addSegment(last: { seq: number; hash: string }, bytes: number, write: (partial: string) => Promise<number>): Promise<void> {
     const previous = this.#segments.at(-1);
     const file = segmentFileName((previous?.lastSeq ?? 0) + 1, last.seq);
     const dir = this.#context.writable ? this.source.columnarDir : join(this.#context.scratchDir, this.#context.tableName());
     mkdirSync(dir, { recursive: true });
     const path = join(dir, file);
     const partial = `${path}.partial`;
-    await this.#context.connection.run(`COPY ${this.#tail.name} TO ${sqlString(partial)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${this.#context.segmentRows})`);
+    const rows = await write(partial);
+    renameSync(partial, path);
+    this.#loadedBytes += bytes;
+    this.#last = last;
     const segment: Segment = {
       file,
       firstSeq: (previous?.lastSeq ?? 0) + 1,
       lastSeq: last.seq,
-      rows: this.#tail.rows,
+      rows,
       startBytes: previous?.endBytes ?? 0,
       endBytes: this.#loadedBytes,
       endHash: last.hash,
-      fileBytes: 0,
+      fileBytes: statSync(path).size,
     };
-    renameSync(partial, path);
-    segment.fileBytes = statSync(path).size;
     // The segment is not fsynced (a big fsync would stall the log's own, which acknowledgements
     // wait for); a segment lost or torn by a power cut fails its check at the next start, and is
     // rebuilt from the log.
@@ -148,9 +213,6 @@ export class SourceTables {
     }
     this.#segments = [...this.#segments, segment];
     this.#paths.set(segment, path);
-    this.#tail.retired = true;
-    this.#retiredTails.push(this.#tail);
-    this.#tail = await createTail(this.source, this.#context);
   }
 
   snapshot(): SourceSnapshot {
@@ -189,19 +251,20 @@ export class SourceTables {
 
   /** Saves a tail worth a segment, so that the next start reads little of the log (a small one is cheaper to re-read than to keep as a file). */
   async close(): Promise<void> {
-    if (this.#context.writable && this.#tail.rows >= this.#context.segmentRows / 10) await this.flush();
+    if (this.#context.writable && this.#context.segmentsOnly !== true && this.#tail.rows >= this.#context.segmentRows / 10) await this.flush();
   }
 
-  async #insert(lines: Buffer): Promise<void> {
+  /** Stages lines in a file DuckDB may read, runs `use` with the SELECT of their rows, and returns how many rows it took. */
+  async #staged(lines: Buffer, use: (select: string) => Promise<{ rowsChanged: number }>): Promise<number> {
     const staged = join(this.#context.stageDir, `${this.#context.tableName()}.jsonl`);
     await writeFile(staged, wellFormedLines(lines));
     try {
       const { count: expected, longest } = lineStats(lines);
-      const result = await this.#context.connection.run(`INSERT INTO ${this.#tail.name} ${this.source.schema.stageSelect(sqlString(staged), longest)}`);
-      this.#tail.rows += result.rowsChanged;
-      if (result.rowsChanged < expected) {
-        this.#context.diagnostics.warn(`auditlake: ${expected - result.rowsChanged} damaged records of ${this.source.name} were left out of SQL; run "auditlake verify" to locate them`);
+      const { rowsChanged } = await use(this.source.schema.stageSelect(sqlString(staged), longest));
+      if (rowsChanged < expected) {
+        this.#context.diagnostics.warn(`auditlake: ${expected - rowsChanged} damaged records of ${this.source.name} were left out of SQL; run "auditlake verify" to locate them`);
       }
+      return rowsChanged;
     } finally {
       await rm(staged, { force: true });
     }
@@ -222,8 +285,33 @@ async function createTail(source: TableSource, context: MaintenanceContext): Pro
   return { name, rows: 0, leases: 0, retired: false };
 }
 
+function manifestTime(dir: string): number {
+  try {
+    return statSync(join(dir, MANIFEST_FILE)).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
 export function sqlString(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
+}
+
+/** The column names of a column list (`a INT, b STRUCT(x INT, y INT)` → a, b). */
+export function columnNames(columns: string): string[] {
+  const names: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i <= columns.length; i++) {
+    const c = columns[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if ((c === ',' && depth === 0) || c === undefined) {
+      names.push((columns.slice(start, i).trim().split(/\s+/)[0] as string));
+      start = i + 1;
+    }
+  }
+  return names;
 }
 
 function lineStats(buffer: Buffer): { count: number; longest: number } {

@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyDataDir } from '../src/index.js';
 import { ACCOUNT, auditEvent, controlRaw, eventData, lake, putRaw, tempDir } from './helpers.js';
@@ -58,8 +61,18 @@ describe('a query gets at most queryMemoryLimitMb', () => {
   });
 });
 
+/** Pids and nice values of the columnar keepers working on `dataDir`. */
+function keepers(dataDir: string): { pid: number; nice: number }[] {
+  const out = execFileSync('ps', ['-eo', 'pid=,ni=,args='], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((line) => line.includes('columnar-keeper.js') && line.includes(dataDir))
+    .map((line) => line.trim().split(/\s+/))
+    .map(([pid, nice]) => ({ pid: Number(pid), nice: Number(nice) }));
+}
+
 describe('StartQuery answers at once', () => {
-  it('also while the store is still being read after a restart: the query waits QUEUED, then finishes', async () => {
+  it('also while the store is still being read after a restart: the query waits QUEUED, then finishes; a keeper at low priority writes the columnar copy', async () => {
     const dir = tempDir();
     const first = await lake({ dataDir: dir });
     const store = { id: first.eventDataStoreId, arn: first.eventDataStoreArn };
@@ -85,7 +98,21 @@ describe('StartQuery answers at once', () => {
     expect(await status(l.endpoint, id)).toBe('QUEUED');
     expect((await settled(l.endpoint, id)).json.QueryStatus).toBe('FINISHED');
     expect((await controlRaw(l.endpoint, 'GetQueryResults', { QueryId: id })).json.QueryResultRows).toEqual([[{ n: '150000' }]]);
-  });
+
+    // The log is big enough for a columnar copy: a keeper process at nice 10 writes it, up to
+    // the last 16 MB (a segment's worth), which wait for more log (the server reads them itself).
+    const manifest = join(dir, 'columnar', l.eventDataStoreId, 'manifest.json');
+    const covered = () => (existsSync(manifest) ? ((JSON.parse(readFileSync(manifest, 'utf8')) as { segments: { endBytes: number }[] }).segments.at(-1)?.endBytes ?? 0) : 0);
+    const logBytes = statSync(join(dir, 'stores', l.eventDataStoreId, 'events.jsonl')).size;
+    while (covered() < logBytes - 16 * 1024 * 1024) {
+      expect(keepers(dir).map((k) => k.nice)).toEqual([10]);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // The server takes the keeper's segments and answers the same.
+    expect(await l.query(`SELECT count(*) AS n, count(DISTINCT eventID) AS ids FROM ${l.eventDataStoreId}`)).toEqual([{ n: 150_000, ids: 150_000 }]);
+    await l.close();
+    expect(keepers(dir)).toEqual([]);
+  }, 180_000);
 });
 
 describe('queries run side by side', () => {

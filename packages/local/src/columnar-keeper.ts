@@ -1,0 +1,82 @@
+/**
+ * The columnar keeper: a child process of the server, at low CPU priority (nice 10), that turns
+ * the stores' logs into columnar segments as they grow. In its own process, so that under load
+ * acknowledging events (the server, at normal priority) comes first and the keeper takes what
+ * CPU is left; in the server, it would take its share from ingestion. The server reads the
+ * segments the keeper adds (source-tables.ts), and reads the rest of each log itself when a
+ * query needs it.
+ *
+ * Runs as `node columnar-keeper.js <data dir>` with an IPC channel to the server; it exits when
+ * the channel closes (the server stopped, or died) and on SIGTERM, after the step it is in.
+ */
+import { setPriority } from 'node:os';
+import { join } from 'node:path';
+import { Catalog } from './catalog.js';
+import { LOCAL_LAKE_DEFAULTS } from './options.js';
+import { oneLineMessage } from './query-errors.js';
+import { QueryEngine } from './query-engine.js';
+import { FULL_CHUNK_BYTES } from './source-tables.js';
+import { COLUMNAR_DIR, readOnlyTableSources } from './table-sources.js';
+
+/** How long the keeper rests when it found nothing to do. */
+const IDLE_MS = 1000;
+const KEEPER_NICE = 10;
+const KEEPER_MEMORY_MB = 256;
+
+async function keep(dataDir: string): Promise<void> {
+  try {
+    setPriority(KEEPER_NICE);
+  } catch {
+    // Not allowed here (some containers): the keeper runs at the server's priority.
+  }
+  const catalog = () => Catalog.open(dataDir, { defaults: { region: LOCAL_LAKE_DEFAULTS.region, accountId: LOCAL_LAKE_DEFAULTS.accountId }, readOnly: true });
+  let sources = readOnlyTableSources(catalog())();
+  const engine = await QueryEngine.create({
+    sources: () => sources,
+    now: Date.now,
+    diagnostics: { debug: () => undefined, warn: (message) => process.stderr.write(`${message}\n`), error: (message) => process.stderr.write(`${message}\n`) },
+    columnarRoot: join(dataDir, COLUMNAR_DIR),
+    writable: true,
+    segmentsOnly: true,
+    memoryLimitMb: KEEPER_MEMORY_MB,
+    maxRunningQueries: 1,
+  });
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  const stop = () => {
+    stopping = true;
+    engine.stopReading();
+    wake?.();
+  };
+  process.once('disconnect', stop);
+  process.once('SIGTERM', stop);
+  // The channel to the server must not keep the keeper alive once it has stopped.
+  process.channel?.unref();
+  try {
+    while (!stopping) {
+      // Stores and log groups come and go while the server runs.
+      sources = readOnlyTableSources(catalog())();
+      await engine.maintain(FULL_CHUNK_BYTES);
+      if (stopping) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, IDLE_MS);
+      });
+    }
+  } finally {
+    await engine.close();
+  }
+}
+
+const dataDir = process.argv[2];
+if (dataDir === undefined) {
+  process.stderr.write('usage: columnar-keeper.js <data dir>\n');
+  process.exitCode = 2;
+} else {
+  try {
+    await keep(dataDir);
+  } catch (error) {
+    process.stderr.write(`auditlake: the columnar keeper stopped: ${oneLineMessage(error)}\n`);
+    process.exitCode = 1;
+  }
+}
