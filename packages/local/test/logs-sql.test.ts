@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateLogGroupCommand, CreateLogStreamCommand, DeleteLogGroupCommand, DeleteLogStreamCommand, PutLogEventsCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -123,4 +123,23 @@ describe('verify covers log groups', () => {
     writeFileSync(log, bytes);
     expect((await verifyDataDir(dir)).ok).toBe(true);
   });
+});
+
+describe('the columnar keeper', () => {
+  it("writes a log group's columnar copy once its log is big enough; SQL answers the same from it", async () => {
+    const keeperDir = tempDir();
+    const big = await lake({ dataDir: keeperDir, fsync: false });
+    const c = logsClient(big);
+    await c.send(new CreateLogGroupCommand({ logGroupName: '/big' }));
+    await c.send(new CreateLogStreamCommand({ logGroupName: '/big', logStreamName: 's' }));
+    // 36 MB of log: the keeper copies all but the last 16 MB (a segment's worth waits for more).
+    const message = JSON.stringify(eventData({ additionalEventData: { pad: 'x'.repeat(9_000) } }));
+    for (let i = 0; i < 36; i++) {
+      await c.send(new PutLogEventsCommand({ logGroupName: '/big', logStreamName: 's', logEvents: Array.from({ length: 110 }, (_, j) => ({ timestamp: T + i * 110 + j, message })) }));
+    }
+    const id = LogCatalog.open(keeperDir, big, { readOnly: true }).find('/big')?.id as string;
+    const manifest = join(keeperDir, 'columnar', id, 'manifest.json');
+    while (!existsSync(manifest)) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await big.query('SELECT count(*) AS n, count(DISTINCT eventId) AS ids, min(message.eventName) AS name FROM "/big"')).toEqual([{ n: 36 * 110, ids: 36 * 110, name: 'Login' }]);
+  }, 180_000);
 });
