@@ -9,6 +9,7 @@
  * Runs as `node columnar-keeper.js <data dir>` with an IPC channel to the server; it exits when
  * the channel closes (the server stopped, or died) and on SIGTERM, after the step it is in.
  */
+import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { Catalog } from './catalog.js';
@@ -23,12 +24,30 @@ const IDLE_MS = 1000;
 const KEEPER_NICE = 10;
 const KEEPER_MEMORY_MB = 256;
 
-async function keep(dataDir: string): Promise<void> {
+/**
+ * Lowers the priority of every thread of this process. On Linux a priority is a thread's own:
+ * setting the process's only reaches the main thread, and libuv's and DuckDB's worker threads,
+ * which do the work, were started from threads at normal priority. Threads are listed in
+ * /proc/self/task (elsewhere, only the main thread is lowered).
+ */
+function lowerPriority(): void {
+  let threads: number[] = [0];
   try {
-    setPriority(KEEPER_NICE);
+    threads = readdirSync('/proc/self/task').map(Number);
   } catch {
-    // Not allowed here (some containers): the keeper runs at the server's priority.
+    // No /proc: the main thread only.
   }
+  for (const tid of threads) {
+    try {
+      setPriority(tid, KEEPER_NICE);
+    } catch {
+      // Not allowed here (some containers), or the thread is gone: it runs at the server's priority.
+    }
+  }
+}
+
+async function keep(dataDir: string): Promise<void> {
+  lowerPriority();
   const catalog = () => Catalog.open(dataDir, { defaults: { region: LOCAL_LAKE_DEFAULTS.region, accountId: LOCAL_LAKE_DEFAULTS.accountId }, readOnly: true });
   let sources = eventDataStoreSources(catalog());
   const engine = await QueryEngine.create({
@@ -41,6 +60,7 @@ async function keep(dataDir: string): Promise<void> {
     memoryLimitMb: KEEPER_MEMORY_MB,
     maxRunningQueries: 1,
   });
+  lowerPriority();
   let stopping = false;
   let wake: (() => void) | undefined;
   const stop = () => {
@@ -56,6 +76,8 @@ async function keep(dataDir: string): Promise<void> {
     while (!stopping) {
       // Stores come and go while the server runs.
       sources = eventDataStoreSources(catalog());
+      // DuckDB and libuv start threads as they need them.
+      lowerPriority();
       await engine.maintain(FULL_CHUNK_BYTES);
       if (stopping) break;
       await new Promise<void>((resolve) => {
