@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import { lineEndingAt, lineIdentity } from './log-reader.js';
 
 export const MANIFEST_FILE = 'manifest.json';
+/** In the directory of all copies: the pid of the keeper process writing them. */
+export const KEEPER_LOCK = 'keeper.lock';
 
 export interface Segment {
   /** File name in the copy's directory. */

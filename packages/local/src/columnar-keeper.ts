@@ -9,10 +9,11 @@
  * Runs as `node columnar-keeper.js <data dir>` with an IPC channel to the server; it exits when
  * the channel closes (the server stopped, or died) and on SIGTERM, after the step it is in.
  */
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { Catalog } from './catalog.js';
+import { KEEPER_LOCK } from './columnar-copy.js';
 import { LOCAL_LAKE_DEFAULTS } from './options.js';
 import { oneLineMessage } from './query-errors.js';
 import { QueryEngine } from './query-engine.js';
@@ -46,8 +47,47 @@ function lowerPriority(): void {
   }
 }
 
+/**
+ * One keeper per data directory: a keeper whose server was killed finishes the step it is in
+ * while the next server starts its own. The lock file holds the pid; a dead holder's lock is
+ * taken over. False when another keeper is alive (this one then leaves; the server tries again).
+ */
+function takeLock(path: string): boolean {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: 'wx' });
+      return true;
+    } catch {
+      const holder = Number(readFileSync(path, 'utf8'));
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) return false;
+      rmSync(path, { force: true });
+    }
+  }
+  return false;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function keep(dataDir: string): Promise<void> {
   lowerPriority();
+  const lock = join(dataDir, COLUMNAR_DIR, KEEPER_LOCK);
+  mkdirSync(join(dataDir, COLUMNAR_DIR), { recursive: true });
+  if (!takeLock(lock)) return;
+  try {
+    await keepLocked(dataDir);
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+async function keepLocked(dataDir: string): Promise<void> {
   const catalog = () => Catalog.open(dataDir, { defaults: { region: LOCAL_LAKE_DEFAULTS.region, accountId: LOCAL_LAKE_DEFAULTS.accountId }, readOnly: true });
   let sources = eventDataStoreSources(catalog());
   const engine = await QueryEngine.create({
