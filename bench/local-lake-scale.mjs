@@ -177,5 +177,6 @@ try {
     ],
   );
 } finally {
-  rmSync(dataDir, { recursive: true, force: true });
+  // A keeper whose server was killed finishes its step before it leaves.
+  rmSync(dataDir, { recursive: true, force: true, maxRetries: 20, retryDelay: 500 });
 }

@@ -10,12 +10,13 @@
  * by any number: segments are renamed into place complete and never change, and the manifest
  * is replaced atomically.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileDurably } from './catalog.js';
 import { lineEndingAt, lineIdentity } from './log-reader.js';
 
 export const MANIFEST_FILE = 'manifest.json';
+/** In the directory of all copies: the pid of the keeper process writing them. */
+export const KEEPER_LOCK = 'keeper.lock';
 
 export interface Segment {
   /** File name in the copy's directory. */
@@ -114,9 +115,17 @@ function hasParquetMagic(path: string, size: number): boolean {
   }
 }
 
+/**
+ * Replaces the manifest atomically (a reader sees the old or the new one), without fsync: the
+ * copy can always be rebuilt, and an fsync here would stall the log's own, which
+ * acknowledgements wait for. One lost or torn by a power cut fails its check at the next start.
+ */
 export function writeManifest(dir: string, identity: string, segments: readonly Segment[]): void {
   const manifest: Manifest = { formatVersion: 1, identity, segments: [...segments] };
-  writeFileDurably(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 1)}\n`);
+  const path = join(dir, MANIFEST_FILE);
+  const partial = `${path}.${process.pid}.partial`;
+  writeFileSync(partial, `${JSON.stringify(manifest, null, 1)}\n`);
+  renameSync(partial, path);
 }
 
 /** The name of a segment file for a range of `seq`. */

@@ -9,9 +9,11 @@
  * Runs as `node columnar-keeper.js <data dir>` with an IPC channel to the server; it exits when
  * the channel closes (the server stopped, or died) and on SIGTERM, after the step it is in.
  */
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { Catalog } from './catalog.js';
+import { KEEPER_LOCK } from './columnar-copy.js';
 import { LOCAL_LAKE_DEFAULTS } from './options.js';
 import { oneLineMessage } from './query-errors.js';
 import { QueryEngine } from './query-engine.js';
@@ -23,12 +25,69 @@ const IDLE_MS = 1000;
 const KEEPER_NICE = 10;
 const KEEPER_MEMORY_MB = 256;
 
-async function keep(dataDir: string): Promise<void> {
+/**
+ * Lowers the priority of every thread of this process. On Linux a priority is a thread's own:
+ * setting the process's only reaches the main thread, and libuv's and DuckDB's worker threads,
+ * which do the work, were started from threads at normal priority. Threads are listed in
+ * /proc/self/task (elsewhere, only the main thread is lowered).
+ */
+function lowerPriority(): void {
+  let threads: number[] = [0];
   try {
-    setPriority(KEEPER_NICE);
+    threads = readdirSync('/proc/self/task').map(Number);
   } catch {
-    // Not allowed here (some containers): the keeper runs at the server's priority.
+    // No /proc: the main thread only.
   }
+  for (const tid of threads) {
+    try {
+      setPriority(tid, KEEPER_NICE);
+    } catch {
+      // Not allowed here (some containers), or the thread is gone: it runs at the server's priority.
+    }
+  }
+}
+
+/**
+ * One keeper per data directory: a keeper whose server was killed finishes the step it is in
+ * while the next server starts its own. The lock file holds the pid; a dead holder's lock is
+ * taken over. False when another keeper is alive (this one then leaves; the server tries again).
+ */
+function takeLock(path: string): boolean {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: 'wx' });
+      return true;
+    } catch {
+      const holder = Number(readFileSync(path, 'utf8'));
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) return false;
+      rmSync(path, { force: true });
+    }
+  }
+  return false;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function keep(dataDir: string): Promise<void> {
+  lowerPriority();
+  const lock = join(dataDir, COLUMNAR_DIR, KEEPER_LOCK);
+  mkdirSync(join(dataDir, COLUMNAR_DIR), { recursive: true });
+  if (!takeLock(lock)) return;
+  try {
+    await keepLocked(dataDir);
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+async function keepLocked(dataDir: string): Promise<void> {
   const catalog = () => Catalog.open(dataDir, { defaults: { region: LOCAL_LAKE_DEFAULTS.region, accountId: LOCAL_LAKE_DEFAULTS.accountId }, readOnly: true });
   let sources = readOnlyTableSources(catalog())();
   const engine = await QueryEngine.create({
@@ -41,6 +100,7 @@ async function keep(dataDir: string): Promise<void> {
     memoryLimitMb: KEEPER_MEMORY_MB,
     maxRunningQueries: 1,
   });
+  lowerPriority();
   let stopping = false;
   let wake: (() => void) | undefined;
   const stop = () => {
@@ -56,6 +116,8 @@ async function keep(dataDir: string): Promise<void> {
     while (!stopping) {
       // Stores and log groups come and go while the server runs.
       sources = readOnlyTableSources(catalog())();
+      // DuckDB and libuv start threads as they need them.
+      lowerPriority();
       await engine.maintain(FULL_CHUNK_BYTES);
       if (stopping) break;
       await new Promise<void>((resolve) => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Diagnostics } from '@auditlake/core';
 import { AwsServiceError } from './aws-error.js';
 import type { Catalog } from './catalog.js';
+import { KEEPER_LOCK } from './columnar-copy.js';
 import { keeperProcess } from './keeper-process.js';
 import { fileSize } from './log-reader.js';
 import type { LogCatalog } from './logs/log-catalog.js';
@@ -110,5 +111,5 @@ function removeOrphanCopies(root: string, catalog: Catalog, logs: LogCatalog): v
     return;
   }
   const known = new Set([...catalog.eventDataStores.map((eds) => eds.id), ...logs.logGroups.map((group) => group.id)]);
-  for (const dir of dirs) if (!known.has(dir)) rmSync(join(root, dir), { recursive: true, force: true });
+  for (const dir of dirs) if (!known.has(dir) && dir !== KEEPER_LOCK) rmSync(join(root, dir), { recursive: true, force: true });
 }

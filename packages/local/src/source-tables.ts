@@ -18,7 +18,6 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Diagnostics } from '@auditlake/core';
 import { MANIFEST_FILE, openColumnarCopy, segmentFileName, writeManifest, type Segment } from './columnar-copy.js';
-import { syncDirectory } from './log-files.js';
 import { fileSize, lastLine, lineIdentity, readLines, wellFormedLines } from './log-reader.js';
 import type { TableSource } from './table-sources.js';
 
@@ -101,8 +100,9 @@ export class SourceTables {
     const copy = openColumnarCopy(source.columnarDir, source.logPath, source.identity, context.writable);
     if (copy.problem !== undefined) {
       // The writer says it once; a reader just reads the log instead.
-      const report = context.writable ? context.diagnostics.warn : context.diagnostics.debug;
-      report(`auditlake: the columnar copy of ${source.name} is rebuilt from the log from ${copy.segments.length} segments on: ${copy.problem}`);
+      const message = `auditlake: the columnar copy of ${source.name} is rebuilt from the log from ${copy.segments.length} segments on: ${copy.problem}`;
+      if (context.writable) context.diagnostics.warn(message);
+      else context.diagnostics.debug(message);
     }
     const tail = await createTail(source, context);
     const last = copy.segments.at(-1);
@@ -204,13 +204,10 @@ export class SourceTables {
       endHash: last.hash,
       fileBytes: statSync(path).size,
     };
-    // The segment is not fsynced (a big fsync would stall the log's own, which acknowledgements
-    // wait for); a segment lost or torn by a power cut fails its check at the next start, and is
-    // rebuilt from the log.
-    if (this.#context.writable) {
-      syncDirectory(dir);
-      writeManifest(dir, this.source.identity, [...this.#segments, segment]);
-    }
+    // Nothing here is fsynced (that would stall the log's own fsyncs, which acknowledgements
+    // wait for): a segment or manifest lost or torn by a power cut fails its check at the next
+    // start, and that part of the copy is rebuilt from the log.
+    if (this.#context.writable) writeManifest(dir, this.source.identity, [...this.#segments, segment]);
     this.#segments = [...this.#segments, segment];
     this.#paths.set(segment, path);
   }
