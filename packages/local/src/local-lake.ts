@@ -22,6 +22,8 @@ export interface LocalLake {
   /** The default event data store: `FROM <eventDataStoreId>` in SQL. */
   readonly eventDataStoreId: string;
   readonly eventDataStoreArn: string;
+  /** The CloudWatch Logs log group of the `logGroupName` option, ready for PutLogEvents (`FROM "<name>"` in SQL); undefined without it. */
+  readonly logGroupName: string | undefined;
   readonly region: string;
   readonly accountId: string;
   /** Absolute path of the data directory. */
@@ -41,8 +43,8 @@ export interface LocalLake {
 
 /**
  * Starts an embedded CloudTrail-Lake-compatible server: PutAuditEvents, the CloudTrail query
- * and channel APIs, a durable hash-chained store, and SQL. A default channel and event data
- * store exist from the first start and are reused on restart.
+ * and channel APIs, the CloudWatch Logs API, a durable hash-chained store, and SQL. A default
+ * channel and event data store exist from the first start and are reused on restart.
  */
 export async function startLocalLake(options: LocalLakeOptions = {}): Promise<LocalLake> {
   const o = resolveLocalLakeOptions(options);
@@ -76,6 +78,9 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
       },
       o.now(),
     );
+    if (o.logGroupName !== undefined && store.logs.group(o.logGroupName) === undefined) {
+      await store.logs.createGroup({ name: o.logGroupName, creationTime: o.now(), logGroupClass: 'STANDARD', deletionProtectionEnabled: false, tags: {} });
+    }
     const { region, accountId } = store.catalog;
     const keyPair = loadOrCreateKeyPair(dataDir);
     const secrets = new Map<string, SigV4Secret>([[keyPair.accessKeyId, { secretAccessKey: keyPair.secretAccessKey, accountId }]]);
@@ -126,6 +131,7 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
       channelArn: channel.arn,
       eventDataStoreId: eventDataStore.id,
       eventDataStoreArn: eventDataStore.arn,
+      logGroupName: o.logGroupName,
       region,
       accountId,
       dataDir,

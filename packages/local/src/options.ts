@@ -1,5 +1,5 @@
 import { ConfigurationError, defaultDiagnostics, type Diagnostics } from '@auditlake/core';
-import { EXTERNAL_ID_PATTERN } from '@auditlake/core/internal';
+import { EXTERNAL_ID_PATTERN, LOG_GROUP_NAME_PATTERN } from '@auditlake/core/internal';
 import { defaultMaxConnections } from './connection-limits.js';
 import { parseFaultSpec, type FaultSpec } from './faults.js';
 import { resolveQueryOptions, type LocalLakeQueryOptions, type ResolvedQueryOptions } from './query-options.js';
@@ -68,6 +68,13 @@ export interface LocalLakeOptions extends LocalLakeQueryOptions {
   channelName?: string;
   /** Name of the default event data store. @default 'auditlake-local' */
   eventDataStoreName?: string;
+  /**
+   * A CloudWatch Logs log group to have from the start (created when missing, kept on restart),
+   * for applications that send with `logGroupName`; see `LocalLake.logGroupName`. Any other group
+   * is created through the API (`CreateLogGroup`, or a sink's `createLogGroup: true`).
+   * @default none
+   */
+  logGroupName?: string;
   /** Where the lake reports about itself (recoveries, internal errors). @default `util.debuglog('auditlake')`, warnings as process warnings */
   diagnostics?: Diagnostics;
   /**
@@ -89,8 +96,8 @@ export interface LocalLakeOptions extends LocalLakeQueryOptions {
    */
   allowedHosts?: readonly string[];
   /**
-   * Requests per second each account may make, per API (PutAuditEvents and the control plane
-   * count apart); beyond it the lake answers `ThrottlingException` as the service does. A token
+   * Requests per second each account may make, per API (PutAuditEvents, the control plane and
+   * CloudWatch Logs count apart); beyond it the lake answers `ThrottlingException` as the service does. A token
    * bucket refilled at `maxTps` per second with a burst of `maxTps`, on the `now` clock.
    * @default undefined (no limit)
    */
@@ -176,6 +183,7 @@ export interface ResolvedLocalLakeOptions extends ResolvedQueryOptions {
   maxQueryResultRows: number;
   channelName: string;
   eventDataStoreName: string;
+  logGroupName: string | undefined;
   diagnostics: Diagnostics;
   /** Undefined when quiet. */
   requestLog: ((line: string) => void) | undefined;
@@ -244,6 +252,10 @@ export function resolveLocalLakeOptions(options: LocalLakeOptions = {}): Resolve
   if (typeof eventDataStoreName !== 'string' || !NAME_PATTERN.test(eventDataStoreName)) {
     throw new ConfigurationError('eventDataStoreName', '3-128 characters of [a-zA-Z0-9._-]', eventDataStoreName);
   }
+  const logGroupName = options.logGroupName;
+  if (logGroupName !== undefined && (typeof logGroupName !== 'string' || !LOG_GROUP_NAME_PATTERN.test(logGroupName) || logGroupName.startsWith('aws/'))) {
+    throw new ConfigurationError('logGroupName', 'a log group name: 1-512 characters of [A-Za-z0-9._/#-], not starting with aws/', logGroupName);
+  }
   const diagnostics = options.diagnostics ?? defaultDiagnostics;
   if (typeof diagnostics !== 'object' || diagnostics === null || !['debug', 'warn', 'error'].every((k) => typeof (diagnostics as unknown as Record<string, unknown>)[k] === 'function')) {
     throw new ConfigurationError('diagnostics', 'an object with debug, warn and error functions', diagnostics);
@@ -281,6 +293,7 @@ export function resolveLocalLakeOptions(options: LocalLakeOptions = {}): Resolve
     maxQueryResultRows,
     channelName,
     eventDataStoreName,
+    logGroupName,
     diagnostics,
     requestLog,
     allowedHosts: [...(allowedHosts as string[])],

@@ -202,3 +202,21 @@ describe('persistence', () => {
     }
   });
 });
+
+describe('the logGroupName option', () => {
+  it('has the group from the start, keeps it (and its events) on restart, and refuses a bad name', async () => {
+    const dir = tempDir();
+    const first = await startLocalLake({ dataDir: dir, logGroupName: '/app/audit', diagnostics: quiet, quiet: true });
+    expect(first.logGroupName).toBe('/app/audit');
+    await logsClient(first).send(new CreateLogStreamCommand({ logGroupName: '/app/audit', logStreamName: 's' }));
+    await logsClient(first).send(new PutLogEventsCommand({ logGroupName: '/app/audit', logStreamName: 's', logEvents: [{ timestamp: Date.now(), message: 'kept' }] }));
+    await first.close();
+    const second = await startLocalLake({ dataDir: dir, logGroupName: '/app/audit', diagnostics: quiet, quiet: true });
+    try {
+      expect(await second.query('SELECT rawMessage FROM "/app/audit"')).toEqual([{ rawMessage: 'kept' }]);
+    } finally {
+      await second.close();
+    }
+    await expect(startLocalLake({ logGroupName: 'aws/reserved' })).rejects.toThrow(/^Configuration: logGroupName is invalid, expected a log group name: 1-512 characters of \[A-Za-z0-9._\/#-\], not starting with aws\/ \(actual: "aws\/reserved"\)$/);
+  });
+});
