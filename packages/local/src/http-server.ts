@@ -11,16 +11,16 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Diagnostics } from '@auditlake/core';
 import { MAX_REQUEST_BODY_BYTES } from '@auditlake/core/internal';
 import { AwsServiceError, isAwsServiceError } from './aws-error.js';
-import { resolveTarget, runJsonOperation } from './aws-json-dispatch.js';
+import { resolveTarget, runJsonOperation, type JsonService } from './aws-json-dispatch.js';
 import { authenticate, authorizeControlPlane, type CallerContext } from './caller.js';
 import { limitConnections } from './connection-limits.js';
 import { OncePerCause } from './once-per-cause.js';
-import { CLOUDTRAIL_SERVICE } from './control-plane/index.js';
+import { CLOUDTRAIL_SERVICE, type ControlPlaneContext } from './control-plane/index.js';
 import type { FaultInjector } from './faults.js';
 import type { HostCheck } from './host-check.js';
 import { header, readBody, sendError, sendJson, type Protocol } from './http-io.js';
 import type { LakeStore } from './lake-store.js';
-import { LOGS_MAX_REQUEST_BODY_BYTES, LOGS_SERVICE, PUT_LOG_EVENTS } from './logs/operations.js';
+import { LOGS_MAX_REQUEST_BODY_BYTES, LOGS_SERVICE, PUT_LOG_EVENTS, type LogsContext } from './logs/operations.js';
 import { putAuditEvents } from './put-audit-events.js';
 import { parseQueryString } from './put-audit-events-request.js';
 import type { QueryRegistry } from './query-registry.js';
@@ -47,8 +47,8 @@ export interface LakeServer {
   close(graceMs?: number): Promise<void>;
 }
 
-/** The awsJson1_1 services behind `POST /`, told apart by their target prefix. */
-const JSON_SERVICES = [CLOUDTRAIL_SERVICE, LOGS_SERVICE] as const;
+/** The awsJson1_1 services behind `POST /`, told apart by their target prefix; each runs against what it needs of one context. */
+const JSON_SERVICES: readonly JsonService<ControlPlaneContext & LogsContext>[] = [CLOUDTRAIL_SERVICE, LOGS_SERVICE];
 
 /** Which data-plane call a request is (the calls fault injection acts on), by its dialect of errors. */
 type DataPlane = 'cloudtrail-data' | 'logs';
