@@ -206,7 +206,11 @@ async function handle(context: LakeServerContext, req: IncomingMessage, res: Ser
         const denied = authorizeControlPlane(context, caller, resolved.name, resolved.service.signingName);
         if (denied) throw denied;
       }
-      const output = await runJsonOperation({ store: context.store, queries: context.queries, now: context.now, faults: context.faults }, resolved, target, body);
+      const countEvents = (events: number, rejected: number) => {
+        outcome.events = events;
+        outcome.failed = rejected;
+      };
+      const output = await runJsonOperation({ store: context.store, queries: context.queries, now: context.now, faults: context.faults, countEvents }, resolved, target, body);
       if (dataPlane === 'logs' && context.faults.draw('resetAfterStore')) {
         req.socket.destroy();
         return;

@@ -136,3 +136,17 @@ describe('strict authorization', () => {
     expect([tooLarge.status, tooLarge.json.__type]).toEqual([413, 'RequestEntityTooLargeException']);
   });
 });
+
+describe('request log', () => {
+  it('PutLogEvents lines count the events and the rejected ones', async () => {
+    const lines: string[] = [];
+    let wake: (() => void) | undefined;
+    const l = await lake({ quiet: false, requestLog: (line) => (lines.push(line), wake?.()) });
+    await logsCall(l, 'CreateLogGroup', { logGroupName: 'logged' });
+    await logsCall(l, 'CreateLogStream', { logGroupName: 'logged', logStreamName: 's' });
+    await logsCall(l, 'PutLogEvents', { logGroupName: 'logged', logStreamName: 's', logEvents: [{ timestamp: Date.now(), message: 'a' }, { timestamp: Date.now() + 3 * 3_600_000, message: 'too new' }] });
+    while (lines.length < 3) await new Promise<void>((resolve) => (wake = resolve));
+    expect(lines[0]).toMatch(/ CreateLogGroup 200 [\d.]+ms$/);
+    expect(lines[2]).toMatch(/ PutLogEvents 200 events=2 failed=1 [\d.]+ms$/);
+  });
+});

@@ -11,6 +11,8 @@ export interface LogsContext {
   now: () => number;
   /** Injected faults that act inside an operation (`eventRejected`); none when absent. */
   faults?: FaultInjector;
+  /** Told how many events a PutLogEvents call carried and how many it rejected (for the request log). */
+  countEvents?: (events: number, rejected: number) => void;
 }
 
 export type LogsOperation = JsonOperation<LogsContext>;

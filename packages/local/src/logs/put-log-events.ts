@@ -23,7 +23,7 @@ export interface RejectedLogEventsInfo {
   expiredLogEventEndIndex?: number;
 }
 
-const putLogEvents: LogsOperation = async ({ store, now, faults }, input) => {
+const putLogEvents: LogsOperation = async ({ store, now, faults, countEvents }, input) => {
   const v = new Validation();
   const groupName = v.string(input, 'logGroupName', { ...LOG_GROUP_NAME, required: true });
   const streamName = v.string(input, 'logStreamName', { ...LOG_STREAM_NAME, required: true });
@@ -72,6 +72,7 @@ const putLogEvents: LogsOperation = async ({ store, now, faults }, input) => {
     throw invalidParameter('The batch of log events in a single PutLogEvents request cannot span more than 24 hours.');
   }
   await store.logs.append(group, stream, valid, at);
+  countEvents?.(events.length, events.length - valid.length);
 
   const rejected: RejectedLogEventsInfo = {};
   if (tooNewFrom < events.length) rejected.tooNewLogEventStartIndex = tooNewFrom;
