@@ -19,6 +19,7 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'account-id', type: 'string', env: 'AUDITLAKE_ACCOUNT_ID', value: '<id>', help: `account of a new data directory (default ${LOCAL_LAKE_DEFAULTS.accountId})` },
   { name: 'retention-days', type: 'integer', min: MIN_RETENTION_DAYS, max: MAX_RETENTION_DAYS, env: 'AUDITLAKE_RETENTION_DAYS', value: '<n>', help: `retention of the default event data store, ${MIN_RETENTION_DAYS}-${MAX_RETENTION_DAYS}` },
   { name: 'external-id', type: 'string', env: 'AUDITLAKE_EXTERNAL_ID', value: '<id>', help: 'require this external id on the default channel' },
+  { name: 'log-group', type: 'string', env: 'AUDITLAKE_LOG_GROUP', value: '<name>', help: 'a CloudWatch Logs log group to have (created when missing); the env printed and written then sends there' },
   { name: 'quiet', type: 'boolean', env: 'AUDITLAKE_QUIET', help: 'no request log (one line per request on stderr otherwise)' },
   { name: 'allowed-hosts', type: 'string', env: 'AUDITLAKE_ALLOWED_HOSTS', value: '<a,b>', help: 'Host header values accepted besides loopback and --host ("*": any)' },
   { name: 'max-tps', type: 'integer', min: 1, env: 'AUDITLAKE_MAX_TPS', value: '<n>', help: 'requests per second per account and API, then ThrottlingException (default: no limit)' },
@@ -36,7 +37,8 @@ export const SERVE_FLAGS: FlagSpec[] = [
 
 export const SERVE_USAGE = `Usage: auditlake serve [options]
 
-Runs the local lake: PutAuditEvents, the CloudTrail query, channel and event data store APIs.
+Runs the local lake: PutAuditEvents, the CloudTrail query, channel and event data store APIs,
+and the CloudWatch Logs API.
 Every option can also be set by the environment variable shown in brackets (the flag wins).
 
 ${flagHelp(SERVE_FLAGS)}
@@ -74,6 +76,7 @@ export async function serveCommand(args: readonly string[], io: CliIo, version: 
     ['account-id', 'accountId'],
     ['retention-days', 'retentionDays'],
     ['external-id', 'externalId'],
+    ['log-group', 'logGroupName'],
     ['quiet', 'quiet'],
     ['max-tps', 'maxTps'],
     ['max-connections', 'maxConnections'],
@@ -115,6 +118,7 @@ function banner(lake: LocalLake, info: StartInfo): string {
     `  endpoint:          ${lake.endpoint}`,
     `  channel ARN:       ${lake.channelArn}`,
     `  event data store:  ${lake.eventDataStoreId}`,
+    ...(lake.logGroupName === undefined ? [] : [`  log group:         ${lake.logGroupName} (CloudWatch Logs, same endpoint)`]),
     `  data directory:    ${lake.dataDir}`,
     `  region / account:  ${lake.region} / ${lake.accountId}`,
     `  strict auth:       ${info.strictAuth ? 'on' : 'off (any signature accepted)'}`,
@@ -123,16 +127,24 @@ function banner(lake: LocalLake, info: StartInfo): string {
   if (info.envFile !== undefined) lines.push(`  env file:          ${info.envFile}`);
   lines.push('');
   if (info.envFile !== undefined) {
-    lines.push(`Run your app with the env file (endpoint, channel and the lake's key pair): node --env-file=${info.envFile} app.js`);
+    lines.push(`Run your app with the env file (endpoint, ${lake.logGroupName === undefined ? 'channel' : 'log group, region'} and the lake's key pair): node --env-file=${info.envFile} app.js`);
   } else {
     // Only the lake's own variables: exporting the lake's key pair would replace the shell's real AWS credentials.
-    lines.push(`export AUDITLAKE_ENDPOINT=${lake.endpoint} AUDITLAKE_CHANNEL_ARN=${lake.channelArn}${info.externalId === undefined ? '' : ` AUDITLAKE_EXTERNAL_ID=${info.externalId}`}`);
+    const destination =
+      lake.logGroupName === undefined
+        ? `AUDITLAKE_CHANNEL_ARN=${lake.channelArn}${info.externalId === undefined ? '' : ` AUDITLAKE_EXTERNAL_ID=${info.externalId}`}`
+        : `AUDITLAKE_LOG_GROUP=${lake.logGroupName} AWS_REGION=${lake.region}`;
+    lines.push(`export AUDITLAKE_ENDPOINT=${lake.endpoint} ${destination}`);
     lines.push(
       info.strictAuth
         ? `Strict auth: sign with the lake's key pair; --write-env-file <path> writes it (and the line above) to a file for node --env-file.`
         : `Any signature is accepted, so your usual AWS credentials work; --write-env-file <path> writes the lake's own key pair to a file.`,
     );
   }
-  lines.push('', `Query: auditlake query "SELECT eventData.eventName, count(*) FROM ${lake.eventDataStoreId} GROUP BY 1" --data-dir ${lake.dataDir}`, 'Stop with Ctrl-C.');
+  const query =
+    lake.logGroupName === undefined
+      ? `"SELECT eventData.eventName, count(*) FROM ${lake.eventDataStoreId} GROUP BY 1"`
+      : `'SELECT message.eventName, count(*) FROM "${lake.logGroupName}" GROUP BY 1'`;
+  lines.push('', `Query: auditlake query ${query} --data-dir ${lake.dataDir}`, 'Stop with Ctrl-C.');
   return lines.join('\n');
 }

@@ -14,6 +14,8 @@ export interface StartInfo {
   endpoint: string;
   channelArn: string;
   eventDataStoreId: string;
+  /** The CloudWatch Logs log group of `--log-group`; `env` then sends there instead of the channel. */
+  logGroupName?: string;
   eventDataStoreArn: string;
   region: string;
   accountId: string;
@@ -29,10 +31,14 @@ export interface StartInfo {
 }
 
 export function startInfo(lake: LocalLake, details: { strictAuth: boolean; faults: string; version: string; externalId: string | undefined; envFile: string | undefined }): StartInfo {
+  // An application takes exactly one destination from its environment.
+  const destination: Record<string, string> =
+    lake.logGroupName === undefined
+      ? { AUDITLAKE_CHANNEL_ARN: lake.channelArn, ...(details.externalId === undefined ? {} : { AUDITLAKE_EXTERNAL_ID: details.externalId }) }
+      : { AUDITLAKE_LOG_GROUP: lake.logGroupName };
   const env: Record<string, string> = {
     AUDITLAKE_ENDPOINT: lake.endpoint,
-    AUDITLAKE_CHANNEL_ARN: lake.channelArn,
-    ...(details.externalId === undefined ? {} : { AUDITLAKE_EXTERNAL_ID: details.externalId }),
+    ...destination,
     AWS_ACCESS_KEY_ID: lake.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: lake.credentials.secretAccessKey,
     AWS_REGION: lake.region,
@@ -45,6 +51,7 @@ export function startInfo(lake: LocalLake, details: { strictAuth: boolean; fault
     channelArn: lake.channelArn,
     eventDataStoreId: lake.eventDataStoreId,
     eventDataStoreArn: lake.eventDataStoreArn,
+    ...(lake.logGroupName === undefined ? {} : { logGroupName: lake.logGroupName }),
     region: lake.region,
     accountId: lake.accountId,
     dataDir: lake.dataDir,
