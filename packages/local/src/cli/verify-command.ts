@@ -12,8 +12,8 @@ export const VERIFY_FLAGS: FlagSpec[] = [
 
 export const VERIFY_USAGE = `Usage: auditlake verify [options]
 
-Checks every event data store's hash chain and checkpoints; prints OK or the first problem per
-store. Exit code 1 on any problem.
+Checks the hash chain and checkpoints of every event data store and CloudWatch Logs log group;
+prints OK or the first problem of each. Exit code 1 on any problem.
 
 ${flagHelp(VERIFY_FLAGS)}
 `;
