@@ -100,7 +100,14 @@ export class LakeStore {
 
   async createEventDataStore(input: Omit<EventDataStoreInfo, 'id' | 'arn' | 'createdAt' | 'updatedAt'>, now: number): Promise<EventDataStoreInfo> {
     const eds = this.catalog.addEventDataStore(input, now);
-    await this.#openLog(eds);
+    try {
+      await this.#openLog(eds);
+    } catch (error) {
+      // A store without its log would fail every later write to it: take the store back.
+      this.catalog.removeEventDataStore(eds);
+      await rm(this.catalog.storeDir(eds.id), { recursive: true, force: true }).catch(() => undefined);
+      throw error;
+    }
     return eds;
   }
 

@@ -27,7 +27,9 @@ async function waitFinished(queryId: string): Promise<Record<string, unknown>> {
   }
 }
 
-describe.skipIf(SKIP_AWS_CLI)('AWS CLI against the lake (strict SigV4)', () => {
+// Each AWS CLI run starts a Python interpreter: seconds apiece on a busy machine. The timeout
+// only bounds a hang; nothing here waits on the clock.
+describe.skipIf(SKIP_AWS_CLI)('AWS CLI against the lake (strict SigV4)', { timeout: 180_000 }, () => {
   it('cloudtrail-data put-audit-events: successful and failed entries', async () => {
     const events = [
       { id: 'cli-1', eventData: JSON.stringify(eventData({ UID: 'cli', userIdentity: { type: 'T', principalId: 'cli-user' } })) },

@@ -55,7 +55,8 @@ async function started(queryId: string) {
   }
 }
 
-describe('@aws-sdk/client-cloudtrail: queries', () => {
+// Queries wait on DuckDB, which a busy machine slows down; the timeout only bounds a hang.
+describe('@aws-sdk/client-cloudtrail: queries', { timeout: 120_000 }, () => {
   it('StartQuery → DescribeQuery → GetQueryResults, paged with NextToken', async () => {
     const { QueryId } = await client.send(new StartQueryCommand({ QueryStatement: `SELECT eventData.UID AS uid, eventTime FROM ${l.eventDataStoreId} ORDER BY uid` }));
     const described = await finished(QueryId as string);

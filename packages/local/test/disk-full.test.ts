@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyDataDir } from '../src/index.js';
-import { auditEvent, lake, putRaw, quiet, tempDir } from './helpers.js';
+import { auditEvent, controlRaw, lake, putRaw, quiet, tempDir } from './helpers.js';
 
 // A real full disk: a small tmpfs. Mounting needs root; elsewhere the test is skipped, loudly.
 
@@ -50,8 +50,14 @@ describe.skipIf(!mounted)('a full disk', () => {
       expect(refused.json.message).toMatch(/ENOSPC/);
     }
     expect(errors.filter((e) => e.includes('ENOSPC'))).toHaveLength(1);
+    // A control-plane change that cannot be written leaves nothing half-made behind.
+    const store = await controlRaw(l.endpoint, 'CreateEventDataStore', { Name: 'while-full' });
+    expect([store.status, store.json.__type]).toEqual([500, 'InternalFailure']);
+    const listed = await controlRaw(l.endpoint, 'ListEventDataStores', {});
+    expect((listed.json.EventDataStores as { Name: string }[]).map((s) => s.Name)).toEqual(['auditlake-local']);
 
     rmSync(filler);
+    expect((await controlRaw(l.endpoint, 'CreateEventDataStore', { Name: 'while-full' })).status).toBe(200);
     const after = await send('after');
     expect(after.status).toBe(200);
     expect((after.json.successful as unknown[]).length).toBe(20);
