@@ -16,6 +16,7 @@ import { Catalog } from './catalog.js';
 import { KEEPER_LOCK } from './columnar-copy.js';
 import { LOCAL_LAKE_DEFAULTS } from './options.js';
 import { oneLineMessage } from './query-errors.js';
+import { processAlive } from './process-alive.js';
 import { QueryEngine } from './query-engine.js';
 import { FULL_CHUNK_BYTES } from './source-tables.js';
 import { COLUMNAR_DIR, eventDataStoreSources } from './table-sources.js';
@@ -70,20 +71,11 @@ function linkLock(mine: string, path: string): boolean {
       return true;
     } catch {
       const holder = Number(readFileSync(path, 'utf8'));
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) return false;
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) return false;
       rmSync(path, { force: true });
     }
   }
   return false;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function keep(dataDir: string): Promise<void> {
