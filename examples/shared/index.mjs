@@ -15,18 +15,17 @@ const cli = fileURLToPath(new URL('../bin/auditlake.js', import.meta.resolve('@a
  */
 export async function serveLake() {
   const dataDir = mkdtempSync(join(tmpdir(), 'auditlake-demo-'));
-  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // --json: the start-up details as one JSON line on stdout (the endpoint, the store, and the env an app needs).
+  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--data-dir', dataDir, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const { env, store } = await new Promise((resolve, reject) => {
     let output = '';
     child.once('exit', (code) => reject(new Error(`auditlake serve exited with ${code}: ${output}`)));
     child.stdout.setEncoding('utf8').on('data', (chunk) => {
       output += chunk;
-      const line = output.split('\n').find((l) => l.startsWith('export '));
-      if (!line) return;
-      resolve({
-        env: Object.fromEntries(line.slice(7).split(' ').map((pair) => pair.split(/=(.*)/s).slice(0, 2))),
-        store: /event data store:\s+(\S+)/.exec(output)?.[1],
-      });
+      const newline = output.indexOf('\n');
+      if (newline === -1) return;
+      const info = JSON.parse(output.slice(0, newline));
+      resolve({ env: info.env, store: info.eventDataStoreId });
     });
   });
   child.removeAllListeners('exit');

@@ -8,8 +8,7 @@ import { isLoopbackHost, createHostCheck } from './host-check.js';
 import { createLakeServer, type LakeServer } from './http-server.js';
 import { LakeStore } from './lake-store.js';
 import { LOCAL_LAKE_DEFAULTS, resolveLocalLakeOptions, type LocalLakeOptions } from './options.js';
-import { QueryEngine } from './query-engine.js';
-import { QueryRegistry } from './query-registry.js';
+import { startLakeQueries } from './lake-queries.js';
 import { RequestRateLimiter } from './rate-limit.js';
 import type { JsonValue } from './sql-values.js';
 import type { SigV4Secret } from './sigv4.js';
@@ -84,15 +83,9 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
       secrets.set(c.accessKeyId, { secretAccessKey: c.secretAccessKey, accountId: c.accountId ?? accountId, ...(c.sessionToken === undefined ? {} : { sessionToken: c.sessionToken }) });
     }
 
-    let engine: Promise<QueryEngine> | undefined;
-    const getEngine = () => {
-      engine ??= QueryEngine.create({ sources: () => store.querySources(), now: o.now, diagnostics: o.diagnostics });
-      return engine;
-    };
-    cleanups.push(async () => {
-      if (engine) await (await engine.catch(() => undefined))?.close();
-    });
-    const queries = new QueryRegistry(getEngine, o.now, o.maxQueryResultRows);
+    const sql = startLakeQueries({ ...o, catalog: store.catalog });
+    cleanups.push(() => sql.close());
+    const queries = sql.registry;
     const faults = new FaultInjector(o.faults);
 
     const lakeServer: LakeServer = createLakeServer({
@@ -137,10 +130,7 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
       accountId,
       dataDir,
       credentials: keyPair,
-      async query(sql) {
-        const result = await (await getEngine()).run(sql, o.maxQueryResultRows);
-        return result.rows.map((row) => Object.fromEntries(result.columns.map((column, i) => [column, row[i] as JsonValue])));
-      },
+      query: (statement) => sql.query(statement),
       setFaults(spec) {
         faults.set(spec === '' ? undefined : spec);
       },

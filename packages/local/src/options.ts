@@ -2,6 +2,7 @@ import { ConfigurationError, defaultDiagnostics, type Diagnostics } from '@audit
 import { EXTERNAL_ID_PATTERN } from '@auditlake/core/internal';
 import { defaultMaxConnections } from './connection-limits.js';
 import { parseFaultSpec, type FaultSpec } from './faults.js';
+import { resolveQueryOptions, type LocalLakeQueryOptions, type ResolvedQueryOptions } from './query-options.js';
 
 /** A key pair the lake accepts (strict mode verifies SigV4 signatures against these). */
 export interface LocalLakeCredential {
@@ -23,7 +24,7 @@ export interface LocalLakeCredential {
  * Options of `startLocalLake`. Every field is optional; a bad value throws a
  * `ConfigurationError` naming the option, the rule and the value.
  */
-export interface LocalLakeOptions {
+export interface LocalLakeOptions extends LocalLakeQueryOptions {
   /** TCP port to listen on; 0 picks a free one (read it back from `endpoint`). @default 0 */
   port?: number;
   /** Interface to listen on. `0.0.0.0` exposes the lake (and its SQL) to the network. @default '127.0.0.1' */
@@ -157,7 +158,7 @@ export const DEFAULT_SERVE_PORT = LOCAL_LAKE_DEFAULTS.servePort;
 export const MIN_RETENTION_DAYS = SERVICE_LIMITS.minRetentionDays;
 export const MAX_RETENTION_DAYS = SERVICE_LIMITS.maxRetentionDays;
 
-export interface ResolvedLocalLakeOptions {
+export interface ResolvedLocalLakeOptions extends ResolvedQueryOptions {
   port: number;
   host: string;
   dataDir: string | undefined;
@@ -263,6 +264,7 @@ export function resolveLocalLakeOptions(options: LocalLakeOptions = {}): Resolve
   const idleTimeoutMs = options.idleTimeoutMs ?? LOCAL_LAKE_DEFAULTS.idleTimeoutMs;
   if (!Number.isInteger(idleTimeoutMs) || idleTimeoutMs < 1) throw new ConfigurationError('idleTimeoutMs', 'an integer >= 1', idleTimeoutMs);
   return {
+    ...resolveQueryOptions(options),
     port,
     host,
     dataDir: options.dataDir,
