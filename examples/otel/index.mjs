@@ -12,8 +12,11 @@ import { AuditLakeLogRecordProcessor } from '@auditlake/otel';
 
 const lake = process.env.AUDITLAKE_CHANNEL_ARN || process.env.AUDITLAKE_LOG_GROUP ? undefined : await (await import('@auditlake/local')).startLocalLake({ quiet: true });
 const destination = lake ? { channelArn: lake.channelArn, endpoint: lake.endpoint, credentials: lake.credentials } : {};
+// The spool keeps every accepted event on disk until it is delivered: a crash, an exit or an
+// outage loses nothing, and the next run sends what this one left. (AUDITLAKE_SPOOL_DIR overrides it.)
+const spoolDir = process.env.AUDITLAKE_SPOOL_DIR ?? '.auditlake/spool';
 
-const processor = new AuditLakeLogRecordProcessor({ ...destination, redact: ['requestParameters.password'] });
+const processor = new AuditLakeLogRecordProcessor({ ...destination, spoolDir, redact: ['requestParameters.password'] });
 const provider = new LoggerProvider({
   resource: resourceFromAttributes({ 'service.name': 'billing.example' }), // → eventSource
   processors: [processor],

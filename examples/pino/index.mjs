@@ -12,9 +12,12 @@ class LegalHoldError extends Error {}
 
 const lake = process.env.AUDITLAKE_CHANNEL_ARN || process.env.AUDITLAKE_LOG_GROUP ? undefined : await (await import('@auditlake/local')).startLocalLake({ quiet: true });
 const destination = lake ? { channelArn: lake.channelArn, endpoint: lake.endpoint, credentials: lake.credentials } : {};
+// The spool keeps every accepted event on disk until it is delivered: a crash, an exit or an
+// outage loses nothing, and the next run sends what this one left. (AUDITLAKE_SPOOL_DIR overrides it.)
+const spoolDir = process.env.AUDITLAKE_SPOOL_DIR ?? '.auditlake/spool';
 
 // Options cross into the worker thread: plain data only.
-const transport = pino.transport({ target: '@auditlake/pino', options: { ...destination, redact: ['requestParameters.password'] } });
+const transport = pino.transport({ target: '@auditlake/pino', options: { ...destination, spoolDir, redact: ['requestParameters.password'] } });
 const logger = pino({ name: 'exports.example' }, transport); // pino's name → eventSource
 
 // A record is an audit event when it carries `audit`, in CloudTrail Lake's own field names.

@@ -11,9 +11,13 @@ import AuditLakeTransport from '@auditlake/winston';
 
 const lake = process.env.AUDITLAKE_CHANNEL_ARN || process.env.AUDITLAKE_LOG_GROUP ? undefined : await (await import('@auditlake/local')).startLocalLake({ quiet: true });
 const destination = lake ? { channelArn: lake.channelArn, endpoint: lake.endpoint, credentials: lake.credentials } : {};
+// The spool keeps every accepted event on disk until it is delivered: a crash, an exit or an
+// outage loses nothing, and the next run sends what this one left. (AUDITLAKE_SPOOL_DIR overrides it.)
+const spoolDir = process.env.AUDITLAKE_SPOOL_DIR ?? '.auditlake/spool';
 
 const auditlake = new AuditLakeTransport({
   ...destination,
+  spoolDir,
   eventSource: 'accounts.example',
   redact: ['requestParameters.password'], // never leaves the process
 });

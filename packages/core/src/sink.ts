@@ -49,6 +49,13 @@ export interface AuditSink {
    */
   waitForCapacity(): Promise<void> | undefined;
   stats(): AuditSinkStats;
+  /**
+   * For adapters that keep records in front of `add()` (the OTel processor takes records off the
+   * emit path and adds them a moment later): `drain` must `add()` everything such a buffer holds,
+   * synchronously. The sink calls it first in `flush()`, `shutdown()` and at process exit, so those
+   * cover every record handed to the adapter before them. Returns a function that detaches it.
+   */
+  attach(drain: () => void): () => void;
   /** The diagnostics the sink reports to (adapters may add their own reports). */
   readonly diagnostics: Diagnostics;
 }
@@ -76,6 +83,7 @@ class Sink implements AuditSink {
   readonly #hurry = new AbortController();
   readonly #stop = new AbortController();
   readonly #unguardExit: () => void;
+  readonly #drains = new Set<() => void>();
   #closing = false;
   #closed = false;
   #shutdown: Promise<void> | undefined;
@@ -207,6 +215,7 @@ class Sink implements AuditSink {
   }
 
   flush(): Promise<void> {
+    this.#drain();
     const seq = this.#ledger.lastSeq;
     this.#spool?.sync();
     if (this.#ledger.isSettledThrough(seq)) {
@@ -226,6 +235,11 @@ class Sink implements AuditSink {
     return this.#shutdown;
   }
 
+  attach(drain: () => void): () => void {
+    this.#drains.add(drain);
+    return () => void this.#drains.delete(drain);
+  }
+
   waitForCapacity(): Promise<void> | undefined {
     return this.#closing ? undefined : this.#backpressure.wait();
   }
@@ -239,6 +253,7 @@ class Sink implements AuditSink {
   /** The exit listener: keep what is undelivered, synchronously, and say so on stderr. */
   persistAtExit(): void {
     if (this.#closed) return;
+    this.#drain();
     this.#closed = true;
     this.#scheduler.stop();
     const volatile = this.#volatileEvents();
@@ -301,7 +316,9 @@ class Sink implements AuditSink {
   #settled(events: QueuedEvent[], outcome: 'delivered' | 'deadLettered', code?: string, message?: string): void {
     if (outcome === 'delivered' && this.#o.onDelivered) this.#notifyDelivered(events);
     if (outcome === 'deadLettered') {
-      for (const event of events) this.#writeDeadLetter(this.#destination.auditEventJson(event), code as string, message as string, event.attempts);
+      const letters = events.map((event) => ({ eventJson: this.#destination.auditEventJson(event), attempts: event.attempts }));
+      this.#deadLetters.writeMany(letters, code as string, message as string, this.#o.clock.now());
+      this.#announce(code as string, message as string);
     }
     this.#ledger.settled(events, outcome, code);
     this.#store.release(events);
@@ -341,6 +358,11 @@ class Sink implements AuditSink {
 
   #writeDeadLetter(eventJson: string, code: string, message: string, attempts: number): void {
     this.#deadLetters.write(eventJson, code, message, attempts, this.#o.clock.now());
+    this.#announce(code, message);
+  }
+
+  /** The first dead letter of each reason reaches stderr (later ones only debug output). */
+  #announce(code: string, message: string): void {
     this.#reporter.report('warn', `dead-letter:${code}`, `auditlake: events are being dead-lettered to ${this.#deadLetters.destination}; first with reason ${code}: ${message}`);
   }
 
@@ -405,7 +427,19 @@ class Sink implements AuditSink {
     }
   }
 
+  /** Adds what attached adapters still hold; a drain that throws is reported, never fatal. */
+  #drain(): void {
+    for (const drain of this.#drains) {
+      try {
+        drain();
+      } catch (error) {
+        this.#reporter.report('error', 'drain', `auditlake: an adapter's buffer could not be drained: ${String(error)}`);
+      }
+    }
+  }
+
   async #close(): Promise<void> {
+    this.#drain();
     this.#closing = true;
     this.#backpressure.close();
     this.#hurry.abort();

@@ -9,13 +9,14 @@
  * Runs as `node columnar-keeper.js <data dir>` with an IPC channel to the server; it exits when
  * the channel closes (the server stopped, or died) and on SIGTERM, after the step it is in.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { Catalog } from './catalog.js';
 import { KEEPER_LOCK } from './columnar-copy.js';
 import { LOCAL_LAKE_DEFAULTS } from './options.js';
 import { oneLineMessage } from './query-errors.js';
+import { processAlive } from './process-alive.js';
 import { QueryEngine } from './query-engine.js';
 import { FULL_CHUNK_BYTES } from './source-tables.js';
 import { COLUMNAR_DIR, readOnlyTableSources } from './table-sources.js';
@@ -53,26 +54,28 @@ function lowerPriority(): void {
  * taken over. False when another keeper is alive (this one then leaves; the server tries again).
  */
 function takeLock(path: string): boolean {
+  // Written aside and linked into place: the lock appears with its pid in it, or not at all.
+  const mine = `${path}.${process.pid}`;
+  writeFileSync(mine, String(process.pid));
+  try {
+    return linkLock(mine, path);
+  } finally {
+    rmSync(mine, { force: true });
+  }
+}
+
+function linkLock(mine: string, path: string): boolean {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      writeFileSync(path, String(process.pid), { flag: 'wx' });
+      linkSync(mine, path);
       return true;
     } catch {
       const holder = Number(readFileSync(path, 'utf8'));
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) return false;
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) return false;
       rmSync(path, { force: true });
     }
   }
   return false;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function keep(dataDir: string): Promise<void> {
@@ -87,6 +90,15 @@ async function keep(dataDir: string): Promise<void> {
   }
 }
 
+/** Set when the server went away or asked the keeper to stop; heard from the first moment on. */
+const stop = { requested: false, listeners: [] as (() => void)[] };
+const requestStop = () => {
+  stop.requested = true;
+  for (const listener of stop.listeners.splice(0)) listener();
+};
+process.once('disconnect', requestStop);
+process.once('SIGTERM', requestStop);
+
 async function keepLocked(dataDir: string): Promise<void> {
   const catalog = () => Catalog.open(dataDir, { defaults: { region: LOCAL_LAKE_DEFAULTS.region, accountId: LOCAL_LAKE_DEFAULTS.accountId }, readOnly: true });
   let sources = readOnlyTableSources(catalog())();
@@ -100,29 +112,24 @@ async function keepLocked(dataDir: string): Promise<void> {
     memoryLimitMb: KEEPER_MEMORY_MB,
     maxRunningQueries: 1,
   });
-  lowerPriority();
-  let stopping = false;
-  let wake: (() => void) | undefined;
-  const stop = () => {
-    stopping = true;
-    engine.stopReading();
-    wake?.();
-  };
-  process.once('disconnect', stop);
-  process.once('SIGTERM', stop);
-  // The channel to the server must not keep the keeper alive once it has stopped.
-  process.channel?.unref();
+  stop.listeners.push(() => engine.stopReading());
   try {
-    while (!stopping) {
-      // Stores and log groups come and go while the server runs.
+    while (!stop.requested) {
+      // Stores and log groups come and go while the server runs; DuckDB and libuv start threads as they need them.
       sources = readOnlyTableSources(catalog())();
-      // DuckDB and libuv start threads as they need them.
       lowerPriority();
       await engine.maintain(FULL_CHUNK_BYTES);
-      if (stopping) break;
+      if (stop.requested) break;
       await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, IDLE_MS);
+        const wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          stop.listeners.splice(stop.listeners.indexOf(wake), 1);
+          resolve();
+        }, IDLE_MS);
+        stop.listeners.push(wake);
       });
     }
   } finally {
@@ -130,6 +137,8 @@ async function keepLocked(dataDir: string): Promise<void> {
   }
 }
 
+// The channel to the server must not keep the keeper alive once it is done (or has nothing to do).
+process.channel?.unref();
 const dataDir = process.argv[2];
 if (dataDir === undefined) {
   process.stderr.write('usage: columnar-keeper.js <data dir>\n');

@@ -13,7 +13,7 @@
  * - DuckDB gets a memory limit, a private spill directory, and no file access beyond the
  *   engine's own directories, locked before any query runs.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
@@ -21,6 +21,7 @@ import type { Diagnostics } from '@auditlake/core';
 import { AwsServiceError, invalidQuery } from './aws-error.js';
 import { oneLineMessage, statementError } from './query-errors.js';
 import { eventsMatched } from './query-profile.js';
+import { processAlive } from './process-alive.js';
 import { QuerySlots } from './query-slots.js';
 import { INTERNAL_SCHEMA, SEGMENT_ROWS, SourceTables, sqlString, type SourceSnapshot } from './source-tables.js';
 import { guardStatement, parseTree, parseTreeText } from './sql-guard.js';
@@ -130,10 +131,11 @@ export class QueryEngine {
   }
 
   static async create(options: QueryEngineOptions): Promise<QueryEngine> {
-    const privateDir = mkdtempSync(join(tmpdir(), 'auditlake-sql-'));
+    for (const root of [tmpdir(), SHARED_MEMORY]) removeDeadEnginesDirs(root);
+    const privateDir = mkdtempSync(join(tmpdir(), `auditlake-sql-${process.pid}-`));
     for (const dir of ['spill', 'scratch']) mkdirSync(join(privateDir, dir));
     // Staged log lines are written and read once: in memory they cost the disk nothing, where the log's fsyncs wait.
-    const stageDir = existsSync(SHARED_MEMORY) ? mkdtempSync(join(SHARED_MEMORY, 'auditlake-stage-')) : join(privateDir, 'stage');
+    const stageDir = existsSync(SHARED_MEMORY) ? mkdtempSync(join(SHARED_MEMORY, `auditlake-stage-${process.pid}-`)) : join(privateDir, 'stage');
     mkdirSync(stageDir, { recursive: true });
     let instance: DuckDBInstance | undefined;
     try {
@@ -394,6 +396,24 @@ export class QueryEngine {
 
   #name(): string {
     return `t_${++this.#names}`;
+  }
+}
+
+/**
+ * An engine removes its directories when it closes; a process killed first leaves them. Their
+ * names carry the pid: those of processes that are gone are removed by the next engine.
+ */
+function removeDeadEnginesDirs(root: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = /^auditlake-(?:sql|stage)-(\d+)-/.exec(name)?.[1];
+    if (pid === undefined || processAlive(Number(pid))) continue;
+    rmSync(join(root, name), { recursive: true, force: true });
   }
 }
 
