@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const benches = ['core.mjs', 'local-lake.mjs', 'front-ends.mjs'];
+const benches = ['core.mjs', 'local-lake.mjs', 'local-lake-scale.mjs', 'front-ends.mjs'];
 let failed = 0;
 for (const bench of benches) {
   const file = fileURLToPath(new URL(bench, import.meta.url));

@@ -13,6 +13,11 @@ describe('auditlake: usage errors', () => {
     [['serve', '--faults', 'explode=1'], /--faults: unknown fault kind "explode"/],
     [['serve', '--retention-days', '5'], /--retention-days must be an integer from 7 to 3653/],
     [['query'], /query needs the SQL/],
+    [['query', 'SELECT 1', '--output', 'xml'], /--output must be one of table, json, csv \(actual: "xml"\)/],
+    [['query', 'SELECT 1', '--file', 'x.sql'], /either as an argument or with --file, not both/],
+    [['query', '--file', '/nonexistent/q.sql'], /cannot read --file \/nonexistent\/q.sql: ENOENT/],
+    [['query', 'SELECT 1', '--max-rows', 'many'], /--max-rows must be an integer from 0 to/],
+    [['serve', '--query-timeout-ms', '0'], /--query-timeout-ms must be an integer from 1 to 86400000/],
     [['query', 'SELECT', '1'], /unexpected argument "1"/],
     [['replay'], /replay needs the dead-letter file/],
     [['replay', '/nonexistent/file.jsonl', '--channel-arn', 'x'], /no such file/],
@@ -32,7 +37,9 @@ describe('auditlake serve', () => {
     expect(server.channelArn).toMatch(/^arn:aws:cloudtrail:us-east-1:123456789012:channel\//);
     expect(output).toContain(`data directory:    ${dir}`);
     expect(output).toContain('faults:            throttle=1x1');
-    expect(output).toMatch(new RegExp(`^export AUDITLAKE_ENDPOINT=${server.endpoint} AUDITLAKE_CHANNEL_ARN=${server.channelArn} AWS_ACCESS_KEY_ID=AKIA\\w+ AWS_SECRET_ACCESS_KEY=\\S+ AWS_REGION=us-east-1`, 'm'));
+    // Changed deliberately (issue 9): the export line no longer carries the lake's key pair, which replaced the shell's real AWS credentials (--env-file writes it instead).
+    expect(output).toMatch(new RegExp(`^export AUDITLAKE_ENDPOINT=${server.endpoint} AUDITLAKE_CHANNEL_ARN=${server.channelArn}$`, 'm'));
+    expect(output).not.toMatch(/AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID/);
     const body = { auditEvents: [auditEvent('serve-1')] };
     expect((await putRaw(server.endpoint, { channelArn: server.channelArn, body })).status).toBe(429);
     expect((await putRaw(server.endpoint, { channelArn: server.channelArn, body })).status).toBe(200);
