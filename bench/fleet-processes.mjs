@@ -1,18 +1,24 @@
 // The fleet bench with real processes: N Node processes, each a real sink (built-in client,
-// real HTTP and SigV4), offer events at a steady rate to one local lake in this process that
-// allows `--max-tps` PutAuditEvents requests per second to the account (`startLocalLake({ maxTps })`,
-// as `auditlake serve --max-tps`), answering ThrottlingException beyond it. Wall-clock time, so
-// the figures carry the machine's noise: several rounds, medians, adaptation on and off in turn.
+// real HTTP and SigV4), offer events at a steady rate to one local lake, `auditlake serve
+// --max-tps <n>` in a process of its own (or with --embedded, `startLocalLake({ maxTps })` in this
+// one), which allows that many PutAuditEvents requests per second to the account and answers
+// ThrottlingException beyond it. Wall-clock time, so the figures carry the machine's noise:
+// several rounds, medians, adaptation on and off in turn.
 //
 // The lake's request log gives what the service saw (accepted events per second, the throttled
 // share); each process reports what it added, delivered and dead-lettered, and the delivery
 // latency of its events (added → accepted, read off its own requests); an SQL count checks that
 // the lake holds every event.
 //
-// `node bench/fleet-processes.mjs [--processes 20] [--rate 600] [--seconds 30] [--max-tps 100] [--rounds 3]` (after `pnpm run build`).
-import { fork } from 'node:child_process';
-import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
+// `node bench/fleet-processes.mjs [--processes 20] [--rate 600] [--seconds 30] [--max-tps 100] [--rounds 3] [--embedded]` (after `pnpm run build`).
+import { execFile, fork, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
 
 const { values: args } = parseArgs({
   options: {
@@ -24,6 +30,7 @@ const { values: args } = parseArgs({
     'max-tps': { type: 'string', default: '100' },
     rounds: { type: 'string', default: '3' },
     adaptive: { type: 'string', default: 'true' },
+    embedded: { type: 'boolean', default: false },
   },
 });
 
@@ -94,8 +101,44 @@ async function child() {
   process.send({ added, delivered: stats.delivered, deadLettered: stats.deadLettered.total, letters, requests, throttled, latencies });
 }
 
-async function parent() {
+/** `auditlake serve --max-tps` in its own process; its request log (stderr) goes to `requestLog`. */
+async function servedLake(maxTps, requestLog) {
+  const bin = fileURLToPath(new URL('../packages/local/bin/auditlake.js', import.meta.url));
+  const dataDir = mkdtempSync(join(tmpdir(), 'auditlake-fleet-'));
+  const server = spawn(process.execPath, [bin, 'serve', '--max-tps', String(maxTps), '--port', '0', '--json', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  createInterface({ input: server.stderr }).on('line', requestLog);
+  const [line] = await once(createInterface({ input: server.stdout }), 'line');
+  const info = JSON.parse(line);
+  return {
+    endpoint: info.endpoint,
+    channelArn: info.channelArn,
+    // Not strict: any key pair is accepted; the lake's own when it says it.
+    credentials: { accessKeyId: info.env?.AWS_ACCESS_KEY_ID ?? 'AKIDFLEETBENCH', secretAccessKey: info.env?.AWS_SECRET_ACCESS_KEY ?? 'fleet-bench' },
+    async count() {
+      const { stdout } = await promisify(execFile)(process.execPath, [bin, 'query', `SELECT count(*) AS n FROM ${info.eventDataStoreId}`, '--data-dir', dataDir, '--json']);
+      return Number(/\d+/.exec(stdout)?.[0]);
+    },
+    async close() {
+      server.kill('SIGTERM');
+      await once(server, 'exit');
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function embeddedLake(maxTps, requestLog) {
   const { startLocalLake } = await import('@auditlake/local');
+  const lake = await startLocalLake({ maxTps, requestLog });
+  return {
+    endpoint: lake.endpoint,
+    channelArn: lake.channelArn,
+    credentials: lake.credentials,
+    count: async () => Number((await lake.query(`SELECT count(*) AS n FROM ${lake.eventDataStoreId}`))[0].n),
+    close: () => lake.close(),
+  };
+}
+
+async function parent() {
   const { median, percentile, printTable } = await import('./table.mjs');
   const processes = Number(args.processes);
   const seconds = Number(args.seconds);
@@ -105,12 +148,9 @@ async function parent() {
   async function round(adaptive) {
     let go = 0;
     const seen = [];
-    const lake = await startLocalLake({
-      maxTps,
-      requestLog: (line) => {
-        if (!line.includes(' PutAuditEvents ')) return;
-        seen.push({ at: Date.now() - go, throttled: line.includes('ThrottlingException'), events: Number(/ events=(\d+)/.exec(line)?.[1] ?? 0), ok: / 200 /.test(line) });
-      },
+    const lake = await (args.embedded ? embeddedLake : servedLake)(maxTps, (line) => {
+      if (!line.includes(' PutAuditEvents ')) return;
+      seen.push({ at: Date.now() - go, throttled: line.includes('ThrottlingException'), events: Number(/ events=(\d+)/.exec(line)?.[1] ?? 0), ok: / 200 /.test(line) });
     });
     try {
       const children = Array.from({ length: processes }, (_, index) =>
@@ -134,7 +174,7 @@ async function parent() {
       const window = seen.filter((r) => r.at >= warmupMs && r.at < seconds * 1000);
       const windowS = (seconds * 1000 - warmupMs) / 1000;
       const latencies = results.flatMap((r) => r.latencies);
-      const [{ n }] = await lake.query(`SELECT count(*) AS n FROM ${lake.eventDataStoreId}`);
+      const n = await lake.count();
       const added = results.reduce((s, r) => s + r.added, 0);
       return {
         goodput: window.filter((r) => r.ok).reduce((s, r) => s + r.events, 0) / windowS,
@@ -165,7 +205,7 @@ async function parent() {
   }
   const f = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
   const m = (adaptive, key) => median(results[adaptive].map((r) => r[key]));
-  console.log(`\n### real processes: ${processes} × ${f(Number(args.rate))} events/s for ${seconds} s against the local lake with maxTps ${maxTps}`);
+  console.log(`\n### real processes: ${processes} × ${f(Number(args.rate))} events/s for ${seconds} s against ${args.embedded ? `startLocalLake({ maxTps: ${maxTps} })` : `auditlake serve --max-tps ${maxTps}`}`);
   console.log(`Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; lake and processes on the same machine; measured from ${warmupMs / 1000} s to the end of the load; median of ${args.rounds} rounds\n`);
   printTable(
     ['adaptation', 'goodput (events/s)', 'requests/s (accepted)', 'throttled', 'events per accepted request', 'p50 latency', 'p99 latency', 'lost, each round', 'stored = added'],
