@@ -35,16 +35,18 @@ const MAX_LINGER_CAP_MS = 60_000;
  *
  * Until the service first throttles, nothing is paced: no added latency. A throttle starts a
  * token bucket below the rate in use (once per round of requests: the answers to one burst are
- * one signal), and successes raise it again. The constants are chosen for fleets of any size,
- * where the AWS SDKs' adaptive mode (CUBIC on a clock in seconds) suits one client:
+ * one signal), and successes raise it again. The AWS SDKs' adaptive mode (CUBIC on a clock in
+ * seconds) suits one client; these curves suit fleets of a few to a thousand senders (figures
+ * in bench/fleet.mjs):
  * - a sender whose batches are partial (a small share of a large fleet) halves its rate and
  *   climbs back per successful request, by 0.005·√rate, steeper the longer it goes without a
  *   throttle. Counted in its own requests, a sender at 0.1 request/s probes as slowly as a
  *   thousand-strong fleet needs, and one at 50/s is back within seconds; the √ makes small
- *   shares climb faster relative to their size, so shares even out.
+ *   shares climb faster relative to their size, so shares tend to even out.
  * - a sender with full batches waiting cuts by 30 % and climbs back on a cubic curve in time,
  *   back to the throttled rate after 10 s/√rate, flat around it, then faster: senders that
- *   compete for throughput converge on equal shares, as CUBIC flows do.
+ *   compete for throughput tend towards equal shares, as CUBIC flows do (slowly: under a long
+ *   overload some hold a smaller share than others for tens of seconds).
  *
  * While paced, a partial batch lingers for one interval of the rate (at most a quarter of
  * `retryDeadlineMs`, and 60 s): fewer, fuller requests. The pace never falls below one request
