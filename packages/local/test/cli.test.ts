@@ -110,7 +110,7 @@ describe('auditlake replay', () => {
     const clean = join(tempDir(), 'clean.jsonl');
     writeFileSync(clean, `${letter('dl-4', good(4))}\n`);
     const second = await cli(['replay', clean], { AUDITLAKE_ENDPOINT: l.endpoint, AUDITLAKE_CHANNEL_ARN: l.channelArn, AWS_ACCESS_KEY_ID: 'AKIDREPLAY', AWS_SECRET_ACCESS_KEY: 'x' });
-    expect(second.stdout).toContain('delivered 1, dead-lettered 0');
+    expect(second.stdout).toContain('delivered 1, already delivered before 0, dead-lettered 0');
     expect(second.code).toBe(0);
   });
 });
