@@ -1,7 +1,7 @@
 // Counts the letters of a dead-letter file (JSON Lines) by reason code, reading only what was
-// appended since the last call: an outage run can write hundreds of MiB of letters.
+// appended since the last call: an outage run can write hundreds of MiB of letters. A read that
+// ends inside a multi-byte character garbles only a string value, never the reason code.
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 
 export function deadLetterCounter(path) {
   let offset = 0;
@@ -10,7 +10,6 @@ export function deadLetterCounter(path) {
   let total = 0;
   let unreadable = 0;
   const chunk = Buffer.alloc(4 * 1024 * 1024);
-  const decoder = new StringDecoder('utf8');
   return {
     /** Reads what was appended, returns { total, byReason, unreadable }. A torn last line waits for its end. */
     poll() {
@@ -22,7 +21,7 @@ export function deadLetterCounter(path) {
             const read = readSync(fd, chunk, 0, Math.min(chunk.length, size - offset), offset);
             if (read === 0) break;
             offset += read;
-            const lines = (partial + decoder.write(chunk.subarray(0, read))).split('\n');
+            const lines = (partial + chunk.toString('utf8', 0, read)).split('\n');
             partial = lines.pop();
             for (const line of lines) {
               if (line.trim() === '') continue;
