@@ -14,7 +14,7 @@
 //   node bench/outage.mjs [--records 200000] [--outage-ms 60000] [--down refused|503] [--runs 3]
 //                         [--only winston,pino,otel] [--spool both|off|on] [--settle-ms 30000]
 //                         [--options '{"maxQueueEvents":10000}']   (auditlake options, as data)
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -85,6 +85,8 @@ async function runOnce(frontEnd, spool, run) {
     const running = spawnCase({ client: FRONT_ENDS[frontEnd], key: name, endpoint: fake.url, records, mode: 'outage', chunk, options: caseOptions }, caseEnv({ endpoint: fake.url, deadLetter }));
     const logged = await running.logged;
     if (!logged) return running.result; // exited early: rejects with its stderr
+    // With a spool, everything logged during the outage must be on disk by now.
+    const spoolWritten = spool ? existsSync(caseOptions.spoolDir) : undefined;
     const remaining = outageMs - (performance.now() - started);
     if (remaining > 0) await delay(remaining);
     const outageLasted = performance.now() - started;
@@ -97,7 +99,7 @@ async function runOnce(frontEnd, spool, run) {
     const result = await running.result;
     const counts = fake.counts();
     const final = letters.poll();
-    return { ...result, outageLasted, settled, recoveryMs, delivered: counts.distinct, duplicates: counts.duplicates, letters: final, lost: records - counts.distinct - final.total };
+    return { ...result, spoolWritten, outageLasted, settled, recoveryMs, delivered: counts.distinct, duplicates: counts.duplicates, letters: final, lost: records - counts.distinct - final.total };
   } finally {
     await fake.close();
   }
@@ -150,7 +152,7 @@ try {
         fmt(median(list.map((r) => r.delivered))),
         formatReasons(medianLetters),
         `${fmt(Math.max(...list.map((r) => r.lost)))}${list.some((r) => !r.settled) ? ' (did not settle)' : ''}`,
-        `${met ? 'met' : 'missed'}; recovery ${fmt(median(list.map((r) => r.recoveryMs)) / 1000, 1)} s; duplicates ≤ ${fmt(Math.max(...list.map((r) => r.duplicates)))}`,
+        `${met ? 'met' : 'missed'}${list.some((r) => r.spoolWritten === false) ? '; spoolDir NOT written' : ''}; recovery ${fmt(median(list.map((r) => r.recoveryMs)) / 1000, 1)} s; duplicates ≤ ${fmt(Math.max(...list.map((r) => r.duplicates)))}`,
       ]);
     }
   }
