@@ -10,6 +10,7 @@
 // In burst mode the child shuts down as soon as it has logged.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
@@ -71,6 +72,14 @@ export function spawnCase(spec, env = {}) {
     send: (message) => child.connected && child.send(message),
     kill: () => child.kill('SIGKILL'),
   };
+}
+
+/**
+ * The auditlake options of one case: a given `spoolDir` becomes a directory of its own per case,
+ * so that no run adopts what an earlier one left behind.
+ */
+export function caseOptions(options, key) {
+  return typeof options.spoolDir === 'string' ? { ...options, spoolDir: join(options.spoolDir, key) } : options;
 }
 
 function nextMessage(type) {

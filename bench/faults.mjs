@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { caseEnv, spawnCase } from './case-process.mjs';
+import { caseEnv, caseOptions, spawnCase } from './case-process.mjs';
 import { CLIENTS } from './clients.mjs';
 import { deadLetterCounter, formatReasons } from './dead-letters.mjs';
 import { startFakeEndpoint } from './fake-endpoint.mjs';
@@ -57,7 +57,7 @@ async function ours(lake, client, faulty, run) {
   const key = `${client}-${faulty ? 'faults' : 'control'}-${run}`;
   const deadLetter = join(scratch, `${key}.jsonl`);
   await lake.setFaults(faultText(faulty));
-  const result = await spawnCase({ client, key, endpoint: lake.endpoint, records, mode: 'burst', options }, caseEnv({ endpoint: lake.endpoint, deadLetter, channelArn: lake.channelArn, credentials: lake.credentials })).result;
+  const result = await spawnCase({ client, key, endpoint: lake.endpoint, records, mode: 'burst', options: caseOptions(options, key) }, caseEnv({ endpoint: lake.endpoint, deadLetter, channelArn: lake.channelArn, credentials: lake.credentials })).result;
   const [row] = await lake.query(`SELECT count(*) AS n, count(DISTINCT eventData.requestParameters.binding) AS d FROM ${lake.eventDataStoreId} WHERE eventData.eventSource = '${key}'`);
   return { ...result, delivered: Number(row.d), duplicates: Number(row.n) - Number(row.d), letters: deadLetterCounter(deadLetter).poll() };
 }

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { caseEnv, spawnCase } from './case-process.mjs';
+import { caseEnv, caseOptions, spawnCase } from './case-process.mjs';
 import { deadLetterCounter, formatReasons } from './dead-letters.mjs';
 import { startFakeEndpoint } from './fake-endpoint.mjs';
 import { probeSpool } from './spool-probe.mjs';
@@ -79,14 +79,17 @@ async function runOnce(frontEnd, spool, run) {
   await fake.setDown(values.down);
   const deadLetter = join(scratch, `${name}.jsonl`);
   const letters = deadLetterCounter(deadLetter);
-  const caseOptions = spool ? { spoolDir: join(scratch, `${name}-spool`), ...options } : options;
+  // "No spool" means none, even when --options names a spoolDir (it is then where the spool rows put theirs).
+  const memoryOnly = { ...options };
+  delete memoryOnly.spoolDir;
+  const given = spool ? caseOptions({ spoolDir: join(scratch, 'spool'), ...options }, name) : memoryOnly;
   try {
     const started = performance.now();
-    const running = spawnCase({ client: FRONT_ENDS[frontEnd], key: name, endpoint: fake.url, records, mode: 'outage', chunk, options: caseOptions }, caseEnv({ endpoint: fake.url, deadLetter }));
+    const running = spawnCase({ client: FRONT_ENDS[frontEnd], key: name, endpoint: fake.url, records, mode: 'outage', chunk, options: given }, caseEnv({ endpoint: fake.url, deadLetter }));
     const logged = await running.logged;
     if (!logged) return running.result; // exited early: rejects with its stderr
     // With a spool, everything logged during the outage must be on disk by now.
-    const spoolWritten = spool ? existsSync(caseOptions.spoolDir) : undefined;
+    const spoolWritten = spool ? existsSync(given.spoolDir) : undefined;
     const remaining = outageMs - (performance.now() - started);
     if (remaining > 0) await delay(remaining);
     const outageLasted = performance.now() - started;

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { caseEnv, spawnCase } from './case-process.mjs';
+import { caseEnv, caseOptions, spawnCase } from './case-process.mjs';
 import { CLIENTS } from './clients.mjs';
 import { deadLetterCounter, formatReasons } from './dead-letters.mjs';
 import { startFakeEndpoint } from './fake-endpoint.mjs';
@@ -52,7 +52,8 @@ async function measure(client, run) {
   const fake = await startFakeEndpoint({ latencyMs });
   const deadLetter = join(scratch, `${client}-${run}.jsonl`);
   try {
-    const spec = { client, key: `${client}-${run}`, endpoint: fake.url, records, mode: 'burst', options, queue: records };
+    const key = `${client}-${run}`;
+    const spec = { client, key, endpoint: fake.url, records, mode: 'burst', options: caseOptions(options, key), queue: records };
     const result = await spawnCase(spec, caseEnv({ endpoint: fake.url, deadLetter })).result;
     const counts = fake.counts();
     return { ...result, counts, letters: deadLetterCounter(deadLetter).poll() };
