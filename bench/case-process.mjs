@@ -43,7 +43,8 @@ export function caseEnv({ endpoint, deadLetter, channelArn = BENCH_CHANNEL_ARN, 
  * Starts a case. `spec`: { client, key, endpoint, records, mode: 'burst' | 'outage', chunk
  * (records per event-loop turn; 0 logs them in one synchronous loop), options, queue }.
  * Returns { logged, result, send }: `logged` resolves when the child has logged everything,
- * `result` with its measurements once it has exited (rejects, with its stderr, on a failure).
+ * `result` with its measurements once it has exited (rejects, with its stderr, on a failure;
+ * `error.endedEarly` says so when the process ended by itself before its shutdown resolved).
  */
 export function spawnCase(spec, env = {}) {
   const child = spawn(process.execPath, [self], {
@@ -55,16 +56,21 @@ export function spawnCase(spec, env = {}) {
     stderr = (stderr + chunk).slice(-16_384);
   });
   let result;
+  let progress;
   let resolveLogged;
   const logged = new Promise((resolve) => (resolveLogged = resolve));
   child.on('message', (message) => {
     if (message.type === 'logged') resolveLogged(message);
+    if (message.type === 'progress') progress = message;
     if (message.type === 'result') result = message;
   });
   const exited = once(child, 'exit').then(([code, signal]) => {
     resolveLogged(undefined);
-    if (code !== 0 || !result) throw new Error(`case ${spec.client} exited with ${code ?? signal}${result ? '' : ' before reporting'}:\n${stderr}`);
-    return { ...result, stderr };
+    if (code === 0 && result) return { ...result, stderr };
+    // 13: the child's event loop ran empty while it awaited the library's shutdown (nothing
+    // held the process open), so Node ended it with the shutdown's promise still pending.
+    const why = code === 13 ? 'ended while its shutdown was still pending (exit 13: nothing held the event loop open)' : `exited with ${code ?? signal}${result ? '' : ' before reporting'}`;
+    throw Object.assign(new Error(`case ${spec.client} ${why}:\n${stderr}`), { endedEarly: code === 13 ? why : undefined, progress, stderr });
   });
   return {
     logged,
@@ -80,6 +86,14 @@ export function spawnCase(spec, env = {}) {
  */
 export function caseOptions(options, key) {
   return typeof options.spoolDir === 'string' ? { ...options, spoolDir: join(options.spoolDir, key) } : options;
+}
+
+/** The case's result; for a process that ended before its shutdown resolved, what it measured until then plus `endedEarly`. */
+export function resultOrEarlyEnd(running) {
+  return running.result.catch((error) => {
+    if (!error.endedEarly) throw error;
+    return { ...error.progress, endedEarly: error.endedEarly, stderr: error.stderr };
+  });
 }
 
 function nextMessage(type) {
@@ -126,20 +140,24 @@ async function main() {
     histogram.reset();
     await nextMessage('finish');
   }
+  const measured = () => {
+    const cpu = process.cpuUsage(cpuBefore);
+    return {
+      cpuUs: cpu.user + cpu.system,
+      wallMs: performance.now() - started,
+      loggedMs,
+      baselineRss,
+      peakRss: process.resourceUsage().maxRSS * 1024,
+      outageBlockMs,
+      // In outage mode: from the endpoint's return to the end of the shutdown; in burst mode: the whole run.
+      blockMs: histogram.max / 1e6,
+    };
+  };
+  // What is known before the shutdown, in case the process ends before the shutdown resolves.
+  process.send({ type: 'progress', ...measured() });
   await client.end();
   histogram.disable();
-  const cpu = process.cpuUsage(cpuBefore);
-  process.send({
-    type: 'result',
-    cpuUs: cpu.user + cpu.system,
-    wallMs: performance.now() - started,
-    loggedMs,
-    baselineRss,
-    peakRss: process.resourceUsage().maxRSS * 1024,
-    outageBlockMs,
-    // In outage mode: from the endpoint's return to the end of the shutdown; in burst mode: the whole run.
-    blockMs: histogram.max / 1e6,
-  });
+  process.send({ type: 'result', ...measured() });
   process.disconnect();
 }
 

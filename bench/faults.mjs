@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { caseEnv, caseOptions, spawnCase } from './case-process.mjs';
+import { caseEnv, caseOptions, resultOrEarlyEnd, spawnCase } from './case-process.mjs';
 import { CLIENTS } from './clients.mjs';
 import { deadLetterCounter, formatReasons } from './dead-letters.mjs';
 import { startFakeEndpoint } from './fake-endpoint.mjs';
@@ -57,7 +57,8 @@ async function ours(lake, client, faulty, run) {
   const key = `${client}-${faulty ? 'faults' : 'control'}-${run}`;
   const deadLetter = join(scratch, `${key}.jsonl`);
   await lake.setFaults(faultText(faulty));
-  const result = await spawnCase({ client, key, endpoint: lake.endpoint, records, mode: 'burst', options: caseOptions(options, key) }, caseEnv({ endpoint: lake.endpoint, deadLetter, channelArn: lake.channelArn, credentials: lake.credentials })).result;
+  const env = caseEnv({ endpoint: lake.endpoint, deadLetter, channelArn: lake.channelArn, credentials: lake.credentials });
+  const result = await resultOrEarlyEnd(spawnCase({ client, key, endpoint: lake.endpoint, records, mode: 'burst', options: caseOptions(options, key) }, env));
   const [row] = await lake.query(`SELECT count(*) AS n, count(DISTINCT eventData.requestParameters.binding) AS d FROM ${lake.eventDataStoreId} WHERE eventData.eventSource = '${key}'`);
   return { ...result, delivered: Number(row.d), duplicates: Number(row.n) - Number(row.d), letters: deadLetterCounter(deadLetter).poll() };
 }
@@ -67,7 +68,7 @@ async function peer(client, faulty, run) {
   const deadLetter = join(scratch, `${key}.jsonl`);
   const fake = await startFakeEndpoint({ faults: faulty ? { throttle, reset } : {} });
   try {
-    const result = await spawnCase({ client, key, endpoint: fake.url, records, mode: 'burst', queue: records }, caseEnv({ endpoint: fake.url, deadLetter })).result;
+    const result = await resultOrEarlyEnd(spawnCase({ client, key, endpoint: fake.url, records, mode: 'burst', queue: records }, caseEnv({ endpoint: fake.url, deadLetter })));
     const counts = fake.counts();
     return { ...result, delivered: counts.distinct, duplicates: counts.duplicates, letters: deadLetterCounter(deadLetter).poll() };
   } finally {
@@ -86,7 +87,7 @@ try {
         const key = `${client}|${faulty}`;
         if (!results.has(key)) results.set(key, []);
         results.get(key).push(result);
-        process.stderr.write(`faults: run ${run + 1}/${runs} ${client}${faulty ? '' : ' (no faults)'}: ${fmt(result.delivered)} delivered, ${formatReasons(result.letters.byReason)}\n`);
+        process.stderr.write(`faults: run ${run + 1}/${runs} ${client}${faulty ? '' : ' (no faults)'}: ${fmt(result.delivered)} delivered, ${formatReasons(result.letters.byReason)}${result.endedEarly ? `; ${result.endedEarly}` : ''}\n`);
       }
     }
   }
@@ -113,10 +114,16 @@ try {
         fmt(median(list.map((r) => Math.max(0, records - r.delivered - r.letters.total)))),
         fmt(median(list.map((r) => r.duplicates))),
         fmt(median(list.map((r) => r.wallMs)) / 1000, 1),
+        `${list.filter((r) => r.endedEarly).length} of ${list.length}`,
       ]);
     }
   }
-  printTable(['client', 'delivered', 'dead-lettered (median by reason)', 'lost', 'duplicates', 'wall s'], rows);
+  printTable(['client', 'delivered', 'dead-lettered (median by reason)', 'lost', 'duplicates', 'wall s', 'process ended before its shutdown resolved'], rows);
+  if (rows.some((row) => !row[6].startsWith('0 '))) {
+    console.log(
+      '\n"Process ended before its shutdown resolved": the script awaited the documented shutdown (e.g. `logger.end()` then `finish`), nothing else held the event loop open, and Node ended the process with the shutdown still pending (exit code 13 for a top-level await; a CommonJS script would exit 0). What was not delivered by then is counted as lost.',
+    );
+  }
 } finally {
   await lake.close();
   rmSync(scratch, { recursive: true, force: true });

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { caseEnv, caseOptions, spawnCase } from './case-process.mjs';
+import { caseEnv, caseOptions, resultOrEarlyEnd, spawnCase } from './case-process.mjs';
 import { deadLetterCounter, formatReasons } from './dead-letters.mjs';
 import { startFakeEndpoint } from './fake-endpoint.mjs';
 import { probeSpool } from './spool-probe.mjs';
@@ -99,7 +99,7 @@ async function runOnce(frontEnd, spool, run) {
     const settled = await settle(fake, letters);
     const recoveryMs = performance.now() - upAt;
     running.send({ type: 'finish' });
-    const result = await running.result;
+    const result = await resultOrEarlyEnd(running);
     const counts = fake.counts();
     const final = letters.poll();
     return { ...result, spoolWritten, outageLasted, settled, recoveryMs, delivered: counts.distinct, duplicates: counts.duplicates, letters: final, lost: records - counts.distinct - final.total };
@@ -155,7 +155,7 @@ try {
         fmt(median(list.map((r) => r.delivered))),
         formatReasons(medianLetters),
         `${fmt(Math.max(...list.map((r) => r.lost)))}${list.some((r) => !r.settled) ? ' (did not settle)' : ''}`,
-        `${met ? 'met' : 'missed'}${list.some((r) => r.spoolWritten === false) ? '; spoolDir NOT written' : ''}; recovery ${fmt(median(list.map((r) => r.recoveryMs)) / 1000, 1)} s; duplicates ≤ ${fmt(Math.max(...list.map((r) => r.duplicates)))}`,
+        `${met ? 'met' : 'missed'}${list.some((r) => r.spoolWritten === false) ? '; spoolDir NOT written' : ''}${list.some((r) => r.endedEarly) ? `; process ended before its shutdown resolved in ${list.filter((r) => r.endedEarly).length} of ${list.length} runs` : ''}; recovery ${fmt(median(list.map((r) => r.recoveryMs)) / 1000, 1)} s; duplicates ≤ ${fmt(Math.max(...list.map((r) => r.duplicates)))}`,
       ]);
     }
   }

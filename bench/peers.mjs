@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { caseEnv, caseOptions, spawnCase } from './case-process.mjs';
+import { caseEnv, caseOptions, resultOrEarlyEnd, spawnCase } from './case-process.mjs';
 import { CLIENTS } from './clients.mjs';
 import { deadLetterCounter, formatReasons } from './dead-letters.mjs';
 import { startFakeEndpoint } from './fake-endpoint.mjs';
@@ -54,7 +54,7 @@ async function measure(client, run) {
   try {
     const key = `${client}-${run}`;
     const spec = { client, key, endpoint: fake.url, records, mode: 'burst', options: caseOptions(options, key), queue: records };
-    const result = await spawnCase(spec, caseEnv({ endpoint: fake.url, deadLetter })).result;
+    const result = await resultOrEarlyEnd(spawnCase(spec, caseEnv({ endpoint: fake.url, deadLetter })));
     const counts = fake.counts();
     return { ...result, counts, letters: deadLetterCounter(deadLetter).poll() };
   } finally {
@@ -85,6 +85,7 @@ try {
       wall: median(list.map((r) => r.wallMs)),
       wire: median(list.map((r) => r.counts.bytes / Math.max(1, r.counts.records))),
       letters: list.flatMap((r) => Object.entries(r.letters.byReason)).reduce((all, [code, n]) => ({ ...all, [code]: (all[code] ?? 0) + n }), {}),
+      endedEarly: list.filter((r) => r.endedEarly).length,
     };
   };
 
@@ -108,7 +109,7 @@ try {
         mine ? ratio(s.peak, base.peak) : client === group.peers[0] ? 'baseline' : ratio(s.peak, base.peak),
         fmt(s.wall / 1000, 1),
         fmt(s.wire),
-        `${fmt(s.duplicates)} / ${formatReasons(s.letters)}`,
+        `${fmt(s.duplicates)} / ${formatReasons(s.letters)}${s.endedEarly ? `; process ended before its shutdown resolved in ${s.endedEarly} of ${runs} runs` : ''}`,
       ]);
     }
   }
