@@ -50,3 +50,19 @@ export function formatReasons(byReason) {
   const entries = Object.entries(byReason).sort((a, b) => b[1] - a[1]);
   return entries.length === 0 ? 'none' : entries.map(([code, n]) => `${code} ${n.toLocaleString('en-US')}`).join(', ');
 }
+
+/** Letters by reason over several runs: the median per reason, with the range when runs differ (`QueueFull 7,700 (0–12,000)`). */
+export function summarizeReasons(runs, median) {
+  const codes = [...new Set(runs.flatMap((byReason) => Object.keys(byReason)))];
+  if (codes.length === 0) return 'none';
+  const fmt = (n) => n.toLocaleString('en-US');
+  return codes
+    .map((code) => ({ code, counts: runs.map((byReason) => byReason[code] ?? 0) }))
+    .sort((a, b) => median(b.counts) - median(a.counts))
+    .map(({ code, counts }) => {
+      const low = Math.min(...counts);
+      const high = Math.max(...counts);
+      return `${code} ${fmt(median(counts))}${low === high ? '' : ` (${fmt(low)}–${fmt(high)})`}`;
+    })
+    .join(', ');
+}

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { caseEnv, caseOptions, resultOrEarlyEnd, spawnCase } from './case-process.mjs';
 import { CLIENTS } from './clients.mjs';
-import { deadLetterCounter, formatReasons } from './dead-letters.mjs';
+import { deadLetterCounter, formatReasons, summarizeReasons } from './dead-letters.mjs';
 import { startFakeEndpoint } from './fake-endpoint.mjs';
 import { startLakeProcess } from './lake-process.mjs';
 import { fmt, jsonObject, machineLine, median, printTable } from './table.mjs';
@@ -102,23 +102,23 @@ try {
     const pct = (v) => `${fmt((100 * v) / records, 1)} %`;
     return `${pct(median(got))} (${pct(Math.min(...got))}–${pct(Math.max(...got))})`;
   };
+  const spread = (got) => `${fmt(median(got))}${Math.min(...got) === Math.max(...got) ? '' : ` (${fmt(Math.min(...got))}–${fmt(Math.max(...got))})`}`;
   const rows = [];
   for (const client of cases) {
     for (const faulty of [true, false]) {
       const list = results.get(`${client}|${faulty}`);
-      const codes = [...new Set(list.flatMap((r) => Object.keys(r.letters.byReason)))];
       rows.push([
         `${CLIENTS[client].label}${faulty ? '' : ', no faults'}`,
         share(list, (r) => r.delivered),
-        formatReasons(Object.fromEntries(codes.map((code) => [code, median(list.map((r) => r.letters.byReason[code] ?? 0))]))),
-        fmt(median(list.map((r) => Math.max(0, records - r.delivered - r.letters.total)))),
-        fmt(median(list.map((r) => r.duplicates))),
+        summarizeReasons(list.map((r) => r.letters.byReason), median),
+        spread(list.map((r) => Math.max(0, records - r.delivered - r.letters.total))),
+        spread(list.map((r) => r.duplicates)),
         fmt(median(list.map((r) => r.wallMs)) / 1000, 1),
         `${list.filter((r) => r.endedEarly).length} of ${list.length}`,
       ]);
     }
   }
-  printTable(['client', 'delivered', 'dead-lettered (median by reason)', 'lost', 'duplicates', 'wall s', 'process ended before its shutdown resolved'], rows);
+  printTable(['client', 'delivered', 'dead-lettered by reason', 'lost', 'duplicates', 'wall s', 'process ended before its shutdown resolved'], rows);
   if (rows.some((row) => !row[6].startsWith('0 '))) {
     console.log(
       '\n"Process ended before its shutdown resolved": the script awaited the documented shutdown (e.g. `logger.end()` then `finish`), nothing else held the event loop open, and Node ended the process with the shutdown still pending (exit code 13 for a top-level await; a CommonJS script would exit 0). What was not delivered by then is counted as lost.',

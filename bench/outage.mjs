@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { caseEnv, caseOptions, resultOrEarlyEnd, spawnCase } from './case-process.mjs';
-import { deadLetterCounter, formatReasons } from './dead-letters.mjs';
+import { deadLetterCounter, formatReasons, summarizeReasons } from './dead-letters.mjs';
 import { startFakeEndpoint } from './fake-endpoint.mjs';
 import { probeSpool } from './spool-probe.mjs';
 import { fmt, jsonObject, machineLine, median, mib, printTable } from './table.mjs';
@@ -143,9 +143,6 @@ try {
       const above = median(list.map((r) => r.peakRss - r.baselineRss));
       const outageBlock = median(list.map((r) => r.outageBlockMs));
       const recoveryBlock = median(list.map((r) => r.blockMs));
-      const reasons = list.flatMap((r) => Object.entries(r.letters.byReason));
-      const codes = [...new Set(reasons.map(([code]) => code))];
-      const medianLetters = Object.fromEntries(codes.map((code) => [code, median(list.map((r) => r.letters.byReason[code] ?? 0))]));
       const met = above <= TARGET_RSS && Math.max(outageBlock, recoveryBlock) <= TARGET_BLOCK_MS;
       rows.push([
         label,
@@ -153,7 +150,7 @@ try {
         fmt(outageBlock),
         fmt(recoveryBlock),
         fmt(median(list.map((r) => r.delivered))),
-        formatReasons(medianLetters),
+        summarizeReasons(list.map((r) => r.letters.byReason), median),
         `${fmt(Math.max(...list.map((r) => r.lost)))}${list.some((r) => !r.settled) ? ' (did not settle)' : ''}`,
         `${met ? 'met' : 'missed'}${list.some((r) => r.spoolWritten === false) ? '; spoolDir NOT written' : ''}${list.some((r) => r.endedEarly) ? `; process ended before its shutdown resolved in ${list.filter((r) => r.endedEarly).length} of ${list.length} runs` : ''}; recovery ${fmt(median(list.map((r) => r.recoveryMs)) / 1000, 1)} s; duplicates ≤ ${fmt(Math.max(...list.map((r) => r.duplicates)))}`,
       ]);

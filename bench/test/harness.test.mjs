@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { caseEnv, spawnCase } from '../case-process.mjs';
-import { deadLetterCounter, formatReasons } from '../dead-letters.mjs';
+import { deadLetterCounter, formatReasons, summarizeReasons } from '../dead-letters.mjs';
+import { median } from '../table.mjs';
 import { startFakeEndpoint } from '../fake-endpoint.mjs';
 
 const scratch = mkdtempSync(join(tmpdir(), 'auditlake-bench-test-'));
@@ -30,6 +31,13 @@ describe('dead-letter counter', () => {
     appendFileSync(file, 'not json\n');
     expect(counter.poll()).toEqual({ total: 4, byReason: { QueueFull: 2, Shutdown: 1, RetryDeadline: 1 }, unreadable: 1 });
     expect(formatReasons({ Shutdown: 1, QueueFull: 2 })).toBe('QueueFull 2, Shutdown 1');
+  });
+
+  it('summarizes several runs by reason: the median, and the range when the runs differ', () => {
+    const runs = [{ QueueFull: 12_000 }, { QueueFull: 7_700, Shutdown: 100 }, {}];
+    expect(summarizeReasons(runs, median)).toBe('QueueFull 7,700 (0–12,000), Shutdown 0 (0–100)');
+    expect(summarizeReasons([{ A: 2 }, { A: 2 }], median)).toBe('A 2');
+    expect(summarizeReasons([{}, {}], median)).toBe('none');
   });
 });
 
