@@ -1,177 +1,106 @@
-import { requestBodyBuffer } from './audit-event.js';
-import type { PendingEvent } from './batcher.js';
-import { PutAuditEventsError } from './errors.js';
-import { RETRYABLE_EVENT_ERROR_CODES } from './limits.js';
-import type { PutAuditEventsOutput, PutAuditEventsSend } from './put-audit-events.js';
-import { backoffDelayMs, classifyRequestFailure, type RequestFailure } from './retry.js';
+import { sleep, type Clock } from './clock.js';
+import type { Destination, QueuedEvent, SendOutcome } from './destination.js';
+import { AwsRequestError } from './errors.js';
+import { backoffDelayMs, describeFailure, type RequestFailure } from './retry.js';
 
-/** What a delivery needs from the sink: the call, the limits, and where outcomes go. */
-export interface DeliveryHost {
-  readonly send: PutAuditEventsSend;
-  readonly channelArn: string;
-  readonly externalId: string | undefined;
+/** What happened to a request, for stats, reports and the request rate. */
+export type DeliveryObservation =
+  | { type: 'request'; events: number }
+  | { type: 'response'; latencyMs: number; throttled: boolean }
+  | { type: 'failure'; failure: RequestFailure }
+  | { type: 'retry'; events: number; delayMs: number; reason: string };
+
+export interface DeliveryContext {
+  readonly destination: Destination;
+  readonly clock: Clock;
   readonly requestTimeoutMs: number;
   readonly retryBaseDelayMs: number;
   readonly retryMaxDelayMs: number;
-  /** Aborted when shutdown runs out of time: stop now, dead-letter the rest with `Shutdown`. */
-  readonly signal: AbortSignal;
-  now(): number;
-  requestStarted(): void;
-  delivered(events: PendingEvent[]): void;
-  deadLettered(events: PendingEvent[], code: string, message: string): void;
-  retrying(events: PendingEvent[], reason: string, delayMs: number): void;
-  /** A request-level failure, for reporting (configuration faults loudly, once per cause). */
-  requestFailed(failure: RequestFailure, willRetry: boolean): void;
-}
-
-/** The events a request slot is working on; shrinks as outcomes arrive. */
-export interface Delivery {
-  events: PendingEvent[];
+  readonly retryDeadlineMs: number;
+  /** Aborted when shutdown starts: a backoff wait ends at once, for a last attempt. */
+  readonly hurry: AbortSignal;
+  /** Aborted when shutdown runs out of time: requests are cut off, what is left is abandoned. */
+  readonly stop: AbortSignal;
+  delivered(events: QueuedEvent[]): void;
+  deadLettered(events: QueuedEvent[], code: string, message: string): void;
+  /** Events given up on at shutdown, and the last failure they met, if any. */
+  abandoned(events: QueuedEvent[], lastFailure: string | undefined): void;
+  observe(observation: DeliveryObservation): void;
 }
 
 /**
- * Sends one batch and sees every event in it to an outcome, holding one request slot the
- * whole time: retryable request failures resend the batch, per-event `Throttling` and
- * `InternalFailure` resend only those events (same ids), everything else is dead-lettered with
- * the service's code. Retries stop at each event's deadline; every event is sent at least once.
+ * Sends one batch and sees every event in it to an outcome: retryable request failures resend
+ * the batch, passing per-event failures resend only those events (same ids, in acceptance
+ * order), everything else is dead-lettered with the service's code. Retries stop at each
+ * event's deadline; every event is sent at least once.
  */
-export async function deliver(delivery: Delivery, host: DeliveryHost): Promise<void> {
-  for (let attempt = 1; delivery.events.length > 0; attempt++) {
-    const events = delivery.events;
+export async function deliver(batch: QueuedEvent[], ctx: DeliveryContext): Promise<void> {
+  let events = batch;
+  let lastFailure: string | undefined;
+  for (let attempt = 1; ; attempt++) {
     for (const event of events) event.attempts++;
-    host.requestStarted();
-    let retry: PendingEvent[];
+    ctx.observe({ type: 'request', events: events.length });
+    let retry: QueuedEvent[];
     let failure: Pick<RequestFailure, 'throttled' | 'retryAfterMs'>;
-    let reason: string;
+    const started = ctx.clock.now();
     try {
-      const output = await sendWithTimeout(host, events);
-      ({ retry, failure, reason } = sortOutcomes(host, events, output));
+      const outcome = await sendWithTimeout(ctx, events);
+      ctx.observe({ type: 'response', latencyMs: ctx.clock.now() - started, throttled: outcome.throttled });
+      settle(ctx, outcome);
+      retry = outcome.retry.sort((a, b) => a.seq - b.seq);
+      failure = { throttled: outcome.throttled, retryAfterMs: undefined };
+      if (retry.length > 0) lastFailure = outcome.retryReason;
     } catch (error) {
-      if (host.signal.aborted) return shutDown(host, delivery);
-      const classified = classifyRequestFailure(error);
-      host.requestFailed(classified, classified.retryable);
-      if (!classified.retryable) {
-        delivery.events = [];
-        return host.deadLettered(events, classified.code, classified.message);
-      }
+      if (ctx.stop.aborted) return ctx.abandoned(events, lastFailure);
+      const classified = ctx.destination.classify(error);
+      ctx.observe({ type: 'failure', failure: classified });
+      if (!classified.retryable) return ctx.deadLettered(events, classified.code, classified.message);
       retry = events;
       failure = classified;
-      reason = `${classified.code}: ${classified.message}`;
+      lastFailure = describeFailure(classified);
     }
-    if (retry.length === 0) {
-      delivery.events = [];
-      return;
-    }
-    const delay = backoffDelayMs(attempt, failure, host.retryBaseDelayMs, host.retryMaxDelayMs);
-    const resumeAt = host.now() + delay;
-    const expired = retry.filter((event) => event.deadline < resumeAt);
-    if (expired.length > 0) {
-      retry = retry.filter((event) => event.deadline >= resumeAt);
-      host.deadLettered(expired, 'RetryDeadline', `not delivered before the retry deadline after ${attempt} attempt(s); last failure: ${reason}`);
-    }
-    delivery.events = retry;
     if (retry.length === 0) return;
-    host.retrying(retry, reason, delay);
-    if (!(await sleep(delay, host.signal))) return shutDown(host, delivery);
-  }
-}
-
-/** Splits a 200 response into delivered, dead-lettered and to-be-resent events. */
-function sortOutcomes(host: DeliveryHost, events: PendingEvent[], output: PutAuditEventsOutput) {
-  const byId = new Map(events.map((event) => [event.event.id, event]));
-  const delivered: PendingEvent[] = [];
-  const retry: PendingEvent[] = [];
-  let throttled = false;
-  let reason = '';
-  // A custom `send` may return anything; what it does not account for is resent below.
-  const successful = Array.isArray(output?.successful) ? output.successful : [];
-  const failed = Array.isArray(output?.failed) ? output.failed : [];
-  for (const entry of successful) {
-    const event = byId.get(entry?.id);
-    if (event === undefined) continue;
-    byId.delete(entry.id);
-    delivered.push(event);
-  }
-  for (const entry of failed) {
-    const event = byId.get(entry?.id);
-    if (event === undefined) continue;
-    byId.delete(entry.id);
-    const code = typeof entry.errorCode === 'string' && entry.errorCode.length > 0 ? entry.errorCode : 'InternalFailure';
-    const message = typeof entry.errorMessage === 'string' ? entry.errorMessage : '';
-    if (RETRYABLE_EVENT_ERROR_CODES.has(code)) {
-      retry.push(event);
-      throttled ||= code === 'Throttling';
-      reason = `${code}: ${message}`;
-    } else {
-      host.deadLettered([event], code, message);
+    const delay = backoffDelayMs(attempt, failure, ctx.retryBaseDelayMs, ctx.retryMaxDelayMs, ctx.clock.random);
+    const resumeAt = ctx.clock.now() + delay;
+    const expired = retry.filter((event) => event.acceptedAt + ctx.retryDeadlineMs < resumeAt);
+    if (expired.length > 0) {
+      retry = retry.filter((event) => event.acceptedAt + ctx.retryDeadlineMs >= resumeAt);
+      ctx.deadLettered(expired, 'RetryDeadline', `not delivered within retryDeadlineMs (${ctx.retryDeadlineMs} ms), after ${attempt} attempt(s); last failure: ${lastFailure}`);
     }
+    events = retry;
+    if (events.length === 0) return;
+    ctx.observe({ type: 'retry', events: events.length, delayMs: delay, reason: lastFailure ?? '' });
+    // Once shutdown starts, a wait ends at once: the last attempt goes out now.
+    if (!ctx.hurry.aborted) await sleep(ctx.clock, delay, ctx.hurry);
+    else if (!(await sleep(ctx.clock, delay, ctx.stop))) return ctx.abandoned(events, lastFailure);
+    if (ctx.stop.aborted) return ctx.abandoned(events, lastFailure);
   }
-  if (byId.size > 0) {
-    // Neither successful nor failed: we cannot know; resending (same id) is the safe side.
-    retry.push(...byId.values());
-    reason ||= `the response did not mention ${byId.size} event(s)`;
-  }
-  if (delivered.length > 0) host.delivered(delivered);
-  // Keep acceptance order: the sink reads a delivery's first event as its lowest sequence number.
-  retry.sort((a, b) => a.seq - b.seq);
-  return { retry, failure: { throttled, retryAfterMs: undefined }, reason };
 }
 
-/** One call, bounded by `requestTimeoutMs` whatever `send` does with its abort signal. */
-async function sendWithTimeout(host: DeliveryHost, events: PendingEvent[]): Promise<PutAuditEventsOutput> {
+function settle(ctx: DeliveryContext, outcome: SendOutcome): void {
+  if (outcome.delivered.length > 0) ctx.delivered(outcome.delivered);
+  for (const { event, code, message } of outcome.rejected) ctx.deadLettered([event], code, message);
+}
+
+/** One call, bounded by `requestTimeoutMs` whatever the call does with its abort signal. */
+async function sendWithTimeout(ctx: DeliveryContext, events: QueuedEvent[]): Promise<SendOutcome> {
   const controller = new AbortController();
-  const onShutdown = () => controller.abort(host.signal.reason);
-  host.signal.addEventListener('abort', onShutdown, { once: true });
-  const timer = setTimeout(() => {
-    controller.abort(new PutAuditEventsError(`no response within requestTimeoutMs (${host.requestTimeoutMs} ms)`, { errorCode: 'TimeoutError' }));
-  }, host.requestTimeoutMs);
-  timer.unref();
+  const onStop = () => controller.abort(ctx.stop.reason);
+  if (ctx.stop.aborted) onStop();
+  else ctx.stop.addEventListener('abort', onStop, { once: true });
+  const timer = ctx.clock.setTimeout(() => {
+    controller.abort(new AwsRequestError(`no response within requestTimeoutMs (${ctx.requestTimeoutMs} ms)`, { errorCode: 'TimeoutError' }));
+  }, ctx.requestTimeoutMs);
   let stop: () => void = () => {};
   const aborted = new Promise<never>((_, reject) => {
     stop = () => reject(controller.signal.reason);
     controller.signal.addEventListener('abort', stop, { once: true });
   });
   try {
-    const input = {
-      channelArn: host.channelArn,
-      ...(host.externalId === undefined ? {} : { externalId: host.externalId }),
-      auditEvents: events.map((event) => event.event),
-    };
-    // Built from the entries serialized at accept time, and only if `send` asks for it.
-    let body: Buffer | undefined;
-    const options = {
-      abortSignal: controller.signal,
-      get body() {
-        return (body ??= requestBodyBuffer(events));
-      },
-    };
-    return await Promise.race([host.send(input, options), aborted]);
+    return await Promise.race([ctx.destination.send(events, controller.signal), aborted]);
   } finally {
-    clearTimeout(timer);
-    host.signal.removeEventListener('abort', onShutdown);
+    timer.cancel();
+    ctx.stop.removeEventListener('abort', onStop);
     controller.signal.removeEventListener('abort', stop);
   }
-}
-
-function shutDown(host: DeliveryHost, delivery: Delivery): void {
-  const events = delivery.events;
-  delivery.events = [];
-  host.deadLettered(events, 'Shutdown', 'shutdown ran out of time (shutdownTimeoutMs) before this event was delivered');
-}
-
-/** Resolves `true` after `ms`, or `false` as soon as `signal` aborts. The timer does not keep the process alive. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    timer.unref();
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -25,10 +25,10 @@ export class ConfigurationError extends AuditLakeError {
 /** Whether the failure was the caller's (4xx) or the service's (5xx, network), as AWS SDKs say. */
 export type Fault = 'client' | 'server';
 
-/** A PutAuditEvents call that did not return a 2xx response, or did not return at all. */
-export class PutAuditEventsError extends AuditLakeError {
-  override readonly name = 'PutAuditEventsError' as const;
-  /** The service's error name (`x-amzn-ErrorType`), or a Node network code such as `ECONNRESET`, or `TimeoutError`. */
+/** A call to an AWS service (PutAuditEvents, PutLogEvents, …) that did not return a 2xx response, or did not return at all. */
+export class AwsRequestError extends AuditLakeError {
+  override readonly name = 'AwsRequestError' as const;
+  /** The service's error name (`x-amzn-ErrorType`), a Node network code such as `ECONNRESET`, `TimeoutError`, or `CredentialsProviderError`/`CredentialsTimeout`. */
   readonly errorCode: string;
   /** HTTP status, when a response arrived. */
   readonly statusCode: number | undefined;
@@ -52,15 +52,15 @@ export class PutAuditEventsError extends AuditLakeError {
 }
 
 export function isAuditLakeError(error: unknown): error is AuditLakeError {
-  return error instanceof Error && ['AuditLakeError', 'ConfigurationError', 'PutAuditEventsError'].includes(error.name);
+  return error instanceof Error && ['AuditLakeError', 'ConfigurationError', 'AwsRequestError'].includes(error.name);
 }
 
 export function isConfigurationError(error: unknown): error is ConfigurationError {
   return error instanceof Error && error.name === 'ConfigurationError';
 }
 
-export function isPutAuditEventsError(error: unknown): error is PutAuditEventsError {
-  return error instanceof Error && error.name === 'PutAuditEventsError';
+export function isAwsRequestError(error: unknown): error is AwsRequestError {
+  return error instanceof Error && error.name === 'AwsRequestError';
 }
 
 /** A short, single-line rendering of any value for messages. Never throws. */

@@ -35,6 +35,8 @@ export type RecordMapper = (record: AuditLogRecord) => AuditEventData | undefine
 export interface EncodedRecord {
   data: AuditEventData;
   json: string;
+  /** The event's time in epoch milliseconds (finer than `eventTime`'s seconds), for destinations that index by it. */
+  timeMs: number;
 }
 
 /** Maps and serializes one record in a single pass (the sink's path); `undefined` when not an audit event. */
@@ -112,7 +114,8 @@ function encodeRecord(record: AuditLogRecord, config: MapperConfig): EncodedReco
   put('userAgent', text(audit.userAgent) ?? attribute(attributes, USER_AGENT));
   put('eventSource', text(audit.eventSource) ?? config.eventSource ?? attribute(record.resource, SERVICE_NAME));
   put('eventName', text(audit.eventName) ?? scalar(record.eventName) ?? attribute(attributes, EVENT_NAME));
-  put('eventTime', eventTime(audit.eventTime, record.time, config.now));
+  const time = eventTime(audit.eventTime, record.time, config.now);
+  put('eventTime', time.text);
   put('UID', text(audit.UID) ?? randomUUID());
   put('requestParameters', audit.requestParameters ?? undefined);
   put('responseElements', audit.responseElements ?? undefined);
@@ -132,7 +135,7 @@ function encodeRecord(record: AuditLogRecord, config: MapperConfig): EncodedReco
     data.additionalEventData = fitAdditionalEventData(extra, audit.additionalEventData);
     json = JSON.stringify(data);
   }
-  return { data: data as unknown as AuditEventData, json };
+  return { data: data as unknown as AuditEventData, json, timeMs: time.ms };
 }
 
 /** The `audit` namespace of a record: nested object and flat `audit.*` keys merged, flat keys last. */
@@ -226,16 +229,21 @@ export function formatEventTime(epochMs: number): string {
 /** ISO-8601 date-times as loggers write them; a missing zone means UTC. */
 const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(?:Z|([+-])(\d{2}):?(\d{2}))?$/;
 
-/** The event time: `audit.eventTime` if given (normalized to UTC when it parses), else the record's time, else now. */
-function eventTime(given: unknown, recordTime: Date | number | undefined, now: () => number): unknown {
+/**
+ * The event time: `audit.eventTime` if given (normalized to UTC when it parses; left as given,
+ * for the validator to name, when it does not), else the record's time, else now.
+ */
+function eventTime(given: unknown, recordTime: Date | number | undefined, now: () => number): { text: unknown; ms: number } {
   if (given !== undefined && given !== null) {
     const ms = toEpochMs(given);
-    return ms === undefined ? given : formatEventTime(ms);
+    return ms === undefined ? { text: given, ms: now() } : { text: formatEventTime(ms), ms };
   }
-  return formatEventTime(toEpochMs(recordTime) ?? now());
+  const ms = toEpochMs(recordTime) ?? now();
+  return { text: formatEventTime(ms), ms };
 }
 
-function toEpochMs(value: unknown): number | undefined {
+/** Epoch milliseconds of a `Date`, a number or an ISO-8601 text (read strictly); `undefined` for anything else. */
+export function toEpochMs(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && Math.abs(value) <= 8.64e15 ? value : undefined;
   if (value instanceof Date) return toEpochMs(value.getTime());
   return typeof value === 'string' ? parseIsoTime(value) : undefined;

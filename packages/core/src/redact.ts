@@ -41,3 +41,42 @@ function visit(node: unknown, path: RedactPath, index: number): void {
     else visit(container[key], path, index + 1);
   }
 }
+
+const AUDIT_PREFIX = 'audit.';
+const CONTEXT_ATTRIBUTES = ['additionalEventData', 'attributes'];
+
+/**
+ * Redacts a record that could not be mapped, as it is rendered into its dead letter: the same
+ * paths apply where mapping would have found them (the nested `audit` object, flat `audit.*`
+ * keys, other attributes that would have gone to `additionalEventData.attributes`), and at the
+ * root. A secret must not reach the dead-letter file by the path that skipped mapping.
+ */
+export function redactRecord(target: Record<string, unknown>, paths: readonly RedactPath[]): void {
+  redact(target, paths);
+  const attributes = target.attributes;
+  if (attributes === null || typeof attributes !== 'object') return;
+  const record = attributes as Record<string, unknown>;
+  if (record.audit !== null && typeof record.audit === 'object') redact(record.audit as Record<string, unknown>, paths);
+  for (const key of Object.keys(record)) {
+    if (!key.startsWith(AUDIT_PREFIX)) continue;
+    for (const path of paths) {
+      for (const rest of remainders(path, key.slice(AUDIT_PREFIX.length).split('.'))) {
+        if (rest.length === 0) record[key] = REDACTED;
+        else visit(record[key], rest, 0);
+      }
+    }
+  }
+  for (const path of paths) {
+    for (const rest of remainders(path, CONTEXT_ATTRIBUTES)) if (rest.length > 0) visit(record, rest, 0);
+  }
+}
+
+/** What is left of `path` once it has matched the keys `keys`, for every way it can match them. */
+function remainders(path: RedactPath, keys: readonly string[]): RedactPath[] {
+  if (keys.length === 0) return [path];
+  const [segment, ...restOfPath] = path;
+  if (segment === undefined) return [];
+  const [key, ...restOfKeys] = keys as [string, ...string[]];
+  if (segment === '**') return [...remainders(restOfPath, keys), ...remainders(path, restOfKeys)];
+  return segment === '*' || segment === key ? remainders(restOfPath, restOfKeys) : [];
+}

@@ -1,7 +1,7 @@
 /**
- * What to do about a failed PutAuditEvents call, and how long to wait before the next try.
- * Works on errors from the built-in client and from any `send` (AWS SDK errors carry the
- * error name as `name` and the status in `$metadata`).
+ * What to do about a failed request, and how long to wait before the next try. Works on errors
+ * from the built-in clients and from any `send` (AWS SDK errors carry the error name as `name`
+ * and the status in `$metadata`). Each destination adds the names of its configuration faults.
  */
 
 export interface RequestFailure {
@@ -12,7 +12,7 @@ export interface RequestFailure {
   retryable: boolean;
   /** The service asked us to slow down: back off from a larger base. */
   throttled: boolean;
-  /** A configuration fault (channel, permission, authentication): report it loudly. */
+  /** A configuration fault (destination, permission, credentials): reported loudly, never retried. */
   configuration: boolean;
   statusCode: number | undefined;
   retryAfterMs: number | undefined;
@@ -30,37 +30,41 @@ const TRANSIENT = new Set([
   'InternalServerException', 'ServiceUnavailable', 'ServiceUnavailableException', 'InvalidResponse',
   // Signed too late or with credentials that just expired: the next attempt signs afresh.
   'RequestExpired', 'ExpiredToken', 'ExpiredTokenException',
-  // Credentials could not be loaded (IMDS or SSO hiccup): retried, and reported.
-  'CredentialsProviderError', 'CredentialsError',
+  // A credentials provider that did not answer in time: asked again on the next attempt.
+  'CredentialsTimeout',
   // Node network errors.
   'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
   'ENETUNREACH', 'ENETDOWN', 'EPROTO', 'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
-/** Request-level faults of configuration: the channel, the account, the credentials. */
+/** Faults of the account or the credentials, whatever the service. */
 const CONFIGURATION = new Set([
-  'ChannelNotFound', 'ChannelInsufficientPermission', 'InvalidChannelARN', 'ChannelUnsupportedSchema',
-  'UnsupportedOperationException', 'AccessDenied', 'AccessDeniedException', 'UnrecognizedClientException',
-  'InvalidSignatureException', 'SignatureDoesNotMatch', 'IncompleteSignature', 'InvalidClientTokenId',
-  'MissingAuthenticationToken', 'MissingAuthenticationTokenException', 'NotAuthorized', 'CredentialsProviderError', 'CredentialsError',
+  'AccessDenied', 'AccessDeniedException', 'UnrecognizedClientException', 'InvalidSignatureException',
+  'SignatureDoesNotMatch', 'IncompleteSignature', 'InvalidClientTokenId', 'MissingAuthenticationToken',
+  'MissingAuthenticationTokenException', 'NotAuthorized', 'CredentialsProviderError', 'CredentialsError',
 ]);
 
-export function classifyRequestFailure(error: unknown): RequestFailure {
+/**
+ * Reads any error. A configuration fault is never retryable, whatever its status: retrying a
+ * missing channel or missing credentials only delays the report (they are reported at once and
+ * the events dead-lettered, to be replayed once the configuration is fixed).
+ */
+export function classifyRequestFailure(error: unknown, configurationCodes: ReadonlySet<string> = CONFIGURATION): RequestFailure {
   const e = (error ?? {}) as {
     name?: unknown; message?: unknown; code?: unknown; errorCode?: unknown; statusCode?: unknown; retryAfterMs?: unknown;
     $metadata?: { httpStatusCode?: unknown }; $retryable?: { throttling?: boolean }; $response?: { headers?: Record<string, unknown> };
   };
   const code = firstString(e.errorCode, e.$metadata ? e.name : undefined, e.code, e.name) ?? 'UnknownError';
   const statusCode = firstNumber(e.statusCode, e.$metadata?.httpStatusCode);
-  const throttled = statusCode === 429 || THROTTLING.has(code) || e.$retryable?.throttling === true;
-  const transient = TRANSIENT.has(code) || (statusCode !== undefined && (statusCode >= 500 || statusCode === 408)) || e.$retryable !== undefined;
-  const message = firstString(e.message) ?? String(error);
+  const configuration = CONFIGURATION.has(code) || configurationCodes.has(code) || statusCode === 401 || statusCode === 403;
+  const throttled = !configuration && (statusCode === 429 || THROTTLING.has(code) || e.$retryable?.throttling === true);
+  const transient = !configuration && (TRANSIENT.has(code) || (statusCode !== undefined && (statusCode >= 500 || statusCode === 408)) || e.$retryable !== undefined);
   return {
     code,
-    message,
+    message: firstString(e.message) ?? String(error),
     retryable: throttled || transient,
     throttled,
-    configuration: CONFIGURATION.has(code) || statusCode === 401 || statusCode === 403,
+    configuration,
     statusCode,
     retryAfterMs: firstNumber(e.retryAfterMs) ?? sdkRetryAfter(e.$response?.headers),
   };
@@ -75,11 +79,17 @@ export function backoffDelayMs(
   failure: Pick<RequestFailure, 'throttled' | 'retryAfterMs'>,
   baseMs: number,
   maxMs: number,
-  random: () => number = Math.random,
+  random: () => number,
 ): number {
   const base = failure.throttled ? baseMs * 4 : baseMs;
   const ceiling = Math.min(maxMs, base * 2 ** Math.min(attempt - 1, 30));
   return Math.max(Math.floor(random() * ceiling), failure.retryAfterMs ?? 0);
+}
+
+/** One line for messages: `ECONNREFUSED 127.0.0.1:1`, `ChannelNotFound (HTTP 400): Channel not found`. */
+export function describeFailure(failure: Pick<RequestFailure, 'code' | 'message' | 'statusCode'>): string {
+  const status = failure.statusCode ? ` (HTTP ${failure.statusCode})` : '';
+  return failure.message.includes(failure.code) ? `${failure.message}${status}` : `${failure.code}${status}: ${failure.message}`;
 }
 
 function sdkRetryAfter(headers: Record<string, unknown> | undefined): number | undefined {

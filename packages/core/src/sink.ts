@@ -1,52 +1,29 @@
-import {
-  auditEventEntry,
-  cappedFieldBytes,
-  eventDataChecksum,
-  newAuditEventId,
-  requestBodyBytes,
-  type AuditEvent,
-} from './audit-event.js';
-import { EventQueue, type OutcomeTracker, type PendingEvent } from './batcher.js';
-import { createDeadLetterWriter, type DeadLetter, type DeadLetterWriter } from './dead-letter.js';
-import { deliver, type Delivery, type DeliveryHost } from './delivery.js';
-import { OncePerCause, type Diagnostics } from './diagnostics.js';
-import { isJsonObject } from './map-record.js';
+import { writeSync } from 'node:fs';
+import { Admission, isRefused, refusalEventJson, type Refusal } from './admission.js';
+import type { AuditEvent } from './audit-event.js';
+import { Backpressure } from './backpressure.js';
+import { createDeadLetterWriter, type DeadLetterWriter } from './dead-letter.js';
+import { deliver, type DeliveryContext } from './delivery.js';
+import { isRefusal, type Destination, type OutcomeTracker, type OutgoingEvent, type QueuedEvent } from './destination.js';
+import { createDestination, ENTRY_DECODERS } from './destinations/index.js';
+import { Reporter, type Diagnostics } from './diagnostics.js';
+import { EventQueue, type EventStore } from './event-queue.js';
+import { guardExit } from './exit-guard.js';
+import { FailureReports } from './failure-reports.js';
+import { Ledger, type AuditSinkStats } from './ledger.js';
 import { resolveAuditSinkOptions, type AuditSinkOptions, type ResolvedAuditSinkOptions } from './options.js';
-import { createPutAuditEventsClient, type PutAuditEventsClient, type PutAuditEventsSend } from './put-audit-events.js';
-import type { EncodedRecord } from './map-record.js';
 import type { AuditLogRecord } from './record.js';
-import type { RequestFailure } from './retry.js';
-import type { AuditEventData } from './schema.js';
-import { stringifySafe, toJsonSafe, utf8Bytes } from './serialize.js';
-import { validateAuditEventEntry, validateEventData } from './validate.js';
-
-/** Counters of a sink. At any quiet moment: `added = skipped + delivered + deadLettered.total + queuedEvents + inFlightEvents`. */
-export interface AuditSinkStats {
-  /** Records (and events) given to `add`, `addEvent` or `deliver`. */
-  added: number;
-  /** Records that were not audit events. */
-  skipped: number;
-  /** Events the service accepted. */
-  delivered: number;
-  /** Events dead-lettered, in total and by reason code. */
-  deadLettered: { total: number; byReason: Record<string, number> };
-  /** Event re-sends (an event sent three times counts two). */
-  retried: number;
-  /** PutAuditEvents calls made. */
-  requests: number;
-  /** Events waiting for a request. */
-  queuedEvents: number;
-  /** Their size as request entries, in bytes. */
-  queuedBytes: number;
-  /** Events in a request or waiting to be resent. */
-  inFlightEvents: number;
-}
+import { Scheduler } from './scheduler.js';
+import type { Frame } from './spool/frame.js';
+import { openSpool, type Spool } from './spool/spool.js';
 
 /** Outcome of the records given to one `deliver` call. */
 export interface DeliveryReport {
   delivered: number;
   deadLettered: number;
   skipped: number;
+  /** Left in the spool at shutdown, for a later process to send. */
+  kept: number;
 }
 
 export interface AuditSink {
@@ -61,9 +38,9 @@ export interface AuditSink {
   reject(original: unknown, code: string, message: string): void;
   /** Adds the records and sends them now; resolves with their outcome (OTel's exporter uses this). */
   deliver(records: readonly AuditLogRecord[]): Promise<DeliveryReport>;
-  /** Resolves when every event added before the call is delivered or dead-lettered. */
+  /** Resolves when every event added before the call is delivered or dead-lettered (and, with a spool, synced to disk at once). */
   flush(): Promise<void>;
-  /** Idempotent: stops accepting, flushes (for at most `shutdownTimeoutMs`), then releases timers and sockets. */
+  /** Idempotent: stops accepting, flushes (for at most `shutdownTimeoutMs`), then releases timers, sockets and the spool. */
   shutdown(): Promise<void>;
   /**
    * Backpressure for adapters: `undefined` when there is room, else a promise that resolves
@@ -83,79 +60,111 @@ const SHUTDOWN_MESSAGE = 'the sink is shut down';
 
 class Sink implements AuditSink {
   readonly diagnostics: Diagnostics;
-  readonly #options: ResolvedAuditSinkOptions;
-  readonly #client: PutAuditEventsClient | undefined;
-  readonly #report: OncePerCause;
+  readonly #o: ResolvedAuditSinkOptions;
+  readonly #ledger = new Ledger();
+  readonly #reporter: Reporter;
   readonly #deadLetters: DeadLetterWriter;
-  readonly #queue = new EventQueue();
-  readonly #deliveries = new Set<Delivery>();
-  readonly #abort = new AbortController();
-  readonly #host: DeliveryHost;
-  readonly #counts = { added: 0, skipped: 0, delivered: 0, deadLettered: 0, retried: 0, requests: 0 };
-  readonly #byReason: Record<string, number> = {};
-  #inFlightEvents = 0;
-  #inFlightBytes = 0;
-  #seq = 0;
-  /** Events up to this sequence number are sent without waiting for a full batch. */
-  #flushThrough = 0;
-  #flushTimer: NodeJS.Timeout | undefined;
-  #pumpScheduled = false;
-  #flushWaiters: { seq: number; resolve: () => void }[] = [];
+  readonly #destination: Destination;
+  readonly #admission: Admission;
+  readonly #store: EventStore;
+  readonly #spool: Spool | undefined;
+  readonly #scheduler: Scheduler;
+  readonly #backpressure: Backpressure;
+  readonly #failures: FailureReports;
+  readonly #delivery: DeliveryContext;
+  readonly #hurry = new AbortController();
+  readonly #stop = new AbortController();
+  readonly #unguardExit: () => void;
   #closing = false;
+  #closed = false;
   #shutdown: Promise<void> | undefined;
-  #shedding = false;
-  #capacity: { promise: Promise<void>; resolve: () => void; timer: NodeJS.Timeout } | undefined;
   #holds = 0;
   #keepAlive: NodeJS.Timeout | undefined;
 
   constructor(options: ResolvedAuditSinkOptions) {
-    this.#options = options;
-    this.diagnostics = options.diagnostics;
-    this.#report = new OncePerCause(options.diagnostics);
-    this.#deadLetters = createDeadLetterWriter(options.deadLetter, this.#report);
-    let send: PutAuditEventsSend;
-    if (options.send) {
-      send = options.send;
-    } else {
-      this.#client = createPutAuditEventsClient({
-        region: options.region,
-        endpoint: options.endpoint,
-        credentials: options.credentials,
-        requestTimeoutMs: options.requestTimeoutMs,
-        maxSockets: options.maxConcurrentRequests,
-      });
-      send = this.#client.send;
+    const o = (this.#o = options);
+    this.diagnostics = o.diagnostics;
+    this.#reporter = new Reporter(o.diagnostics);
+    for (const { name, suggestion } of o.unknownOptions) {
+      this.#reporter.report('warn', `option:${name}`, `auditlake: unknown option ${name}${suggestion ? ` (did you mean ${suggestion}?)` : ''}; it is ignored`);
     }
-    this.#host = this.#createHost(options.wrapSend ? options.wrapSend(send) : send);
+    this.#deadLetters = createDeadLetterWriter(o.deadLetter, o.fallbackDeadLetterFile, this.#reporter);
+    this.#destination = createDestination(o);
+    this.#admission = new Admission({
+      encodeRecord: o.encodeRecord,
+      redact: o.redact,
+      // Only a CloudTrail Lake channel has an owner that events must name.
+      ...(o.destination.kind === 'cloudtrail-lake' ? { recipientAccountId: o.recipientAccountId } : { recipientAccountId: undefined, recipientOptional: true }),
+    });
+    this.#spool = o.spool && openSpool({
+      ...o.spool,
+      destination: this.#destination,
+      clock: o.clock,
+      reporter: this.#reporter,
+      ledger: this.#ledger,
+      maxMemoryEvents: o.maxQueueEvents,
+      maxMemoryBytes: o.maxQueueBytes,
+      recode: (frame) => this.#recode(frame),
+    });
+    this.#store = this.#spool ?? new EventQueue();
+    this.#failures = new FailureReports(this.#reporter, o.clock, `${this.#destination.operation} to ${this.#destination.description}`, () => this.#ledger.heldEvents);
+    this.#backpressure = new Backpressure({
+      clock: o.clock,
+      reporter: this.#reporter,
+      maxBlockMs: o.maxBlockMs,
+      isFull: () => this.#isFull(),
+      belowLowWater: () => this.#belowLowWater(),
+      describeLimits: () => this.#describeLimits(),
+    });
+    this.#delivery = {
+      destination: this.#destination,
+      clock: o.clock,
+      requestTimeoutMs: o.requestTimeoutMs,
+      retryBaseDelayMs: o.retryBaseDelayMs,
+      retryMaxDelayMs: o.retryMaxDelayMs,
+      retryDeadlineMs: o.retryDeadlineMs,
+      hurry: this.#hurry.signal,
+      stop: this.#stop.signal,
+      delivered: (events) => this.#settled(events, 'delivered'),
+      deadLettered: (events, code, message) => this.#settled(events, 'deadLettered', code, message),
+      abandoned: (events, lastFailure) => this.#abandoned(events, lastFailure),
+      observe: (observation) => {
+        if (observation.type === 'request') this.#ledger.requestStarted();
+        else if (observation.type === 'retry') {
+          this.#ledger.retried(observation.events);
+          this.diagnostics.debug(`auditlake: resending ${observation.events} event(s) in ${observation.delayMs} ms after ${observation.reason}`);
+        }
+        this.#failures.observe(observation);
+      },
+    };
+    this.#scheduler = new Scheduler({
+      store: this.#store,
+      limits: this.#destination.limits,
+      newBatchRule: () => this.#destination.newBatchRule(),
+      clock: o.clock,
+      lingerMs: o.flushIntervalMs,
+      maxConcurrentRequests: o.maxConcurrentRequests,
+      lastSeq: () => this.#ledger.lastSeq,
+      start: (batch) => this.#start(batch),
+    });
+    this.#unguardExit = o.persistOnExit ? guardExit(this) : () => {};
+    // What an earlier process left has waited long enough: it goes out at once.
+    if (this.#store.length > 0) this.#scheduler.due(this.#ledger.lastSeq);
   }
 
   add(record: AuditLogRecord): void {
-    this.#add(record, undefined);
+    this.#ledger.added();
+    this.#admit(this.#admission.record(record), undefined);
   }
 
   addEvent(event: AuditEvent): void {
-    this.#counts.added++;
-    const problem = validateAuditEventEntry(event);
-    if (problem !== undefined) {
-      const usable = isJsonObject(event) && typeof event.id === 'string' && typeof event.eventData === 'string';
-      if (usable) this.#refuse({ id: event.id, eventData: event.eventData }, 'InvalidData', problem, undefined);
-      else this.#refuseValue(event, 'InvalidData', problem, undefined);
-      return;
-    }
-    let data: unknown;
-    try {
-      data = JSON.parse(event.eventData);
-    } catch {
-      this.#refuse({ id: event.id, eventData: event.eventData }, 'InvalidData', 'eventData is not valid JSON', undefined);
-      return;
-    }
-    // The replayed text is sent as it was; the validator measures the capped fields itself.
-    this.#accept(data as AuditEventData, undefined, event.id, event.eventData, false);
+    this.#ledger.added();
+    this.#admit(this.#admission.event(event), undefined);
   }
 
   reject(original: unknown, code: string, message: string): void {
-    this.#counts.added++;
-    this.#refuseValue(original, String(code), String(message), undefined);
+    this.#ledger.added();
+    this.#refuse(this.#admission.value(original, String(code), String(message)), undefined);
   }
 
   deliver(records: readonly AuditLogRecord[]): Promise<DeliveryReport> {
@@ -166,32 +175,37 @@ class Sink implements AuditSink {
         pending: 0,
         delivered: 0,
         deadLettered: 0,
+        kept: 0,
         done: () => {
           if (finished) return;
           finished = true;
           this.#release();
-          resolve({ delivered: tracker.delivered, deadLettered: tracker.deadLettered, skipped });
+          resolve({ delivered: tracker.delivered, deadLettered: tracker.deadLettered, skipped, kept: tracker.kept });
         },
       };
       this.#hold();
-      for (const record of records) if (this.#add(record, tracker) === 'skipped') skipped++;
+      for (const record of records) {
+        this.#ledger.added();
+        if (this.#admit(this.#admission.record(record), tracker) === 'skipped') skipped++;
+      }
       if (tracker.pending === 0) return tracker.done();
-      this.#flushThrough = this.#seq;
-      this.#pump();
+      this.#scheduler.due(this.#ledger.lastSeq);
     });
   }
 
   flush(): Promise<void> {
-    const seq = this.#seq;
-    if (this.#lowestUnsettledSeq() > seq) {
+    const seq = this.#ledger.lastSeq;
+    this.#spool?.sync();
+    if (this.#ledger.isSettledThrough(seq)) {
       this.#deadLetters.flush();
       return Promise.resolve();
     }
-    this.#flushThrough = Math.max(this.#flushThrough, seq);
+    this.#scheduler.due(seq);
     this.#hold();
-    const done = new Promise<void>((resolve) => this.#flushWaiters.push({ seq, resolve }));
-    this.#pump();
-    return done.finally(() => this.#release());
+    return this.#ledger.whenSettledThrough(seq).finally(() => {
+      this.#deadLetters.flush();
+      this.#release();
+    });
   }
 
   shutdown(): Promise<void> {
@@ -200,247 +214,170 @@ class Sink implements AuditSink {
   }
 
   waitForCapacity(): Promise<void> | undefined {
-    if (this.#options.maxBlockMs === 0 || this.#closing || this.#shedding || !this.#isFull()) return undefined;
-    if (!this.#capacity) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      const timer = setTimeout(() => {
-        this.#shedding = true;
-        this.diagnostics.warn(
-          `auditlake: the queue stayed full for maxBlockMs (${this.#options.maxBlockMs} ms); dead-lettering new events with QueueFull until it drains`,
-        );
-        this.#releaseCapacity();
-      }, this.#options.maxBlockMs);
-      timer.unref();
-      this.#capacity = { promise, resolve, timer };
-    }
-    return this.#capacity.promise;
+    return this.#closing ? undefined : this.#backpressure.wait();
   }
 
   stats(): AuditSinkStats {
-    const c = this.#counts;
-    return {
-      added: c.added,
-      skipped: c.skipped,
-      delivered: c.delivered,
-      deadLettered: { total: c.deadLettered, byReason: { ...this.#byReason } },
-      retried: c.retried,
-      requests: c.requests,
-      queuedEvents: this.#queue.length,
-      queuedBytes: this.#queue.bytes,
-      inFlightEvents: this.#inFlightEvents,
-    };
+    const stats = this.#ledger.stats();
+    if (this.#spool) stats.spool = this.#spool.stats();
+    return stats;
   }
 
-  #add(record: AuditLogRecord, tracker: OutcomeTracker | undefined): 'skipped' | 'refused' | 'queued' {
-    this.#counts.added++;
-    let encoded: EncodedRecord | undefined;
-    try {
-      encoded = this.#options.encodeRecord(record);
-    } catch (error) {
-      // Only hostile inputs get here (a throwing getter or proxy on the attributes themselves).
-      return this.#refuseValue(record, 'InvalidData', `the record could not be mapped: ${String(error)}`, tracker);
+  /** The exit listener: keep what is undelivered, synchronously, and say so on stderr. */
+  persistAtExit(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#scheduler.stop();
+    const volatile = this.#volatileEvents();
+    const cause = this.#failures.lastFailure;
+    if (volatile.length > 0) {
+      this.#settled(volatile, 'deadLettered', 'Exit', `the process exited before this event was delivered (no shutdown)${cause ? `; last failure: ${cause}` : ''}`);
     }
-    if (encoded === undefined) {
-      this.#counts.skipped++;
+    this.#deadLetters.flush();
+    const kept = this.#spool?.closeAtExit() ?? 0;
+    const where = [
+      volatile.length > 0 ? `${volatile.length} dead-lettered with reason Exit to ${this.#deadLetters.destination}` : '',
+      kept > 0 ? `${kept} kept in the spool ${this.#spool?.dir} for the next sink on it` : '',
+    ].filter(Boolean);
+    if (where.length > 0) toStderr(`(auditlake) warning: the process is exiting with ${volatile.length + kept} undelivered event(s): ${where.join('; ')}\n`);
+  }
+
+  #admit(admitted: ReturnType<Admission['record']>, tracker: OutcomeTracker | undefined): 'skipped' | 'refused' | 'queued' {
+    if (admitted === 'skipped') {
+      this.#ledger.skipped();
       return 'skipped';
     }
-    return this.#accept(encoded.data, tracker, newAuditEventId(), encoded.json, true);
+    if (isRefused(admitted)) return this.#refuse(admitted, tracker);
+    return this.#accept(admitted, tracker);
   }
 
-  /**
-   * Validates and enqueues one event (or dead-letters it at once). `ownText` says `json` is
-   * exactly `JSON.stringify(data)`, so its length bounds the fields' sizes.
-   */
-  #accept(data: AuditEventData, tracker: OutcomeTracker | undefined, id: string, json: string, ownText: boolean): 'refused' | 'queued' {
-    const event: AuditEvent = { id, eventData: json };
-    if (this.#closing) return this.#refuse(event, 'Shutdown', SHUTDOWN_MESSAGE, tracker);
-    const measured = ownText ? cappedFieldBytes(data as unknown as Record<string, unknown>, json) : undefined;
-    const violation = validateEventData(data, {
-      recipientAccountId: this.#options.recipientAccountId,
-      fieldBytes: measured,
-      eventDataLength: ownText ? json.length : undefined,
-    });
-    if (violation) return this.#refuse(event, violation.code, violation.message, tracker);
-    if (this.#options.checksum) event.eventDataChecksum = eventDataChecksum(json);
-
-    const entry = auditEventEntry(event);
-    const bytes = utf8Bytes(entry);
-    const { maxBatchBytes, maxQueueEvents, maxQueueBytes } = this.#options;
-    if (requestBodyBytes(bytes, 1) > maxBatchBytes) {
-      return this.#refuse(event, 'EventTooLarge', `the event needs a ${requestBodyBytes(bytes, 1)}-byte request body; maxBatchBytes is ${maxBatchBytes}`, tracker);
-    }
-    if (this.#queue.length + this.#inFlightEvents >= maxQueueEvents || this.#queue.bytes + this.#inFlightBytes + bytes > maxQueueBytes) {
-      return this.#refuse(event, 'QueueFull', `the queue is full (maxQueueEvents ${maxQueueEvents}, maxQueueBytes ${maxQueueBytes})`, tracker);
-    }
+  #accept(event: OutgoingEvent, tracker: OutcomeTracker | undefined): 'refused' | 'queued' {
+    const refuse = (code: string, message: string) => this.#refuse({ id: event.id, json: event.json, code, message }, tracker);
+    if (this.#closing) return refuse('Shutdown', SHUTDOWN_MESSAGE);
+    // Refuse a full queue before paying for the entry: the text's length is a lower bound of its size.
+    if (!this.#hasRoom(event.json.length)) return refuse('QueueFull', `the queue is full (${this.#describeLimits()})`);
+    const encoded = this.#destination.encode(event);
+    if (isRefusal(encoded)) return refuse(encoded.refused.code, encoded.refused.message);
+    if (!this.#hasRoom(encoded.bytes)) return refuse('QueueFull', `the queue is full (${this.#describeLimits()})`);
+    const queued: QueuedEvent = {
+      id: event.id,
+      entry: encoded.entry,
+      bytes: encoded.bytes,
+      timeMs: event.timeMs,
+      seq: this.#ledger.nextSeq(),
+      acceptedAt: this.#o.clock.now(),
+      attempts: 0,
+      inFlight: false,
+      tracker,
+      spooled: undefined,
+    };
     if (tracker) tracker.pending++;
-    const seq = ++this.#seq;
-    this.#queue.push({ event, entry, bytes, seq, deadline: Date.now() + this.#options.retryDeadlineMs, attempts: 0, tracker });
-    if (this.#queue.hasFullBatch(this.#options.maxBatchEvents, maxBatchBytes)) this.#schedulePump();
-    else this.#armFlushTimer();
+    this.#ledger.queued(queued);
+    this.#store.push(queued);
+    this.#scheduler.queued();
     return 'queued';
   }
 
-  /** Dead-letters any value, rendered safely as the event's data, under a new id. */
-  #refuseValue(value: unknown, code: string, message: string, tracker: OutcomeTracker | undefined): 'refused' {
-    return this.#refuse({ id: newAuditEventId(), eventData: stringifySafe(toJsonSafe(value)) }, code, message, tracker);
-  }
-
-  /** Dead-letters an event that never entered the queue. */
-  #refuse(event: AuditEvent, code: string, message: string, tracker: OutcomeTracker | undefined): 'refused' {
-    this.#deadLetter(event, code, message, 0);
+  #refuse(refusal: Refusal, tracker: OutcomeTracker | undefined): 'refused' {
+    this.#ledger.refused(refusal.code);
+    this.#writeDeadLetter(refusalEventJson(refusal), refusal.code, refusal.message, 0);
     if (tracker) tracker.deadLettered++;
     return 'refused';
   }
 
-  #deadLetter(event: AuditEvent, code: string, message: string, attempts: number): void {
-    this.#counts.deadLettered++;
-    this.#byReason[code] = (this.#byReason[code] ?? 0) + 1;
-    const letter: DeadLetter = { event, reason: { code, message }, time: new Date().toISOString(), attempts };
-    this.#deadLetters.write(letter);
-    this.#report.report('warn', `dead-letter:${code}`, `auditlake: events are being dead-lettered to ${this.#deadLetters.destination}; first with reason ${code}: ${message}`);
+  #settled(events: QueuedEvent[], outcome: 'delivered' | 'deadLettered', code?: string, message?: string): void {
+    if (outcome === 'delivered' && this.#o.onDelivered) this.#notifyDelivered(events);
+    if (outcome === 'deadLettered') {
+      for (const event of events) this.#writeDeadLetter(this.#destination.auditEventJson(event), code as string, message as string, event.attempts);
+    }
+    this.#ledger.settled(events, outcome, code);
+    this.#store.release(events);
+    for (const event of events) {
+      const tracker = event.tracker;
+      if (tracker === undefined) continue;
+      tracker[outcome]++;
+      if (--tracker.pending === 0) tracker.done();
+    }
+    this.#backpressure.drained();
   }
 
-  #armFlushTimer(): void {
-    if (this.#flushTimer !== undefined || this.#closing) return;
-    this.#flushTimer = setTimeout(() => {
-      this.#flushTimer = undefined;
-      this.#flushThrough = this.#seq;
-      this.#pump();
-    }, this.#options.flushIntervalMs);
-    this.#flushTimer.unref();
+  #notifyDelivered(events: QueuedEvent[]): void {
+    try {
+      this.#o.onDelivered?.(events.map((event) => event.id));
+    } catch (error) {
+      this.#reporter.report('error', 'on-delivered', `auditlake: the onDelivered hook threw: ${String(error)}`);
+    }
   }
 
-  #schedulePump(): void {
-    if (this.#pumpScheduled) return;
-    this.#pumpScheduled = true;
-    queueMicrotask(() => {
-      this.#pumpScheduled = false;
-      this.#pump();
+  #abandoned(all: QueuedEvent[], lastFailure: string | undefined): void {
+    const cause = lastFailure ? `; last failure: ${lastFailure}` : '';
+    const volatile = all.filter((event) => event.spooled === undefined);
+    if (volatile.length > 0) {
+      this.#settled(volatile, 'deadLettered', 'Shutdown', `shutdown ran out of time (shutdownTimeoutMs ${this.#o.shutdownTimeoutMs} ms) before this event was delivered${cause}`);
+    }
+    // Events in the spool stay there, unsettled: the next sink on it sends them.
+    const events = all.filter((event) => event.spooled !== undefined);
+    this.#ledger.returned(events);
+    for (const event of events) {
+      const tracker = event.tracker;
+      if (tracker === undefined) continue;
+      tracker.kept++;
+      if (--tracker.pending === 0) tracker.done();
+    }
+  }
+
+  #writeDeadLetter(eventJson: string, code: string, message: string, attempts: number): void {
+    this.#deadLetters.write(eventJson, code, message, attempts, this.#o.clock.now());
+    this.#reporter.report('warn', `dead-letter:${code}`, `auditlake: events are being dead-lettered to ${this.#deadLetters.destination}; first with reason ${code}: ${message}`);
+  }
+
+  #start(batch: QueuedEvent[]): Promise<void> {
+    this.#ledger.taken(batch);
+    return deliver(batch, this.#delivery).catch((error: unknown) => {
+      // A defect, not a delivery failure: still account for every event it held.
+      this.#reporter.report('error', 'internal', `auditlake: internal error while delivering: ${String(error)}`);
+      const left = batch.filter((event) => event.inFlight);
+      if (left.length > 0) this.#settled(left, 'deadLettered', 'InternalError', String(error));
     });
   }
 
-  /** Starts requests while there are free slots and batches that are full or due. */
-  #pump(): void {
-    const { maxBatchEvents, maxBatchBytes, maxConcurrentRequests } = this.#options;
-    while (this.#deliveries.size < maxConcurrentRequests && !this.#abort.signal.aborted) {
-      const head = this.#queue.peek();
-      if (head === undefined) break;
-      if (head.seq > this.#flushThrough && !this.#queue.hasFullBatch(maxBatchEvents, maxBatchBytes)) break;
-      const events = this.#queue.takeBatch(maxBatchEvents, maxBatchBytes);
-      this.#inFlightEvents += events.length;
-      for (const event of events) this.#inFlightBytes += event.bytes;
-      const delivery: Delivery = { events };
-      this.#deliveries.add(delivery);
-      void deliver(delivery, this.#host)
-        .catch((error: unknown) => {
-          // A defect, not a delivery failure: still account for every event it held.
-          this.#report.report('error', 'internal', `auditlake: internal error while delivering: ${String(error)}`);
-          this.#host.deadLettered(delivery.events.splice(0), 'InternalError', String(error));
-        })
-        .finally(() => {
-          this.#deliveries.delete(delivery);
-          this.#pump();
-          this.#settled();
-        });
-    }
-    const head = this.#queue.peek();
-    if (head !== undefined && head.seq > this.#flushThrough) this.#armFlushTimer();
+  #hasRoom(bytes: number): boolean {
+    if (this.#spool) return this.#spool.hasRoom(bytes);
+    return this.#ledger.heldEvents < this.#o.maxQueueEvents && this.#ledger.heldBytes + bytes <= this.#o.maxQueueBytes;
   }
 
-  #createHost(send: PutAuditEventsSend): DeliveryHost {
-    const o = this.#options;
-    const leave = (events: PendingEvent[]) => {
-      this.#inFlightEvents -= events.length;
-      for (const event of events) this.#inFlightBytes -= event.bytes;
-    };
-    return {
-      send,
-      channelArn: o.channel.arn,
-      externalId: o.externalId,
-      requestTimeoutMs: o.requestTimeoutMs,
-      retryBaseDelayMs: o.retryBaseDelayMs,
-      retryMaxDelayMs: o.retryMaxDelayMs,
-      signal: this.#abort.signal,
-      now: Date.now,
-      requestStarted: () => {
-        this.#counts.requests++;
-      },
-      delivered: (events) => {
-        leave(events);
-        this.#counts.delivered += events.length;
-        for (const event of events) this.#track(event, 'delivered');
-        this.#settled();
-      },
-      deadLettered: (events, code, message) => {
-        leave(events);
-        for (const event of events) {
-          this.#deadLetter(event.event, code, message, event.attempts);
-          this.#track(event, 'deadLettered');
-        }
-        this.#settled();
-      },
-      retrying: (events, reason, delayMs) => {
-        this.#counts.retried += events.length;
-        this.diagnostics.debug(`auditlake: resending ${events.length} event(s) in ${delayMs} ms after ${reason}`);
-      },
-      requestFailed: (failure, willRetry) => this.#reportFailure(failure, willRetry),
-    };
-  }
-
-  #reportFailure(failure: RequestFailure, willRetry: boolean): void {
-    const what = `PutAuditEvents failed with ${failure.code}${failure.statusCode ? ` (HTTP ${failure.statusCode})` : ''}: ${failure.message}`;
-    if (failure.configuration) {
-      this.#report.report('error', `request:${failure.code}`, `auditlake: ${what}. This is a configuration fault (channel ${this.#options.channel.arn}, endpoint ${this.#options.endpoint}); ${willRetry ? 'retrying' : 'the events are dead-lettered'}.`);
-    } else if (willRetry) {
-      this.diagnostics.debug(`auditlake: ${what}; retrying`);
-    } else {
-      this.#report.report('warn', `request:${failure.code}`, `auditlake: ${what}; the events are dead-lettered`);
-    }
-  }
-
-  #track(event: PendingEvent, outcome: 'delivered' | 'deadLettered'): void {
-    const tracker = event.tracker;
-    if (tracker === undefined) return;
-    tracker[outcome]++;
-    if (--tracker.pending === 0) tracker.done();
-  }
-
-  /** After outcomes: wake flush waiters whose events are all settled, and blocked adapters. */
-  #settled(): void {
-    const lowest = this.#lowestUnsettledSeq();
-    if (this.#flushWaiters.length > 0 && (this.#flushWaiters[0] as { seq: number }).seq < lowest) {
-      this.#deadLetters.flush();
-      while (this.#flushWaiters.length > 0 && (this.#flushWaiters[0] as { seq: number }).seq < lowest) this.#flushWaiters.shift()?.resolve();
-    }
-    if ((this.#capacity || this.#shedding) && this.#belowLowWater()) {
-      this.#shedding = false;
-      this.#releaseCapacity();
-    }
-  }
-
-  #lowestUnsettledSeq(): number {
-    let lowest = this.#queue.peek()?.seq ?? Number.POSITIVE_INFINITY;
-    for (const delivery of this.#deliveries) lowest = Math.min(lowest, delivery.events[0]?.seq ?? Number.POSITIVE_INFINITY);
-    return lowest;
-  }
-
+  /** Full: no room for another event, or for an average one by bytes (15/16). */
   #isFull(): boolean {
-    const held = this.#queue.length + this.#inFlightEvents;
-    return held >= this.#options.maxQueueEvents || (this.#queue.bytes + this.#inFlightBytes) * 16 >= this.#options.maxQueueBytes * 15;
+    if (this.#spool) return this.#spool.isFull();
+    return this.#ledger.heldEvents >= this.#o.maxQueueEvents || this.#ledger.heldBytes * 16 >= this.#o.maxQueueBytes * 15;
   }
 
   #belowLowWater(): boolean {
-    const held = this.#queue.length + this.#inFlightEvents;
-    return held * 4 <= this.#options.maxQueueEvents * 3 && (this.#queue.bytes + this.#inFlightBytes) * 4 <= this.#options.maxQueueBytes * 3;
+    if (this.#spool) return this.#spool.belowLowWater();
+    return this.#ledger.heldEvents * 4 <= this.#o.maxQueueEvents * 3 && this.#ledger.heldBytes * 4 <= this.#o.maxQueueBytes * 3;
   }
 
-  #releaseCapacity(): void {
-    const capacity = this.#capacity;
-    if (!capacity) return;
-    this.#capacity = undefined;
-    clearTimeout(capacity.timer);
-    capacity.resolve();
+  #describeLimits(): string {
+    return this.#spool ? this.#spool.describeLimits() : `maxQueueEvents ${this.#o.maxQueueEvents}, maxQueueBytes ${this.#o.maxQueueBytes}`;
+  }
+
+  /** Events that would be lost with the process: everything held, unless the spool has it on disk. */
+  #volatileEvents(): QueuedEvent[] {
+    return [...this.#scheduler.inFlightEvents().filter((event) => event.spooled === undefined), ...this.#store.drainVolatile()];
+  }
+
+  /** A spooled event written by a sink with another destination, re-encoded for this one (or dead-lettered). */
+  #recode(frame: Frame): { entry: string; bytes: number } | undefined {
+    const decode = ENTRY_DECODERS[frame.format];
+    const refuse = (json: string, code: string, message: string) => {
+      this.#ledger.added();
+      this.#refuse({ id: frame.id, json, code, message }, undefined);
+      return undefined;
+    };
+    if (decode === undefined) return refuse('null', 'SpoolFormat', `the spool holds an entry of unknown format ${frame.format}: ${frame.entry.slice(0, 200)}`);
+    const json = decode(frame.entry);
+    const encoded = this.#destination.encode({ id: frame.id, json, timeMs: frame.timeMs });
+    return isRefusal(encoded) ? refuse(json, encoded.refused.code, encoded.refused.message) : encoded;
   }
 
   /** While someone awaits delivery, one referenced handle keeps the process alive; otherwise nothing does. */
@@ -457,35 +394,49 @@ class Sink implements AuditSink {
 
   async #close(): Promise<void> {
     this.#closing = true;
-    clearTimeout(this.#flushTimer);
-    this.#flushTimer = undefined;
-    this.#shedding = false;
-    this.#releaseCapacity();
+    this.#backpressure.close();
+    this.#hurry.abort();
     this.#hold();
     try {
-      const flushed = this.flush();
-      let timer: NodeJS.Timeout | undefined;
+      const seq = this.#ledger.lastSeq;
+      this.#scheduler.due(seq);
+      const settled = this.#ledger.whenSettledThrough(seq);
+      let timer: { cancel(): void } | undefined;
       const timedOut = await Promise.race([
-        flushed.then(() => false),
+        settled.then(() => false),
         new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(true), this.#options.shutdownTimeoutMs);
+          timer = this.#o.clock.setTimeout(() => resolve(true), this.#o.shutdownTimeoutMs);
         }),
       ]);
-      clearTimeout(timer);
+      timer?.cancel();
       if (timedOut) {
-        this.#abort.abort(new Error('shutdownTimeoutMs elapsed'));
-        const queued = this.#queue.drain();
-        for (const event of queued) {
-          this.#deadLetter(event.event, 'Shutdown', 'shutdown ran out of time (shutdownTimeoutMs) before this event was sent', event.attempts);
-          this.#track(event, 'deadLettered');
+        this.#stop.abort(new Error('shutdownTimeoutMs elapsed'));
+        this.#scheduler.stop();
+        await this.#scheduler.idle();
+        const cause = this.#failures.lastFailure;
+        const queued = this.#store.drainVolatile();
+        if (queued.length > 0) {
+          this.#settled(queued, 'deadLettered', 'Shutdown', `shutdown ran out of time (shutdownTimeoutMs ${this.#o.shutdownTimeoutMs} ms) before this event was sent${cause ? `; last failure: ${cause}` : ''}`);
         }
-        this.#settled();
-        await flushed;
       }
     } finally {
+      this.#closed = true;
+      this.#unguardExit();
       this.#deadLetters.flush();
-      this.#client?.destroy();
+      const kept = this.#spool?.close() ?? 0;
+      if (kept > 0) {
+        this.#reporter.diagnostics.warn(`auditlake: shutdown left ${kept} undelivered event(s) in the spool ${this.#spool?.dir}; the next sink on it sends them`);
+      }
+      this.#destination.close();
       this.#release();
     }
+  }
+}
+
+function toStderr(text: string): void {
+  try {
+    writeSync(2, text);
+  } catch {
+    // No stderr left.
   }
 }

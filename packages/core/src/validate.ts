@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { FieldBytes } from './audit-event.js';
-import { EVENT_ID_PATTERN } from './limits.js';
+import { EVENT_ID_PATTERN } from './destinations/cloudtrail-lake/limits.js';
 import { isJsonObject } from './map-record.js';
 import {
   ACCOUNT_ID_PATTERN,
@@ -23,6 +23,8 @@ export interface EventDataViolation {
 export interface ValidateEventDataOptions {
   /** The channel owner's account: `recipientAccountId` must equal it (`InvalidRecipient`). */
   recipientAccountId?: string;
+  /** `recipientAccountId` may be absent (CloudWatch Logs has no channel owner); when present it is still checked. @default false */
+  recipientOptional?: boolean;
   /** Sizes of the capped fields when already measured. */
   fieldBytes?: FieldBytes;
   /**
@@ -43,7 +45,7 @@ export function validateEventData(eventData: unknown, options: ValidateEventData
   const bound = options.eventDataLength === undefined ? Infinity : options.eventDataLength * 3;
   const violated =
     unknownField(eventData, EVENT_DATA_FIELDS, 'eventData') ??
-    checkFields(eventData, EVENT_DATA_RULES, options.fieldBytes, bound) ??
+    checkFields(eventData, options.recipientOptional ? EVENT_DATA_RULES_RECIPIENT_OPTIONAL : EVENT_DATA_RULES, options.fieldBytes, bound) ??
     unknownField(eventData.userIdentity as Record<string, unknown>, USER_IDENTITY_FIELDS, 'eventData.userIdentity') ??
     checkFields(eventData.userIdentity as Record<string, unknown>, USER_IDENTITY_RULES, undefined, bound);
   if (violated) return violated;
@@ -53,7 +55,7 @@ export function validateEventData(eventData: unknown, options: ValidateEventData
     return violation('InvalidData', 'eventData.eventTime', `eventData.eventTime must be a UTC time "YYYY-MM-DDTHH:mm:ssZ" (actual: ${describeValue(time)})`);
   }
   const account = eventData.recipientAccountId as string;
-  if (!ACCOUNT_ID_PATTERN.test(account)) {
+  if (!ACCOUNT_ID_PATTERN.test(account) && !(account === undefined && options.recipientOptional)) {
     return violation('InvalidData', 'eventData.recipientAccountId', `eventData.recipientAccountId must be a 12-digit AWS account id (actual: ${describeValue(account)})`);
   }
   if (options.recipientAccountId !== undefined && account !== options.recipientAccountId) {
@@ -118,6 +120,7 @@ const compile = (rules: Readonly<Record<string, FieldRule>>, prefix: string): re
   Object.entries(rules).map(([name, rule]) => ({ ...rule, name, field: `${prefix}.${name}` }));
 const EVENT_DATA_RULES = compile(EVENT_DATA_FIELDS, 'eventData');
 const USER_IDENTITY_RULES = compile(USER_IDENTITY_FIELDS, 'eventData.userIdentity');
+const EVENT_DATA_RULES_RECIPIENT_OPTIONAL = EVENT_DATA_RULES.map((rule) => (rule.name === 'recipientAccountId' ? { ...rule, required: false } : rule));
 
 function checkFields(object: Record<string, unknown>, rules: readonly CompiledRule[], fieldBytes: FieldBytes | undefined, bound: number): EventDataViolation | undefined {
   for (const rule of rules) {

@@ -1,10 +1,17 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createAuditSink, createDeadLetterWriter, type DeadLetter } from '../src/index.js';
-import { OncePerCause } from '../src/diagnostics.js';
+import { createAuditSink, type DeadLetter } from '../src/index.js';
+import { createDeadLetterWriter, deadLetterLine } from '../src/dead-letter.js';
+import { Reporter } from '../src/diagnostics.js';
 import { auditRecord, CHANNEL_ARN, quietDiagnostics } from './helpers.js';
+import * as fs from 'node:fs';
+
+vi.mock('node:fs', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs')>();
+  return { ...actual, writeSync: vi.fn(actual.writeSync) };
+});
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -13,48 +20,153 @@ const tempDir = () => {
   return dir;
 };
 afterEach(() => {
+  vi.mocked(fs.writeSync).mockRestore?.();
   vi.restoreAllMocks();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-const letter = (n: number): DeadLetter => ({ event: { id: `id-${n}`, eventData: `{"n":${n}}` }, reason: { code: 'InvalidData', message: 'm' }, time: new Date(0).toISOString(), attempts: 0 });
+const TIME = Date.UTC(2026, 0, 1);
+const eventJson = (n: number) => JSON.stringify({ id: `id-${n}`, eventData: `{"n":${n}}` });
+const letter = (n: number): DeadLetter => ({ event: { id: `id-${n}`, eventData: `{"n":${n}}` }, reason: { code: 'InvalidData', message: 'm' }, time: new Date(TIME).toISOString(), attempts: 0 });
+const write = (writer: ReturnType<typeof createDeadLetterWriter>, n: number) => writer.write(eventJson(n), 'InvalidData', 'm', 0, TIME);
+const readLetters = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as DeadLetter);
 
 describe('dead-letter file', () => {
-  it('appends JSON lines, one write per tick, readable back as the documented shape', async () => {
+  it('appends JSON lines at the end of the tick, readable back as the documented shape, mode 0600', async () => {
     const path = join(tempDir(), 'letters.jsonl');
     const quiet = quietDiagnostics();
-    const writer = createDeadLetterWriter(path, new OncePerCause(quiet.diagnostics));
-    for (let i = 0; i < 3; i++) writer.write(letter(i));
+    const writer = createDeadLetterWriter(path, join(tempDir(), 'fallback.jsonl'), new Reporter(quiet.diagnostics));
+    for (let i = 0; i < 3; i++) write(writer, i);
     expect(() => readFileSync(path)).toThrow(); // nothing yet: written at the end of the tick
     await Promise.resolve();
-    writer.write(letter(3));
+    write(writer, 3);
     writer.flush();
-    const lines = readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as DeadLetter);
-    expect(lines).toEqual([0, 1, 2, 3].map(letter));
+    expect(readLetters(path)).toEqual([0, 1, 2, 3].map(letter));
     expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(deadLetterLine(eventJson(1), 'InvalidData', 'm', 0, TIME)).toBe(`${JSON.stringify(letter(1))}\n`);
+  });
+
+  it('streams a storm of letters with a bounded buffer: written every 64 KiB, not all at the end', () => {
+    const path = join(tempDir(), 'storm.jsonl');
+    const writer = createDeadLetterWriter(path, join(tempDir(), 'f.jsonl'), new Reporter(quietDiagnostics().diagnostics));
+    const big = JSON.stringify({ id: 'big', eventData: 'x'.repeat(1000) });
+    for (let i = 0; i < 200; i++) writer.write(big, 'QueueFull', 'm', 0, TIME);
+    // 200 letters of ~1.1 kB: most of them are in the file before the tick ends.
+    expect(statSync(path).size).toBeGreaterThan(150_000);
+    writer.flush();
+    expect(readLetters(path)).toHaveLength(200);
+  });
+
+  it('makes an existing world-readable file private', () => {
+    const path = join(tempDir(), 'open.jsonl');
+    writeFileSync(path, '');
+    chmodSync(path, 0o644);
+    const writer = createDeadLetterWriter(path, join(tempDir(), 'f.jsonl'), new Reporter(quietDiagnostics().diagnostics));
+    write(writer, 1);
+    writer.flush();
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+  it('does not follow a symlink planted at its path', () => {
+    const dir = tempDir();
+    const elsewhere = join(dir, 'elsewhere.txt');
+    writeFileSync(elsewhere, 'precious\n');
+    const path = join(dir, 'letters.jsonl');
+    symlinkSync(elsewhere, path);
+    const quiet = quietDiagnostics();
+    const writer = createDeadLetterWriter(path, join(dir, 'f.jsonl'), new Reporter(quiet.diagnostics));
+    write(writer, 1);
+    writer.flush();
+    expect(readFileSync(elsewhere, 'utf8')).toBe('precious\n');
+    expect(quiet.at('error')[0]).toContain('cannot append to dead-letter file');
+  });
+
+  it('starts on a new line after a torn last line (a crash or a full disk cut it short)', () => {
+    const path = join(tempDir(), 'torn.jsonl');
+    writeFileSync(path, `${JSON.stringify(letter(0))}\n{"event":{"id":"half`, { mode: 0o600 });
+    const writer = createDeadLetterWriter(path, join(tempDir(), 'f.jsonl'), new Reporter(quietDiagnostics().diagnostics));
+    write(writer, 1);
+    writer.flush();
+    const lines = readFileSync(path, 'utf8').split('\n');
+    expect(lines[1]).toBe('{"event":{"id":"half');
+    expect(JSON.parse(lines[2] as string)).toEqual(letter(1));
   });
 
   it('falls back to stderr, loudly, when the file cannot be written', () => {
     const dir = tempDir();
     const quiet = quietDiagnostics();
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const writer = createDeadLetterWriter(dir /* a directory */, new OncePerCause(quiet.diagnostics));
-    writer.write(letter(1));
+    const writer = createDeadLetterWriter(dir /* a directory */, join(dir, 'f.jsonl'), new Reporter(quiet.diagnostics));
+    const written: string[] = [];
+    vi.mocked(fs.writeSync).mockImplementation(((fd: number, text: unknown) => {
+      if (fd !== 2) throw new Error('unexpected write');
+      written.push(String(text));
+      return String(text).length;
+    }));
+    write(writer, 1);
     writer.flush();
-    writer.write(letter(2));
+    write(writer, 2);
     writer.flush();
-    expect(stderr.mock.calls.map((call) => String(call[0]))).toEqual([`${JSON.stringify(letter(1))}\n`, `${JSON.stringify(letter(2))}\n`]);
+    expect(written).toEqual([`${JSON.stringify(letter(1))}\n`, `${JSON.stringify(letter(2))}\n`]);
     expect(quiet.at('error')).toHaveLength(1);
     expect(quiet.at('error')[0]).toContain('cannot append to dead-letter file');
   });
+});
 
-  it('falls back to stderr when the handler throws', () => {
+describe('dead-letter handler', () => {
+  it('writes to the fallback file when the handler throws', () => {
     const quiet = quietDiagnostics();
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const writer = createDeadLetterWriter(() => { throw new Error('handler broke'); }, new OncePerCause(quiet.diagnostics));
-    writer.write(letter(1));
-    expect(stderr).toHaveBeenCalledWith(`${JSON.stringify(letter(1))}\n`);
+    const fallback = join(tempDir(), 'fallback.jsonl');
+    const writer = createDeadLetterWriter(() => { throw new Error('handler broke'); }, fallback, new Reporter(quiet.diagnostics));
+    write(writer, 1);
+    writer.flush();
+    expect(readLetters(fallback)).toEqual([letter(1)]);
     expect(quiet.at('error')[0]).toContain('handler broke');
+  });
+
+  it('catches an async handler that rejects, keeps the letter in the fallback file, and the host does not crash', async () => {
+    const quiet = quietDiagnostics();
+    const fallback = join(tempDir(), 'fallback.jsonl');
+    const unhandled = vi.fn();
+    process.on('unhandledRejection', unhandled);
+    try {
+      const writer = createDeadLetterWriter(async () => { throw new Error('async broke'); }, fallback, new Reporter(quiet.diagnostics));
+      write(writer, 1);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(readLetters(fallback)).toEqual([letter(1)]);
+      expect(quiet.at('error')[0]).toContain('async broke');
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
+  });
+
+  it('a handler that adds events back into the sink does not recurse: its letters go to the fallback file', async () => {
+    const quiet = quietDiagnostics();
+    let handled = 0;
+    // The fallback is the default file, relative to the working directory.
+    const cwd = process.cwd();
+    process.chdir(tempDir());
+    const sink = createAuditSink({
+      channelArn: CHANNEL_ARN,
+      send: async () => ({ successful: [], failed: [] }),
+      diagnostics: quiet.diagnostics,
+      deadLetter: () => {
+        handled++;
+        sink.add(auditRecord(1, { eventTime: 'still not a time' })); // invalid again: dead-lettered inside the handler
+      },
+      env: {},
+    });
+    try {
+      for (let i = 0; i < 50; i++) sink.add(auditRecord(i, { eventTime: 'not a time' }));
+      await sink.flush();
+      expect(handled).toBe(50);
+      expect(sink.stats()).toMatchObject({ added: 100, deadLettered: { total: 100 } });
+      expect(readLetters(join(process.cwd(), 'auditlake-dead-letter.jsonl'))).toHaveLength(50);
+      expect(quiet.at('warn').some((m) => m.includes('inside the dead-letter handler'))).toBe(true);
+    } finally {
+      process.chdir(cwd);
+      await sink.shutdown();
+    }
   });
 });
 
@@ -66,10 +178,24 @@ describe('the sink and its dead letters', () => {
     for (let i = 0; i < 5; i++) sink.add(auditRecord(i, { eventTime: 'not a time' }));
     sink.add(auditRecord(9, { userIdentity: {} }));
     await sink.flush();
-    const codes = readFileSync(path, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as DeadLetter).reason.code);
+    const codes = readLetters(path).map((l) => l.reason.code);
     expect(codes).toEqual(['InvalidData', 'InvalidData', 'InvalidData', 'InvalidData', 'InvalidData', 'FieldNotFound']);
     expect(quiet.at('warn')).toHaveLength(2);
     expect(quiet.at('warn')[0]).toContain(path);
     await sink.shutdown();
+  });
+
+  it('redacts on the path where mapping throws: a secret never reaches the dead-letter file', async () => {
+    const path = join(tempDir(), 'redacted.jsonl');
+    const sink = createAuditSink({ channelArn: CHANNEL_ARN, deadLetter: path, send: async () => ({ successful: [], failed: [] }), diagnostics: quietDiagnostics().diagnostics, redact: ['requestParameters.password', '**.token'] });
+    const hostile = new Proxy({ audit: { eventName: 'Login', requestParameters: { password: 'hunter2', user: 'alice' } }, 'audit.requestParameters.password': 'hunter3', 'audit.x.token': 'tok-1', other: { token: 'tok-2' } }, {
+      ownKeys: () => { throw new Error('no keys for you'); },
+    });
+    sink.add({ attributes: hostile });
+    sink.add({ attributes: { audit: { eventName: 'Login', requestParameters: { password: 'hunter4' } }, 'audit.requestParameters.password': 'hunter5' }, message: 'x', time: Number.NaN, severity: 'info', resource: new Proxy({}, { ownKeys: () => { throw new Error('no'); } }) });
+    await sink.flush();
+    await sink.shutdown();
+    const text = readFileSync(path, 'utf8');
+    expect(text).not.toMatch(/hunter|tok-/);
   });
 });

@@ -60,9 +60,10 @@ export function quietDiagnostics() {
   return { diagnostics, messages, at: (level: keyof Diagnostics) => messages.filter((m) => m.level === level).map((m) => m.message) };
 }
 
-/** The accounting invariant of product.md: every added event is somewhere. */
+/** The accounting invariant of product.md: every added (or recovered) event is somewhere, and so is every byte. */
 export function expectInvariant(stats: AuditSinkStats): void {
-  expect(stats.added).toBe(stats.skipped + stats.delivered + stats.deadLettered.total + stats.queuedEvents + stats.inFlightEvents);
+  expect(stats.added + stats.recovered).toBe(stats.skipped + stats.delivered + stats.deadLettered.total + stats.queuedEvents + stats.inFlightEvents);
+  expect(stats.acceptedBytes).toBe(stats.settledBytes + stats.queuedBytes + stats.inFlightBytes);
   expect(Object.values(stats.deadLettered.byReason).reduce((a, b) => a + b, 0)).toBe(stats.deadLettered.total);
 }
 

@@ -22,7 +22,7 @@ function run(body: string) {
 describe('process lifecycle', () => {
   it('timers never keep a process alive (the flush timer is unref’d)', () => {
     const result = run(`
-      const sink = createAuditSink({ channelArn: 'arn:aws:cloudtrail:us-east-1:123456789012:channel/c', send: accept, flushIntervalMs: 60_000, diagnostics: quiet, deadLetter: () => {} });
+      const sink = createAuditSink({ channelArn: 'arn:aws:cloudtrail:us-east-1:123456789012:channel/c', send: accept, flushIntervalMs: 60_000, diagnostics: quiet, deadLetter: () => {}, persistOnExit: false });
       for (let i = 0; i < 5; i++) sink.add(record(i));
       console.log('queued', sink.stats().queuedEvents);
     `);

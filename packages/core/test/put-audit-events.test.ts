@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPutAuditEventsClient, isPutAuditEventsError, PutAuditEventsError, type AwsCredentials, type PutAuditEventsClient, type PutAuditEventsInput } from '../src/index.js';
+import { classifyRequestFailure } from '../src/internal.js';
+import { createPutAuditEventsClient, isAwsRequestError, AwsRequestError, type AwsCredentials, type PutAuditEventsClient, type PutAuditEventsInput } from '../src/index.js';
 import { CHANNEL_ARN } from './helpers.js';
 
 interface Seen { method: string; url: string; headers: IncomingMessage['headers']; body: string; socket: unknown }
@@ -49,11 +50,11 @@ const input: PutAuditEventsInput = {
   auditEvents: [{ id: 'a-1', eventData: '{"k":"välue \\"q\\""}', eventDataChecksum: 'c1' }, { id: 'a_2', eventData: '{}' }],
 };
 
-async function failure(promise: Promise<unknown>): Promise<PutAuditEventsError> {
+async function failure(promise: Promise<unknown>): Promise<AwsRequestError> {
   try {
     await promise;
   } catch (error) {
-    if (isPutAuditEventsError(error)) return error;
+    if (isAwsRequestError(error)) return error;
     throw error;
   }
   throw new Error('expected a failure');
@@ -177,5 +178,26 @@ describe('credentials', () => {
     await c.send(input);
     await c.send(input);
     expect(seen.map((s) => /Credential=(\w+)\//.exec(s.headers.authorization!)![1])).toEqual(['KEY1', 'KEY2']);
+  });
+
+  it('gives up on a provider call that hangs after requestTimeoutMs (retryable), and asks again on the next request', async () => {
+    const { seen, client } = await serve(ok);
+    let calls = 0;
+    const c = client({
+      requestTimeoutMs: 200,
+      credentials: () => (++calls === 1 ? new Promise<AwsCredentials>(() => {}) : Promise.resolve({ accessKeyId: 'LATER', secretAccessKey: 'S' })),
+    });
+    const error = await failure(c.send(input));
+    expect(error.errorCode).toBe('CredentialsTimeout');
+    expect(classifyRequestFailure(error)).toMatchObject({ retryable: true, configuration: false });
+    await c.send(input);
+    expect(calls).toBe(2);
+    expect(seen.map((s) => /Credential=(\w+)\//.exec(s.headers.authorization!)![1])).toEqual(['LATER']);
+  });
+
+  it('treats a provider that fails as a configuration fault: reported at once, not retried', async () => {
+    const { client } = await serve(ok);
+    const error = await failure(client({ credentials: () => Promise.reject(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' })) }).send(input));
+    expect(classifyRequestFailure(error)).toMatchObject({ retryable: false, configuration: true, code: 'CredentialsProviderError' });
   });
 });

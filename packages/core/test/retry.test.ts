@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs, classifyRequestFailure, PutAuditEventsError } from '../src/index.js';
+import { AwsRequestError } from '../src/index.js';
+import { backoffDelayMs, classifyRequestFailure, LAKE_CONFIGURATION_ERRORS } from '../src/internal.js';
 
-const ours = (errorCode: string, statusCode?: number, retryAfterMs?: number) => new PutAuditEventsError('m', { errorCode, statusCode, retryAfterMs });
+const ours = (errorCode: string, statusCode?: number, retryAfterMs?: number) => new AwsRequestError('m', { errorCode, statusCode, retryAfterMs });
 const sdk = (name: string, httpStatusCode: number, extra: object = {}) => Object.assign(new Error('m'), { name, $metadata: { httpStatusCode }, ...extra });
 
 describe('classifyRequestFailure', () => {
@@ -11,13 +12,18 @@ describe('classifyRequestFailure', () => {
     ['SDK TooManyRequestsException', sdk('TooManyRequestsException', 400), { retryable: true, throttled: true, code: 'TooManyRequestsException' }],
     ['SDK $retryable.throttling', sdk('Whatever', 400, { $retryable: { throttling: true } }), { retryable: true, throttled: true }],
     ['500', ours('InternalFailure', 500), { retryable: true, throttled: false }],
+    ['a bare 500 without a name', ours('Http500', 500), { retryable: true, configuration: false }],
+    ['a bare 499 without a name', ours('Http499', 499), { retryable: false }],
+    ['408', ours('Http408', 408), { retryable: true }],
     ['502 without a name', ours('Http502', 502), { retryable: true }],
     ['504', ours('GatewayTimeout', 504), { retryable: true }],
     ['timeout', ours('TimeoutError'), { retryable: true }],
     ['ECONNRESET', ours('ECONNRESET'), { retryable: true }],
     ['a raw Node ECONNREFUSED', Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }), { retryable: true, code: 'ECONNREFUSED' }],
     ['ExpiredTokenException', ours('ExpiredTokenException', 400), { retryable: true }],
-    ['CredentialsProviderError', Object.assign(new Error('no creds'), { name: 'CredentialsProviderError' }), { retryable: true, configuration: true }],
+    ['CredentialsProviderError (configuration: not retried)', Object.assign(new Error('no creds'), { name: 'CredentialsProviderError' }), { retryable: false, configuration: true }],
+    ['CredentialsTimeout (asked again on the next attempt)', ours('CredentialsTimeout'), { retryable: true, configuration: false }],
+    ['a 403 that claims throttling stays a configuration fault', ours('ThrottlingException', 403), { retryable: false, throttled: false, configuration: true }],
     ['ChannelNotFound', ours('ChannelNotFound', 400), { retryable: false, configuration: true }],
     ['ChannelInsufficientPermission', ours('ChannelInsufficientPermission', 400), { retryable: false, configuration: true }],
     ['InvalidChannelARN (SDK)', sdk('InvalidChannelARN', 400), { retryable: false, configuration: true }],
@@ -28,9 +34,10 @@ describe('classifyRequestFailure', () => {
     ['DuplicatedAuditEventId', ours('DuplicatedAuditEventId', 400), { retryable: false, configuration: false }],
     ['413', ours('Http413', 413), { retryable: false }],
     ['not an error at all', 'a string', { retryable: false, code: 'UnknownError', message: 'a string' }],
+    ['ChannelNotFound is not a configuration fault of every service', ours('ChannelNotFound', 400), { retryable: false, configuration: false }, false],
     ['undefined', undefined, { retryable: false, code: 'UnknownError' }],
-  ])('%s', (_name, error, expected) => {
-    expect(classifyRequestFailure(error)).toMatchObject(expected);
+  ])('%s', (_name, error, expected, lake = true) => {
+    expect(classifyRequestFailure(error, lake ? LAKE_CONFIGURATION_ERRORS : undefined)).toMatchObject(expected);
   });
 
   it('reads Retry-After from our errors and from SDK responses', () => {
@@ -57,7 +64,7 @@ describe('backoffDelayMs (full jitter)', () => {
   });
 
   it('spreads retries: 1,000 draws fill the range', () => {
-    const draws = Array.from({ length: 1000 }, () => backoffDelayMs(5, plain, 100, 20_000));
+    const draws = Array.from({ length: 1000 }, () => backoffDelayMs(5, plain, 100, 20_000, Math.random));
     expect(Math.min(...draws)).toBeLessThan(200);
     expect(Math.max(...draws)).toBeGreaterThan(1400);
     expect(Math.max(...draws)).toBeLessThan(1600);

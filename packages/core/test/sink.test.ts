@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createAuditSink, PutAuditEventsError, requestBodyBytes, type AuditSinkOptions, type PutAuditEventsInput } from '../src/index.js';
+import { createAuditSink, AwsRequestError, type AuditSinkOptions, type PutAuditEventsInput } from '../src/index.js';
+import { requestBodyBytes } from '../src/internal.js';
 import { acceptAll, auditRecord, CHANNEL_ARN, deadLetters, deferred, eventDataOf, type Deferred, expectInvariant, quietDiagnostics, recordingSend, type Responder } from './helpers.js';
 
 beforeEach(() => {
@@ -236,7 +237,7 @@ describe('outcomes', () => {
   it('retries throttling (429) after at least Retry-After', async () => {
     const { sink, recorder } = setup({
       responder: (input, call) => {
-        if (call === 1) throw new PutAuditEventsError('Rate exceeded', { errorCode: 'ThrottlingException', statusCode: 429, retryAfterMs: 3000 });
+        if (call === 1) throw new AwsRequestError('Rate exceeded', { errorCode: 'ThrottlingException', statusCode: 429, retryAfterMs: 3000 });
         return acceptAll(input, call);
       },
     });
@@ -252,9 +253,9 @@ describe('outcomes', () => {
   });
 
   it.each([
-    ['HTTP 500', () => new PutAuditEventsError('x', { errorCode: 'InternalFailure', statusCode: 500 })],
-    ['HTTP 503', () => new PutAuditEventsError('x', { errorCode: 'ServiceUnavailable', statusCode: 503 })],
-    ['a connection reset', () => new PutAuditEventsError('socket hang up', { errorCode: 'ECONNRESET' })],
+    ['HTTP 500', () => new AwsRequestError('x', { errorCode: 'InternalFailure', statusCode: 500 })],
+    ['HTTP 503', () => new AwsRequestError('x', { errorCode: 'ServiceUnavailable', statusCode: 503 })],
+    ['a connection reset', () => new AwsRequestError('socket hang up', { errorCode: 'ECONNRESET' })],
     ['an AWS SDK ThrottlingException', () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } })],
     ['a plain Node network error', () => Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
   ])('retries %s', async (_name, failure) => {
@@ -287,7 +288,7 @@ describe('outcomes', () => {
 
   it('dead-letters configuration faults without retrying, and reports each cause once, loudly', async () => {
     const { sink, recorder, dead, quiet } = setup({
-      responder: () => { throw new PutAuditEventsError('Channel not found', { errorCode: 'ChannelNotFound', statusCode: 400 }); },
+      responder: () => { throw new AwsRequestError('Channel not found', { errorCode: 'ChannelNotFound', statusCode: 400 }); },
     });
     for (let i = 0; i < 250; i++) sink.add(auditRecord(i));
     await sink.flush();
@@ -301,23 +302,23 @@ describe('outcomes', () => {
   });
 
   it.each([
-    ['403 AccessDenied', new PutAuditEventsError('denied', { errorCode: 'AccessDeniedException', statusCode: 403 }), 'error'],
+    ['403 AccessDenied', new AwsRequestError('denied', { errorCode: 'AccessDeniedException', statusCode: 403 }), 'error'],
     ['an SDK-shaped InvalidChannelARN', Object.assign(new Error('bad arn'), { name: 'InvalidChannelARN', $metadata: { httpStatusCode: 400 } }), 'error'],
-    ['400 ValidationException', new PutAuditEventsError('bad', { errorCode: 'ValidationException', statusCode: 400 }), 'warn'],
-    ['DuplicatedAuditEventId', new PutAuditEventsError('dup', { errorCode: 'DuplicatedAuditEventId', statusCode: 400 }), 'warn'],
+    ['400 ValidationException', new AwsRequestError('bad', { errorCode: 'ValidationException', statusCode: 400 }), 'warn'],
+    ['DuplicatedAuditEventId', new AwsRequestError('dup', { errorCode: 'DuplicatedAuditEventId', statusCode: 400 }), 'warn'],
   ])('does not retry %s', async (_name, error, level) => {
     const { sink, recorder, dead, quiet } = setup({ responder: () => { throw error; } });
     sink.add(auditRecord(1));
     await sink.flush();
     expect(recorder.calls).toHaveLength(1);
     expect(dead.letters[0]!.reason.code).toBe((error as { errorCode?: string }).errorCode ?? error.name);
-    expect(quiet.at(level as 'warn' | 'error').filter((m) => m.includes('PutAuditEvents failed'))).toHaveLength(1);
+    expect(quiet.at(level as 'warn' | 'error').filter((m) => /PutAuditEvents to .* failed with/.test(m))).toHaveLength(1);
   });
 
   it('gives up at the retry deadline with RetryDeadline, naming the last failure', async () => {
     const { sink, recorder, dead } = setup({
       retryDeadlineMs: 5000,
-      responder: () => { throw new PutAuditEventsError('unavailable', { errorCode: 'ServiceUnavailable', statusCode: 503 }); },
+      responder: () => { throw new AwsRequestError('unavailable', { errorCode: 'ServiceUnavailable', statusCode: 503 }); },
     });
     sink.add(auditRecord(1));
     const flushed = sink.flush();
@@ -326,7 +327,7 @@ describe('outcomes', () => {
     expect(recorder.calls.length).toBeGreaterThan(2);
     expect(dead.letters).toHaveLength(1);
     expect(dead.letters[0]!.reason.code).toBe('RetryDeadline');
-    expect(dead.letters[0]!.reason.message).toContain('ServiceUnavailable: unavailable');
+    expect(dead.letters[0]!.reason.message).toContain('ServiceUnavailable (HTTP 503): unavailable');
     expect(dead.letters[0]!.attempts).toBe(recorder.calls.length);
     expectInvariant(sink.stats());
   });
@@ -421,7 +422,7 @@ describe('lifecycle', () => {
     const { sink, dead } = setup({
       shutdownTimeoutMs: 100,
       retryBaseDelayMs: 60_000,
-      responder: () => { throw new PutAuditEventsError('down', { errorCode: 'ServiceUnavailable', statusCode: 503 }); },
+      responder: () => { throw new AwsRequestError('down', { errorCode: 'ServiceUnavailable', statusCode: 503 }); },
     });
     sink.add(auditRecord(1));
     await vi.advanceTimersByTimeAsync(2000);
@@ -488,7 +489,7 @@ describe('deliver and addEvent', () => {
     });
     sink.add(auditRecord(100)); // someone else's event, sent in the same request but not reported
     const report = await sink.deliver([auditRecord(1), auditRecord(2), { attributes: { plain: 'log' } }, auditRecord(3, { eventName: 'x'.repeat(2000) })]);
-    expect(report).toEqual({ delivered: 1, deadLettered: 2, skipped: 1 });
+    expect(report).toEqual({ delivered: 1, deadLettered: 2, skipped: 1, kept: 0 });
     expectInvariant(sink.stats());
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isEventTime, validateAuditEventEntry, validateEventData } from '../src/index.js';
+import { validateEventData } from '../src/index.js';
+import { isEventTime, validateAuditEventEntry } from '../src/internal.js';
 
 const valid = () => ({
   version: '1.0',

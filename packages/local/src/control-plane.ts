@@ -4,7 +4,7 @@
  * with the shapes, limits and error names of the 2013-11-01 model. Timestamps go out as epoch
  * seconds, which is what awsJson1_1 clients (botocore, the JS SDK) read.
  */
-import { parseChannelArn } from '@auditlake/core';
+import { parseChannelArn } from '@auditlake/core/internal';
 import { AwsServiceError, parseJsonBody } from './aws-error.js';
 import {
   ACTIVITY_AUDIT_LOG_SELECTORS,

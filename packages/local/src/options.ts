@@ -1,4 +1,5 @@
-import { ConfigurationError, defaultDiagnostics, EXTERNAL_ID_PATTERN, type Diagnostics } from '@auditlake/core';
+import { ConfigurationError, defaultDiagnostics, type Diagnostics } from '@auditlake/core';
+import { EXTERNAL_ID_PATTERN } from '@auditlake/core/internal';
 import { parseFaultSpec, type FaultSpec } from './faults.js';
 
 /** A key pair the lake accepts (strict mode verifies SigV4 signatures against these). */

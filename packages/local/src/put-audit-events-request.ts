@@ -7,7 +7,7 @@
  * Members the model does not know are ignored, as AWS services do.
  */
 import type { AuditEvent } from '@auditlake/core';
-import { MAX_EVENTS_PER_REQUEST } from '@auditlake/core';
+import { MAX_EVENTS_PER_REQUEST } from '@auditlake/core/internal';
 import { AwsServiceError, parseJsonBody } from './aws-error.js';
 
 export interface PutAuditEventsRequest {

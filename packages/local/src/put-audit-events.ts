@@ -5,7 +5,8 @@
  * event once, in `successful` or in `failed`.
  */
 import { randomUUID } from 'node:crypto';
-import { eventDataChecksum, MAX_ERROR_MESSAGE_LENGTH, parseChannelArn, validateEventData } from '@auditlake/core';
+import { validateEventData } from '@auditlake/core';
+import { eventDataChecksum, MAX_ERROR_MESSAGE_LENGTH, parseChannelArn } from '@auditlake/core/internal';
 import { AwsServiceError } from './aws-error.js';
 import type { FaultInjector } from './faults.js';
 import type { LakeStore } from './lake-store.js';

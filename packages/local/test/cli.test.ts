@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { eventDataChecksum } from '@auditlake/core';
+import { eventDataChecksum } from '@auditlake/core/internal';
 import { auditEvent, cli, eventData, exited, lake, putRaw, serve, tempDir } from './helpers.js';
 
 describe('auditlake: usage errors', () => {

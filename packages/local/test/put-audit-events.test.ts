@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { eventDataChecksum, MAX_REQUEST_BODY_BYTES } from '@auditlake/core';
+import { eventDataChecksum, MAX_REQUEST_BODY_BYTES } from '@auditlake/core/internal';
 import type { LocalLake } from '../src/index.js';
 import { ACCOUNT, auditEvent, controlRaw, eventData, lake, putRaw } from './helpers.js';
 

@@ -137,7 +137,7 @@ describe('a synchronous burst of 20,000 audit records (default settings)', () =>
     expect(BURST - stats.added).toBeGreaterThan(17_000);
   });
 
-  it('the AuditLakeLogRecordProcessor accounts for every record: delivered or dead-lettered QueueFull', async () => {
+  it('the AuditLakeLogRecordProcessor delivers the whole burst with the default queue bounds', async () => {
     const network = recordingSend();
     const dead = deadLetters();
     const quiet = quietDiagnostics();
@@ -151,8 +151,26 @@ describe('a synchronous burst of 20,000 audit records (default settings)', () =>
     console.log(`[measure] AuditLakeLogRecordProcessor(defaults): ${BURST} emitted, ${stats.added} reached the sink, ${stats.delivered} delivered, ${stats.deadLettered.byReason.QueueFull ?? 0} dead-lettered QueueFull, ${BURST - stats.delivered - stats.deadLettered.total} unaccounted`);
     expect(stats.added).toBe(BURST);
     expect(stats.delivered + stats.deadLettered.total).toBe(BURST);
+    expect(stats.deadLettered.byReason).toEqual({});
+    expect(stats.delivered).toBe(BURST); // within core's default maxQueueEvents (50,000) and maxQueueBytes (32 MiB)
+    expect(network.events()).toHaveLength(BURST);
+    expect(dead.letters).toHaveLength(0);
+  });
+
+  it('the AuditLakeLogRecordProcessor accounts for every record beyond a small queue: delivered or dead-lettered QueueFull', async () => {
+    const network = recordingSend();
+    const dead = deadLetters();
+    const quiet = quietDiagnostics();
+    const processor = new AuditLakeLogRecordProcessor({ channelArn: CHANNEL_ARN, send: network.send, deadLetter: dead.deadLetter, diagnostics: quiet.diagnostics, maxQueueEvents: 10_000 });
+    const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': 'burst' }), processors: [processor] });
+    providers.push(provider);
+    const logger = provider.getLogger('burst');
+    for (let i = 0; i < BURST; i++) logger.emit({ attributes: audit(i) });
+    await provider.forceFlush();
+    const stats = processor.stats();
+    expect(stats.added).toBe(BURST);
     expect(stats.deadLettered.byReason).toEqual({ QueueFull: BURST - stats.delivered });
-    expect(stats.delivered).toBe(10_000); // core's default maxQueueEvents
+    expect(stats.delivered).toBe(10_000);
     expect(network.events()).toHaveLength(stats.delivered);
     expect(dead.letters).toHaveLength(BURST - stats.delivered);
     expect(quiet.messages.some((m) => m.message.includes('QueueFull'))).toBe(true);

@@ -11,7 +11,8 @@ import { toAuditLogRecord, type PinoConfig, type PinoLine } from './to-audit-log
  */
 export default function auditLakeTransport(options?: AuditLakePinoOptions) {
   const validated = validatePinoOptions(options);
-  const { deadLetterModule, mapModule: _mapModule, ...sinkOptions } = validated;
+  // `$context` and `pinoWillSendConfig` are pino's own, added to every transport's options.
+  const { deadLetterModule, mapModule: _mapModule, $context: _context, pinoWillSendConfig: _config, ...sinkOptions } = validated as typeof validated & { $context?: unknown; pinoWillSendConfig?: unknown };
   let deadLetter: DeadLetterHandler = (letter) => void process.stderr.write(`${JSON.stringify(letter)}\n`);
   const sink = createAuditSink(deadLetterModule === undefined ? sinkOptions : { ...sinkOptions, deadLetter: (letter) => deadLetter(letter) });
   const hooks = loadHooks(validated);

@@ -21,7 +21,8 @@ export function parseChannelArn(arn: unknown): ChannelArn | undefined {
   return { arn, partition, region, accountId, channelId };
 }
 
-const DNS_SUFFIX: Readonly<Record<string, string>> = {
+/** Each partition's DNS suffix, from botocore's partitions.json. */
+export const DNS_SUFFIX: Readonly<Record<string, string>> = {
   aws: 'amazonaws.com',
   'aws-cn': 'amazonaws.com.cn',
   'aws-us-gov': 'amazonaws.com',

@@ -1,0 +1,155 @@
+import type { AuditEvent } from '../../audit-event.js';
+import type { Destination, QueuedEvent, SendOutcome } from '../../destination.js';
+import { classifyRequestFailure } from '../../retry.js';
+import { utf8Bytes } from '../../serialize.js';
+import type { ChannelArn } from './channel-arn.js';
+import { auditEventEntry, eventDataChecksum, lakeBatchLimits, requestBodyBuffer, requestBodyBytes } from './entry.js';
+import { RETRYABLE_EVENT_ERROR_CODES } from './limits.js';
+import { createPutAuditEventsClient, type PutAuditEventsClientOptions, type PutAuditEventsInput, type PutAuditEventsOutput, type PutAuditEventsSend } from './put-audit-events-client.js';
+
+/** Tag of this destination's entries in a spool. */
+export const LAKE_ENTRY_FORMAT = 1;
+
+/** Request-level errors of PutAuditEvents that mean the channel or its permissions are wrong. */
+export const LAKE_CONFIGURATION_ERRORS: ReadonlySet<string> = new Set([
+  'ChannelNotFound', 'ChannelInsufficientPermission', 'InvalidChannelARN', 'ChannelUnsupportedSchema', 'UnsupportedOperationException',
+]);
+
+export interface CloudTrailLakeDestinationOptions {
+  channel: ChannelArn;
+  externalId: string | undefined;
+  /** Send `eventDataChecksum` with each event. */
+  checksum: boolean;
+  maxBatchEvents: number;
+  maxBatchBytes: number;
+  /** A PutAuditEvents call of the user's (the AWS SDK's, say); else the built-in client from `client`. */
+  send: PutAuditEventsSend | undefined;
+  /** Decorates whichever call is used (the OTel adapter suppresses tracing with it). */
+  wrapSend: ((send: PutAuditEventsSend) => PutAuditEventsSend) | undefined;
+  client: PutAuditEventsClientOptions;
+}
+
+/** CloudTrail Lake, through PutAuditEvents into one channel. */
+export function createCloudTrailLakeDestination(options: CloudTrailLakeDestinationOptions): Destination {
+  const client = options.send ? undefined : createPutAuditEventsClient(options.client);
+  const raw = options.send ?? (client as { send: PutAuditEventsSend }).send;
+  const send = options.wrapSend ? options.wrapSend(raw) : raw;
+  const limits = lakeBatchLimits(options.maxBatchEvents, options.maxBatchBytes);
+  const { channel, externalId, checksum } = options;
+
+  return {
+    description: `CloudTrail Lake channel ${channel.arn}`,
+    operation: 'PutAuditEvents',
+    format: LAKE_ENTRY_FORMAT,
+    limits,
+    encode({ id, json }) {
+      const event: AuditEvent = { id, eventData: json };
+      if (checksum) event.eventDataChecksum = eventDataChecksum(json);
+      const entry = auditEventEntry(event);
+      const bytes = utf8Bytes(entry);
+      const body = requestBodyBytes(bytes, 1);
+      if (body > limits.maxBytes) return { refused: { code: 'EventTooLarge', message: `the event needs a ${body}-byte request body; maxBatchBytes is ${limits.maxBytes}` } };
+      return { entry, bytes };
+    },
+    auditEventJson: (event) => event.entry,
+    newBatchRule() {
+      const ids = new Set<string>();
+      return { accepts: (event) => !ids.has(event.id), add: (event) => void ids.add(event.id) };
+    },
+    async send(events, signal) {
+      const input = lazyInput(channel.arn, externalId, events);
+      // Built from the entries serialized at accept time, and only if `send` asks for it.
+      let body: Buffer | undefined;
+      const output = await send(input, {
+        abortSignal: signal,
+        get body() {
+          return (body ??= requestBodyBuffer(events));
+        },
+      });
+      return readOutcome(events, output);
+    },
+    classify: (error) => classifyRequestFailure(error, LAKE_CONFIGURATION_ERRORS),
+    close: () => client?.destroy(),
+  };
+}
+
+/** `eventData` of an entry of this destination's format. */
+export function decodeLakeEntry(entry: string): string {
+  return (JSON.parse(entry) as AuditEvent).eventData;
+}
+
+/** The input of a call; `auditEvents` is parsed from the entries only when a custom `send` reads it. */
+function lazyInput(channelArn: string, externalId: string | undefined, events: readonly QueuedEvent[]): PutAuditEventsInput {
+  let auditEvents: AuditEvent[] | undefined;
+  const input = { channelArn, ...(externalId === undefined ? {} : { externalId }) } as PutAuditEventsInput;
+  Object.defineProperty(input, 'auditEvents', {
+    enumerable: true,
+    get: () => (auditEvents ??= events.map(lazyEvent)),
+  });
+  return input;
+}
+
+/**
+ * An `AuditEvent` whose id is at hand and whose text is parsed from the entry only when read: a
+ * `send` that answers by id pays nothing more. Own enumerable getters, so that a copy
+ * (`structuredClone`, spreading, `JSON.stringify`) gets the plain values.
+ */
+function lazyEvent(queued: QueuedEvent): AuditEvent {
+  let parsed: AuditEvent | undefined;
+  const entry = queued.entry;
+  const read = () => (parsed ??= JSON.parse(entry) as AuditEvent);
+  if (!entry.endsWith('"}') || !entry.includes(',"eventDataChecksum":')) {
+    return {
+      id: queued.id,
+      get eventData() {
+        return read().eventData;
+      },
+    };
+  }
+  return {
+    id: queued.id,
+    get eventData() {
+      return read().eventData;
+    },
+    get eventDataChecksum() {
+      return read().eventDataChecksum;
+    },
+  };
+}
+
+/** Splits a 200 response into delivered, rejected and to-be-resent events. */
+function readOutcome(events: readonly QueuedEvent[], output: PutAuditEventsOutput): SendOutcome {
+  const byId = new Map(events.map((event) => [event.id, event]));
+  const outcome: SendOutcome = { delivered: [], rejected: [], retry: [], retryReason: '', throttled: false };
+  let retryReason = '';
+  let throttled = false;
+  // A custom `send` may return anything; what it does not account for is resent below.
+  const successful = Array.isArray(output?.successful) ? output.successful : [];
+  const failed = Array.isArray(output?.failed) ? output.failed : [];
+  for (const entry of successful) {
+    const event = byId.get(entry?.id);
+    if (event === undefined) continue;
+    byId.delete(entry.id);
+    outcome.delivered.push(event);
+  }
+  for (const entry of failed) {
+    const event = byId.get(entry?.id);
+    if (event === undefined) continue;
+    byId.delete(entry.id);
+    const code = typeof entry.errorCode === 'string' && entry.errorCode.length > 0 ? entry.errorCode : 'InternalFailure';
+    const message = typeof entry.errorMessage === 'string' ? entry.errorMessage : '';
+    if (RETRYABLE_EVENT_ERROR_CODES.has(code)) {
+      outcome.retry.push(event);
+      throttled ||= code === 'Throttling';
+      retryReason = `${code}: ${message}`;
+    } else {
+      outcome.rejected.push({ event, code, message });
+    }
+  }
+  if (byId.size > 0) {
+    // Neither successful nor failed: we cannot know; resending (same id) is the safe side.
+    outcome.retry.push(...byId.values());
+    retryReason ||= `the response did not mention ${byId.size} event(s)`;
+  }
+  return { ...outcome, retryReason, throttled };
+}

@@ -1,0 +1,57 @@
+import { hash } from 'node:crypto';
+import type { AuditEvent } from '../../audit-event.js';
+import type { BatchLimits } from '../../destination.js';
+import { MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BODY_BYTES } from './limits.js';
+
+/** `eventDataChecksum`: base64 of the SHA-256 of the UTF-8 bytes of `eventData`. */
+export function eventDataChecksum(eventData: string): string {
+  return hash('sha256', eventData, 'base64');
+}
+
+/**
+ * The entry as it appears in the request body: exactly `JSON.stringify(event)` for an event
+ * built as `{ id, eventData, eventDataChecksum? }`. Escaping `eventData` is the costliest step
+ * after serializing it, so it is done once, when the event is accepted; the entry is then the
+ * only copy of the event the engine keeps, and it is also the `AuditEvent` of a dead letter.
+ */
+export function auditEventEntry(event: AuditEvent): string {
+  const checksum = event.eventDataChecksum === undefined ? '' : `,"eventDataChecksum":${JSON.stringify(event.eventDataChecksum)}`;
+  return `{"id":${JSON.stringify(event.id)},"eventData":${JSON.stringify(event.eventData)}${checksum}}`;
+}
+
+const ENVELOPE_HEAD = '{"auditEvents":[';
+const ENVELOPE_TAIL = ']}';
+/** Bytes of `{"auditEvents":[]}`. */
+export const REQUEST_ENVELOPE_BYTES = ENVELOPE_HEAD.length + ENVELOPE_TAIL.length;
+
+/** PutAuditEvents' limits in the engine's batch arithmetic: the body is the envelope, the entries and a comma between each two. */
+export function lakeBatchLimits(maxEvents = MAX_EVENTS_PER_REQUEST, maxBytes = MAX_REQUEST_BODY_BYTES): BatchLimits {
+  return { maxEvents, maxBytes, envelopeBytes: REQUEST_ENVELOPE_BYTES, separatorBytes: 1 };
+}
+
+/** The request body from entries built by {@link auditEventEntry}. */
+export function requestBody(entries: readonly string[]): string {
+  return `${ENVELOPE_HEAD}${entries.join(',')}${ENVELOPE_TAIL}`;
+}
+
+/**
+ * The same body as UTF-8 bytes, written entry by entry into one buffer of the exact size
+ * (`bytes` of each entry is its UTF-8 size): no joined string to build and copy again.
+ */
+export function requestBodyBuffer(entries: readonly { entry: string; bytes: number }[]): Buffer {
+  let total = requestBodyBytes(0, entries.length);
+  for (const item of entries) total += item.bytes;
+  const body = Buffer.allocUnsafe(total);
+  let at = body.write(ENVELOPE_HEAD, 0, 'latin1');
+  for (let i = 0; i < entries.length; i++) {
+    if (i > 0) body[at++] = 0x2c; // ,
+    at += body.write((entries[i] as { entry: string }).entry, at, 'utf8');
+  }
+  body.write(ENVELOPE_TAIL, at, 'latin1');
+  return body;
+}
+
+/** UTF-8 size of the request body holding `count` entries whose sizes add up to `entryBytes`. */
+export function requestBodyBytes(entryBytes: number, count: number): number {
+  return REQUEST_ENVELOPE_BYTES + entryBytes + Math.max(0, count - 1);
+}

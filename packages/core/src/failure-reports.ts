@@ -1,0 +1,59 @@
+import type { Clock } from './clock.js';
+import type { DeliveryObservation } from './delivery.js';
+import type { Reporter } from './diagnostics.js';
+import { describeFailure } from './retry.js';
+
+/** A failure that lasts this long is reported, whatever the retry deadline. */
+export const PERSISTENT_FAILURE_MS = 5000;
+
+/**
+ * Turns request observations into what a person must see: a configuration fault at once (once
+ * per cause), a failure that persists within seconds of its start (once per outage), and the
+ * recovery from it. It also remembers the last failure, which dead letters quote.
+ */
+export class FailureReports {
+  #since: number | undefined;
+  #reported = false;
+  #last: string | undefined;
+
+  constructor(
+    readonly reporter: Reporter,
+    readonly clock: Clock,
+    readonly where: string,
+    readonly waiting: () => number,
+  ) {}
+
+  /** The last request failure, as one line (`ECONNREFUSED: …`), until a request succeeds again. */
+  get lastFailure(): string | undefined {
+    return this.#last;
+  }
+
+  observe(observation: DeliveryObservation): void {
+    if (observation.type === 'response') return this.#recovered();
+    if (observation.type !== 'failure') return;
+    const { failure } = observation;
+    const what = describeFailure(failure);
+    this.#last = what;
+    if (failure.configuration) {
+      this.reporter.report('error', `request:${failure.code}`, `auditlake: ${this.where} failed with ${what}. This is a configuration fault; the events are dead-lettered (replay them once it is fixed).`);
+      return;
+    }
+    if (!failure.retryable) {
+      this.reporter.report('warn', `request:${failure.code}`, `auditlake: ${this.where} failed with ${what}; the events are dead-lettered`);
+      return;
+    }
+    const now = this.clock.now();
+    this.#since ??= now;
+    if (!this.#reported && now - this.#since >= PERSISTENT_FAILURE_MS) {
+      this.#reported = true;
+      this.reporter.diagnostics.warn(`auditlake: ${this.where} has been failing for ${Math.round((now - this.#since) / 1000)} s, last with ${what}; retrying, ${this.waiting()} event(s) waiting`);
+    }
+  }
+
+  #recovered(): void {
+    if (this.#reported) this.reporter.diagnostics.warn(`auditlake: ${this.where} works again after ${Math.round((this.clock.now() - (this.#since as number)) / 1000)} s of failures`);
+    this.#since = undefined;
+    this.#reported = false;
+    this.#last = undefined;
+  }
+}
