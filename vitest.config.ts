@@ -12,6 +12,8 @@ export default defineConfig({
       unit('otel'),
       unit('winston'),
       unit('pino'),
+      // The benches' harness: the fake endpoint every side-by-side figure is counted by.
+      { test: { name: 'bench', root: 'bench', include: ['test/**/*.test.mjs'], testTimeout: 30_000 } },
       { test: { name: 'integration', root: 'test', include: ['**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } },
     ],
   },
