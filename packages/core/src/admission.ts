@@ -1,4 +1,4 @@
-import { cappedFieldBytes, newAuditEventId, type AuditEvent } from './audit-event.js';
+import { newAuditEventId, type AuditEvent, type FieldBytes } from './audit-event.js';
 import type { OutgoingEvent } from './destination.js';
 import { isJsonObject, type RecordEncoder } from './map-record.js';
 import type { AuditLogRecord } from './record.js';
@@ -60,7 +60,7 @@ export class Admission {
     }
     if (encoded === undefined) return 'skipped';
     const { data, json } = encoded;
-    const admitted = this.#validated(data, newAuditEventId(), json, encoded.timeMs, true);
+    const admitted = this.#validated(data, newAuditEventId(), json, encoded.timeMs, { fieldBytes: encoded.fieldBytes, eventDataBytes: encoded.bytes ?? json.length * 3 });
     if (encoded.truncatedFields !== undefined && !isRefused(admitted)) this.#o.truncated?.(encoded.truncatedFields);
     return admitted;
   }
@@ -78,7 +78,7 @@ export class Admission {
     } catch {
       return { id: event.id, json: event.eventData, code: 'InvalidData', message: 'eventData is not valid JSON' };
     }
-    return this.#validated(data as AuditEventData, event.id, event.eventData, eventTimeMs(data), false);
+    return this.#validated(data as AuditEventData, event.id, event.eventData, eventTimeMs(data), undefined);
   }
 
   /** Input that is not an event at all, rendered safely (and redacted) for its dead letter. */
@@ -88,13 +88,13 @@ export class Admission {
     return { id: newAuditEventId(), json: stringifySafe(safe), code, message };
   }
 
-  /** `ownText`: `json` is exactly `JSON.stringify(data)`, so its length bounds the fields' sizes. */
-  #validated(data: AuditEventData, id: string, json: string, timeMs: number, ownText: boolean): OutgoingEvent | Refusal {
+  /** `sizes`: what the encoder measured of `json`, when `json` is exactly `JSON.stringify(data)`. */
+  #validated(data: AuditEventData, id: string, json: string, timeMs: number, sizes: { fieldBytes: FieldBytes | undefined; eventDataBytes: number } | undefined): OutgoingEvent | Refusal {
     const violation = validateEventData(data, {
       recipientAccountId: this.#o.recipientAccountId,
       recipientOptional: this.#o.recipientOptional,
-      fieldBytes: ownText ? cappedFieldBytes(data as unknown as Record<string, unknown>, json) : undefined,
-      eventDataLength: ownText ? json.length : undefined,
+      fieldBytes: sizes?.fieldBytes,
+      eventDataBytes: sizes?.eventDataBytes,
     });
     if (violation) return { id, json, code: violation.code, message: violation.message };
     return { id, json, timeMs };

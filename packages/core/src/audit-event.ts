@@ -19,18 +19,13 @@ export type FieldBytes = Partial<Record<CappedField, number>>;
 export const SMALLEST_FIELD_CAP_BYTES = Math.min(...CAPPED_FIELDS.map((field) => EVENT_DATA_FIELDS[field].maxBytes ?? Infinity));
 
 /**
- * Sizes of the capped fields of `data` whose text is `json`, or `undefined` when the text is
- * too short for any field to reach its cap (then nothing needs measuring): a UTF-16 code unit
- * is at most 3 UTF-8 bytes, so text of `length × 3 ≤ 28,000` cannot hold a field over its cap.
+ * UTF-8 sizes of the capped fields present in `data`, except those whose cap is at least
+ * `totalBytes` (the size of the whole text, when known): no part can be larger than the whole.
  */
-export function cappedFieldBytes(data: Record<string, unknown>, json: string): FieldBytes | undefined {
-  return json.length * 3 <= SMALLEST_FIELD_CAP_BYTES ? undefined : measureCappedFields(data);
-}
-
-/** UTF-8 sizes of the capped fields present in `data`. */
-export function measureCappedFields(data: Record<string, unknown>): FieldBytes {
+export function measureCappedFields(data: Record<string, unknown>, totalBytes = Number.POSITIVE_INFINITY): FieldBytes {
   const fieldBytes: FieldBytes = {};
   for (const field of CAPPED_FIELDS) {
+    if ((EVENT_DATA_FIELDS[field].maxBytes ?? 0) >= totalBytes) continue;
     const text = data[field] === undefined ? undefined : JSON.stringify(data[field]);
     if (text !== undefined) fieldBytes[field] = utf8Bytes(text);
   }

@@ -215,6 +215,13 @@ describe('redaction', () => {
     expect(data.requestParameters.password).toBe('p');
   });
 
+  it('a path to a field that is absent leaves it absent', () => {
+    const data = map({ attributes: { audit: { eventName: 'E' } } }, { redact: ['errorCode', '*.errorMessage', 'userAgent', '*'] });
+    expect(data.errorCode).toBeUndefined();
+    expect(data.userAgent).toBeUndefined();
+    expect(data.eventName).toBe('[REDACTED]');
+  });
+
   it.each([[''], ['a..b'], ['a.**'], [5]])('rejects the bad path %j at construction', (path) => {
     expect(() => createRecordMapper({ redact: [path as string] })).toThrow(/Configuration: redact\[0\] is invalid/);
   });
