@@ -11,6 +11,11 @@
 // bench runs on any engine. When core has a disk spool (bench/spool-probe.mjs), the pipeline is
 // also run with `spoolDir` in the same process, and the spool's cost is printed as a ratio.
 //
+// Event sizes are BENCH_SIZES (eventData bytes, comma-separated; default 1000,20000). Per-event cost
+// must grow no faster than the event: BENCH_SIZES=500,1000,2000,5000,10000,20000,50000,100000 sweeps
+// the range, and the last column (CPU per KB of eventData, relative to the smallest size) shows any
+// super-linear step. BENCH_SPOOL=0 leaves the spool runs out.
+//
 //   BENCH_RUNS=3 BENCH_AUDITLAKE_OPTIONS='{}' node bench/core.mjs
 import { createAuditSink, createPutAuditEventsClient } from '@auditlake/core';
 import { createHash } from 'node:crypto';
@@ -24,7 +29,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const OPTIONS = jsonObject(process.env.BENCH_AUDITLAKE_OPTIONS, 'BENCH_AUDITLAKE_OPTIONS');
 const MEMORY_ONLY = { ...OPTIONS };
 delete MEMORY_ONLY.spoolDir;
-const spool = probeSpool(OPTIONS);
+const spool = process.env.BENCH_SPOOL === '0' ? { available: false, why: 'left out (BENCH_SPOOL=0)' } : probeSpool(OPTIONS);
 const scratch = mkdtempSync(join(tmpdir(), 'auditlake-bench-core-'));
 let spools = 0;
 /** Options of a run with a spool: a fresh directory each time, so no run starts on another's leftovers. */
@@ -160,10 +165,11 @@ async function run(events, padding, options = MEMORY_ONLY) {
   };
 }
 
-const scenarios = [
-  { name: '1 KB events', bytes: 1_000, events: 300_000 },
-  { name: '20 KB events', bytes: 20_000, events: 30_000 },
-];
+const SIZES = (process.env.BENCH_SIZES ?? '1000,20000').split(',').map(Number);
+if (SIZES.some((bytes) => !Number.isInteger(bytes) || bytes < 500)) throw new Error(`BENCH_SIZES must be integers of at least 500 (actual: ${process.env.BENCH_SIZES})`);
+const label = (bytes) => (bytes >= 1000 ? `${bytes / 1000} KB events` : `${bytes} B events`);
+// About 600 MB of eventData per run (300,000 events of 1 KB, 30,000 of 20 KB), so that every size runs about as long.
+const scenarios = SIZES.map((bytes) => ({ name: label(bytes), bytes, events: Math.max(3_000, Math.min(300_000, Math.round(600_000_000 / bytes))) }));
 
 const rows = [];
 const spoolRows = [];
@@ -194,6 +200,7 @@ for (const scenario of scenarios) {
     cpu.toFixed(2),
     floorCpu.toFixed(2),
     ratio(cpu, floorCpu),
+    (cpu / (actual / 1000)).toFixed(2),
     `${tenK.requests} (min ${minimum})`,
     `${((tenK.meanBody / 1_000_000) * 100).toFixed(1)} %`,
   ]);
@@ -210,7 +217,7 @@ console.log(machineLine());
 console.log(
   `Median of ${RUNS} runs, core and floor interleaved in one process; one thread. Floor: JSON.stringify of the same eventData, SHA-256 checksum, escaping into the body, per request the body SHA-256 and the SigV4 signature. Sink options: ${JSON.stringify(MEMORY_ONLY)} over the defaults.\n`,
 );
-printTable(['event', 'eventData size', 'events/s', 'CPU µs/event', 'floor CPU µs/event', 'core / floor', 'requests per 10,000 events', 'mean body / 1,000,000 B'], rows);
+printTable(['event', 'eventData size', 'events/s', 'CPU µs/event', 'floor CPU µs/event', 'core / floor', 'CPU µs per KB', 'requests per 10,000 events', 'mean body / 1,000,000 B'], rows);
 console.log(`\n### the same pipeline with a disk spool (spoolDir), same process, runs interleaved (issue 7 target: ≥ 0.8× of the rate without)`);
 if (spool.available) printTable(['event', 'events/s, no spool', 'events/s, spool', 'ratio', 'CPU µs/event, no spool', 'CPU µs/event, spool', 'CPU ratio'], spoolRows);
 else console.log(`unavailable: ${spool.why}.`);

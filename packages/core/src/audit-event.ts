@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import { CAPPED_FIELDS, EVENT_DATA_FIELDS, type CappedField } from './schema.js';
 import { utf8Bytes } from './serialize.js';
 
@@ -40,4 +40,33 @@ let idCounter = 0;
 /** A new `AuditEvent.id`: unique, and within the `Uuid` shape (1–128 of `[-_A-Za-z0-9]`). */
 export function newAuditEventId(): string {
   return `${ID_PREFIX}-${(idCounter++).toString(36)}`;
+}
+
+// UIDs: random (version 4) UUIDs written from a batch of random bytes into one reused buffer, so
+// that each costs one string; crypto.randomUUID builds each from pieces, which shows in GC.
+const UUID_BATCH = 256;
+const uuidRandom = Buffer.alloc(16 * UUID_BATCH);
+let uuidNext = uuidRandom.length;
+const uuidText = Buffer.from('00000000-0000-4000-8000-000000000000', 'latin1');
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+/** Where the two hex digits of each of the 16 bytes go in `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`. */
+const UUID_DIGIT_AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+
+/** A new random UUID (RFC 9562 version 4), as `crypto.randomUUID()` writes it. */
+export function newUuid(): string {
+  if (uuidNext === uuidRandom.length) {
+    randomFillSync(uuidRandom);
+    uuidNext = 0;
+  }
+  const at = uuidNext;
+  uuidNext += 16;
+  for (let i = 0; i < 16; i++) {
+    let byte = uuidRandom[at + i] as number;
+    if (i === 6) byte = (byte & 0x0f) | 0x40;
+    else if (i === 8) byte = (byte & 0x3f) | 0x80;
+    const to = UUID_DIGIT_AT[i] as number;
+    uuidText[to] = HEX_DIGITS[byte >> 4] as number;
+    uuidText[to + 1] = HEX_DIGITS[byte & 0x0f] as number;
+  }
+  return uuidText.toString('latin1', 0, 36);
 }

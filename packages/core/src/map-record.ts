@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { addContext, ADDITIONAL_EVENT_DATA_MAX_BYTES, fitAdditionalEventData, TRUNCATED_KEY, withContext } from './additional-event-data.js';
-import type { FieldBytes } from './audit-event.js';
+import { newUuid, type FieldBytes } from './audit-event.js';
 import { writeEventData } from './event-data-text.js';
 import { eventTime } from './event-time.js';
 import { ConfigurationError } from './errors.js';
@@ -182,7 +181,7 @@ function encodeAudit(record: AuditLogRecord, attributes: Record<string, unknown>
     eventSource: text(audit.eventSource) ?? config.eventSource ?? attribute(record.resource, SERVICE_NAME),
     eventName: text(audit.eventName) ?? scalar(record.eventName) ?? attribute(attributes, EVENT_NAME),
     eventTime: time.text,
-    UID: text(audit.UID) ?? randomUUID(),
+    UID: text(audit.UID) ?? newUuid(),
     requestParameters: audit.requestParameters ?? undefined,
     responseElements: audit.responseElements ?? undefined,
     errorCode: text(audit.errorCode) ?? attribute(attributes, ERROR_TYPE),

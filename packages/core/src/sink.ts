@@ -265,13 +265,12 @@ class Sink implements AuditSink {
   }
 
   #accept(event: OutgoingEvent, tracker: OutcomeTracker | undefined): 'refused' | 'queued' {
-    const refuse = (code: string, message: string) => this.#refuse({ id: event.id, json: event.json, code, message }, tracker);
-    if (this.#closing) return refuse('Shutdown', SHUTDOWN_MESSAGE);
+    if (this.#closing) return this.#refuseEvent(event, 'Shutdown', SHUTDOWN_MESSAGE, tracker);
     // Refuse a full queue before paying for the entry: the text's length is a lower bound of its size.
-    if (!this.#hasRoom(event.json.length)) return refuse('QueueFull', `the queue is full (${this.#describeLimits()})`);
+    if (!this.#hasRoom(event.json.length)) return this.#refuseEvent(event, 'QueueFull', `the queue is full (${this.#describeLimits()})`, tracker);
     const encoded = this.#destination.encode(event);
-    if (isRefusal(encoded)) return refuse(encoded.refused.code, encoded.refused.message);
-    if (!this.#hasRoom(encoded.bytes)) return refuse('QueueFull', `the queue is full (${this.#describeLimits()})`);
+    if (isRefusal(encoded)) return this.#refuseEvent(event, encoded.refused.code, encoded.refused.message, tracker);
+    if (!this.#hasRoom(encoded.bytes)) return this.#refuseEvent(event, 'QueueFull', `the queue is full (${this.#describeLimits()})`, tracker);
     const queued: QueuedEvent = {
       id: event.id,
       entry: encoded.entry,
@@ -289,6 +288,10 @@ class Sink implements AuditSink {
     this.#store.push(queued);
     this.#scheduler.queued();
     return 'queued';
+  }
+
+  #refuseEvent(event: OutgoingEvent, code: string, message: string, tracker: OutcomeTracker | undefined): 'refused' {
+    return this.#refuse({ id: event.id, json: event.json, code, message }, tracker);
   }
 
   #refuse(refusal: Refusal, tracker: OutcomeTracker | undefined): 'refused' {

@@ -109,6 +109,35 @@ describe('batching', () => {
     expect(off.recorder.calls[0]!.auditEvents[0]).not.toHaveProperty('eventDataChecksum');
   });
 
+  it('a custom send that answers by id parses no entry; read or copied, the events are plain AuditEvents', async () => {
+    const seen: PutAuditEventsInput['auditEvents'][] = [];
+    let parses = -1;
+    const parse = vi.spyOn(JSON, 'parse');
+    const send = (input: PutAuditEventsInput) => {
+      const before = parse.mock.calls.length;
+      const successful = input.auditEvents.map((event) => ({ id: event.id, eventID: event.id }));
+      parses = parse.mock.calls.length - before;
+      seen.push(input.auditEvents);
+      return Promise.resolve({ successful, failed: [] });
+    };
+    for (const checksum of [true, false]) {
+      const sink = createAuditSink({ channelArn: CHANNEL_ARN, send, checksum, deadLetter: () => {} });
+      sink.add(auditRecord(1));
+      await sink.flush();
+      await sink.shutdown();
+    }
+    parse.mockRestore();
+    expect(parses).toBe(0);
+    const [withChecksum, without] = [seen[0]![0]!, seen[1]![0]!];
+    expect(Object.keys(withChecksum)).toEqual(['id', 'eventData', 'eventDataChecksum']);
+    expect(Object.keys(without)).toEqual(['id', 'eventData']);
+    expect(JSON.parse(withChecksum.eventData)).toMatchObject({ eventName: 'SignIn' });
+    const plain = { id: withChecksum.id, eventData: withChecksum.eventData, eventDataChecksum: withChecksum.eventDataChecksum };
+    expect(structuredClone(withChecksum)).toEqual(plain);
+    expect({ ...withChecksum }).toEqual(plain);
+    expect(JSON.parse(JSON.stringify(without))).toEqual({ id: without.id, eventData: without.eventData });
+  });
+
   it('sends the mapped event with its account taken from the channel ARN', async () => {
     const { sink, recorder } = setup({ eventSource: 'fallback-source' });
     sink.add({ time: Date.UTC(2026, 0, 2, 3, 4, 5), message: 'hello', attributes: { 'audit.eventName': 'Login', 'user.id': 'u1' } });

@@ -92,29 +92,45 @@ function lazyInput(channelArn: string, externalId: string | undefined, events: r
 /**
  * An `AuditEvent` whose id is at hand and whose text is parsed from the entry only when read: a
  * `send` that answers by id pays nothing more. Own enumerable getters, so that a copy
- * (`structuredClone`, spreading, `JSON.stringify`) gets the plain values.
+ * (`structuredClone`, spreading, `JSON.stringify`) gets the plain values; they are shared by all
+ * events (an object literal with getters makes new functions and a slow literal for each).
  */
-function lazyEvent(queued: QueuedEvent): AuditEvent {
-  let parsed: AuditEvent | undefined;
-  const entry = queued.entry;
-  const read = () => (parsed ??= JSON.parse(entry) as AuditEvent);
-  if (!entry.endsWith('"}') || !entry.includes(',"eventDataChecksum":')) {
-    return {
-      id: queued.id,
-      get eventData() {
-        return read().eventData;
-      },
-    };
+class LazyAuditEvent {
+  readonly id: string;
+  readonly #entry: string;
+  #parsed: AuditEvent | undefined;
+
+  constructor(queued: QueuedEvent) {
+    this.id = queued.id;
+    this.#entry = queued.entry;
+    const entry = queued.entry;
+    Object.defineProperties(this, entry.endsWith('"}') && entry.includes(',"eventDataChecksum":') ? WITH_CHECKSUM : WITHOUT_CHECKSUM);
   }
-  return {
-    id: queued.id,
-    get eventData() {
-      return read().eventData;
+
+  static parsed(event: LazyAuditEvent): AuditEvent {
+    return (event.#parsed ??= JSON.parse(event.#entry) as AuditEvent);
+  }
+}
+
+const EVENT_DATA: PropertyDescriptor = {
+  get(this: LazyAuditEvent) {
+    return LazyAuditEvent.parsed(this).eventData;
+  },
+  enumerable: true,
+};
+const WITHOUT_CHECKSUM: PropertyDescriptorMap = { eventData: EVENT_DATA };
+const WITH_CHECKSUM: PropertyDescriptorMap = {
+  eventData: EVENT_DATA,
+  eventDataChecksum: {
+    get(this: LazyAuditEvent) {
+      return LazyAuditEvent.parsed(this).eventDataChecksum;
     },
-    get eventDataChecksum() {
-      return read().eventDataChecksum;
-    },
-  };
+    enumerable: true,
+  },
+};
+
+function lazyEvent(queued: QueuedEvent): AuditEvent {
+  return new LazyAuditEvent(queued) as unknown as AuditEvent;
 }
 
 /** Splits a 200 response into delivered, rejected and to-be-resent events. */
