@@ -67,18 +67,14 @@ export class EntryBytes {
 
   /** Copies the bytes to `target` at `at`; returns how many. */
   copyTo(target: Uint8Array, at: number): number {
-    return this.chunk.buffer.copy(target, at, this.start, this.start + this.length);
+    target.set(bytesOf(this.chunk.buffer, this.start, this.length), at);
+    return this.length;
   }
 
   /** The byte at `offset` (negative: from the end), or -1 outside the entry. */
   byteAt(offset: number): number {
     const at = offset < 0 ? this.length + offset : offset;
     return at < 0 || at >= this.length ? -1 : (this.chunk.buffer[this.start + at] as number);
-  }
-
-  /** The bytes, without a copy, valid while this entry is held. */
-  view(): Buffer {
-    return this.chunk.buffer.subarray(this.start, this.start + this.length);
   }
 }
 
@@ -112,15 +108,20 @@ export function storeEntryBytes(source: Uint8Array, start: number, end: number):
   const length = end - start;
   if (length > OWN_BUFFER_BYTES) {
     const own = new Chunk(length);
-    own.buffer.set(source.subarray(start, end), 0);
+    own.buffer.set(bytesOf(source, start, length), 0);
     own.used = own.live = length;
     liveBytes += length;
     return new EntryBytes(own, 0, length);
   }
   const chunk = roomFor(length + 1);
   const at = chunk.used;
-  chunk.buffer.set(source.subarray(start, end), at);
+  chunk.buffer.set(bytesOf(source, start, length), at);
   return place(chunk, at, length);
+}
+
+/** A plain view of `length` bytes of `source` from `start` (a Buffer's `subarray` builds a slower Buffer). */
+function bytesOf(source: Uint8Array, start: number, length: number): Uint8Array {
+  return new Uint8Array(source.buffer, source.byteOffset + start, length);
 }
 
 /** The event of `entry` is settled (or no longer held in memory): its bytes may go. Idempotent. */
@@ -154,7 +155,7 @@ export function copyEntries(entries: readonly EntryBytes[], target: Uint8Array, 
       end = next.start + next.length;
     }
     if (i > 0) target[at + written++] = 0x2c; // ,
-    target.set(new Uint8Array(first.chunk.buffer.buffer, first.chunk.buffer.byteOffset + first.start, end - first.start), at + written);
+    target.set(bytesOf(first.chunk.buffer, first.start, end - first.start), at + written);
     written += end - first.start;
     i = j;
   }
@@ -222,7 +223,7 @@ function move(entry: EntryBytes): void {
   const from = entry.chunk;
   const to = current as Chunk;
   const at = to.used;
-  from.buffer.copy(to.buffer, at, entry.start, entry.start + entry.length);
+  to.buffer.set(bytesOf(from.buffer, entry.start, entry.length), at);
   to.buffer[at + entry.length] = 0x2c; // ,
   from.live -= entry.length;
   entry.chunk = to;

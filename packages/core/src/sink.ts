@@ -46,7 +46,8 @@ export interface AuditSink {
   shutdown(): Promise<void>;
   /**
    * Backpressure for adapters: `undefined` when there is room, else a promise that resolves
-   * when the queue is down to 3/4, or after `maxBlockMs` (from then on the sink sheds load).
+   * when the queue is down to 3/4, or after `maxBlockMs` (from then on the sink sheds load; with
+   * a spool, events then go to disk only, to be read back in turn, and only a full spool sheds).
    */
   waitForCapacity(): Promise<void> | undefined;
   stats(): AuditSinkStats;
@@ -121,6 +122,7 @@ class Sink implements AuditSink {
       isFull: () => this.#isFull(),
       belowLowWater: () => this.#belowLowWater(),
       describeLimits: () => this.#describeLimits(),
+      ...(this.#spool ? { overflow: 'writing new events to the spool only (they are read back in turn)' } : {}),
     });
     this.#delivery = {
       destination: this.#destination,
@@ -210,16 +212,20 @@ class Sink implements AuditSink {
   flush(): Promise<void> {
     const seq = this.#ledger.lastSeq;
     this.#spool?.sync();
+    // Sealed segments are synced off the event loop: flush waits for those syncs too.
+    const synced = this.#spool?.idle();
     if (this.#ledger.isSettledThrough(seq)) {
       this.#deadLetters.flush();
-      return Promise.resolve();
+      return synced ?? Promise.resolve();
     }
     this.#scheduler.due(seq);
     this.#hold();
-    return this.#ledger.whenSettledThrough(seq).finally(() => {
-      this.#deadLetters.flush();
-      this.#release();
-    });
+    return Promise.all([this.#ledger.whenSettledThrough(seq), synced])
+      .then(() => undefined)
+      .finally(() => {
+        this.#deadLetters.flush();
+        this.#release();
+      });
   }
 
   shutdown(): Promise<void> {
@@ -411,6 +417,13 @@ class Sink implements AuditSink {
     }
   }
 
+  /** The spool's work off the event loop (removals, syncs of sealed segments), for at most shutdownTimeoutMs: a hung disk does not hang shutdown. */
+  async #spoolIdle(spool: Spool): Promise<void> {
+    let timer: { cancel(): void } | undefined;
+    await Promise.race([spool.idle(), new Promise<void>((resolve) => (timer = this.#o.clock.setTimeout(resolve, this.#o.shutdownTimeoutMs)))]);
+    timer?.cancel();
+  }
+
   async #close(): Promise<void> {
     this.#closing = true;
     this.#backpressure.close();
@@ -443,6 +456,7 @@ class Sink implements AuditSink {
       this.#unguardExit();
       this.#deadLetters.flush();
       const kept = this.#spool?.close() ?? 0;
+      if (this.#spool) await this.#spoolIdle(this.#spool);
       if (kept > 0) {
         this.#reporter.diagnostics.warn(`auditlake: shutdown left ${kept} undelivered event(s) in the spool ${this.#spool?.dir}; the next sink on it sends them`);
       }
