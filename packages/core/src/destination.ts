@@ -4,15 +4,14 @@
  * (the entry's encoding, the request limits and their byte arithmetic, the client, and how
  * responses and errors are read) sits behind this interface.
  */
-import type { EntryBytes } from './entry-bytes.js';
 import type { RequestFailure } from './retry.js';
 
 /** An event the engine has accepted and holds until its outcome: queued, spooled or in a request. */
 export interface QueuedEvent {
   /** The `AuditEvent.id`: generated once, kept across retries, spooling and replays. */
   readonly id: string;
-  /** The destination's wire entry, as UTF-8 bytes off the JS heap: the only copy of the event's text the engine keeps. */
-  readonly entry: EntryBytes;
+  /** The destination's wire entry: the only copy of the event's text the engine keeps. */
+  readonly entry: string;
   /** The entry's size in the destination's batch arithmetic (see {@link BatchLimits}). */
   readonly bytes: number;
   /** The event's own time, epoch milliseconds. */
@@ -56,7 +55,7 @@ export interface OutgoingEvent {
 }
 
 export interface EncodedEntry {
-  readonly entry: EntryBytes;
+  readonly entry: string;
   readonly bytes: number;
 }
 

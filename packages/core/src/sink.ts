@@ -4,10 +4,9 @@ import type { AuditEvent } from './audit-event.js';
 import { Backpressure } from './backpressure.js';
 import { createDeadLetterWriter, type DeadLetterWriter } from './dead-letter.js';
 import { deliver, type DeliveryContext } from './delivery.js';
-import { isRefusal, type Destination, type EncodedEntry, type OutcomeTracker, type OutgoingEvent, type QueuedEvent } from './destination.js';
+import { isRefusal, type Destination, type OutcomeTracker, type OutgoingEvent, type QueuedEvent } from './destination.js';
 import { createDestination, ENTRY_DECODERS } from './destinations/index.js';
 import { Reporter, type Diagnostics } from './diagnostics.js';
-import { releaseEntry } from './entry-bytes.js';
 import { EventQueue, type EventStore } from './event-queue.js';
 import { guardExit } from './exit-guard.js';
 import { FailureReports } from './failure-reports.js';
@@ -315,7 +314,6 @@ class Sink implements AuditSink {
     }
     this.#ledger.settled(events, outcome, code);
     this.#store.release(events);
-    for (const event of events) releaseEntry(event.entry);
     for (const event of events) {
       const tracker = event.tracker;
       if (tracker === undefined) continue;
@@ -391,16 +389,15 @@ class Sink implements AuditSink {
   }
 
   /** A spooled event written by a sink with another destination, re-encoded for this one (or dead-lettered). */
-  #recode(frame: Frame): EncodedEntry | undefined {
+  #recode(frame: Frame): { entry: string; bytes: number } | undefined {
     const decode = ENTRY_DECODERS[frame.format];
     const refuse = (json: string, code: string, message: string) => {
       this.#ledger.added();
       this.#refuse({ id: frame.id, json, code, message }, undefined);
       return undefined;
     };
-    const text = frame.entry.text();
-    if (decode === undefined) return refuse('null', 'SpoolFormat', `the spool holds an entry of unknown format ${frame.format}: ${text.slice(0, 200)}`);
-    const json = decode(text);
+    if (decode === undefined) return refuse('null', 'SpoolFormat', `the spool holds an entry of unknown format ${frame.format}: ${frame.entry.slice(0, 200)}`);
+    const json = decode(frame.entry);
     const encoded = this.#destination.encode({ id: frame.id, json, timeMs: frame.timeMs });
     return isRefusal(encoded) ? refuse(json, encoded.refused.code, encoded.refused.message) : encoded;
   }

@@ -17,7 +17,6 @@
  * | 40– | id (ASCII), then the entry (UTF-8) |
  */
 import { crc32 } from 'node:zlib';
-import { storeEntryBytes, type EntryBytes } from '../entry-bytes.js';
 
 export const FRAME_HEADER_BYTES = 40;
 /** Larger than any entry a destination accepts (1 MiB): a length beyond it is corruption. */
@@ -33,8 +32,7 @@ export interface Frame {
   /** The entry's size in the destination's batch arithmetic. */
   bytes: number;
   id: string;
-  /** The entry's UTF-8 bytes (read back: copied into the entry store, never decoded). */
-  entry: EntryBytes;
+  entry: string;
 }
 
 /** Size of the frame of an entry of `entryBytes` UTF-8 bytes under an id of `idLength` characters. */
@@ -42,15 +40,15 @@ export function frameBytes(idLength: number, entryBytes: number): number {
   return FRAME_HEADER_BYTES + idLength + entryBytes;
 }
 
-/** Size of a frame (ids are ASCII, entries are stored as UTF-8). */
-export function frameSize(frame: Pick<Frame, 'id' | 'entry'>): number {
-  return FRAME_HEADER_BYTES + frame.id.length + frame.entry.length;
+/** Room a frame may need: UTF-16 code units take at most 3 UTF-8 bytes each. */
+export function maxFrameBytes(frame: Pick<Frame, 'id' | 'entry'>): number {
+  return FRAME_HEADER_BYTES + frame.id.length + frame.entry.length * 3;
 }
 
-/** Writes one frame at `offset` of `target`, which has `frameSize(frame)` of room; returns its size. */
+/** Writes one frame at `offset` of `target`, which has `maxFrameBytes(frame)` of room; returns its size. */
 export function writeFrame(target: Buffer, offset: number, frame: Frame): number {
   const entryStart = offset + FRAME_HEADER_BYTES + frame.id.length;
-  const entryBytes = frame.entry.copyTo(target, entryStart);
+  const entryBytes = target.write(frame.entry, entryStart, 'utf8');
   const size = frameBytes(frame.id.length, entryBytes);
   target.writeUInt32LE(entryBytes, offset);
   target.writeDoubleLE(frame.seq, offset + 8);
@@ -92,7 +90,7 @@ export function readFrame(source: Buffer, offset: number, end: number): ReadResu
       format: source[offset + 32] as number,
       bytes: source.readUInt32LE(offset + 36),
       id: source.toString('latin1', idStart, idStart + idLength),
-      entry: storeEntryBytes(source, idStart + idLength, offset + size),
+      entry: source.toString('utf8', idStart + idLength, offset + size),
     },
   };
 }

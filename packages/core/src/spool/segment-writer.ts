@@ -1,6 +1,6 @@
 import { closeSync, fdatasync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { frameSize, SEGMENT_MAGIC, writeFrame, type Frame } from './frame.js';
+import { maxFrameBytes, SEGMENT_MAGIC, writeFrame, type Frame } from './frame.js';
 import { Segment, type SpoolDirectory } from './segment.js';
 
 /** Bytes gathered before a write(2); a burst costs one system call per this much, or per turn of the event loop. */
@@ -63,7 +63,7 @@ export class SegmentWriter {
 
   /** Buffers one frame; returns its segment, offset and size, and the `writtenTotal` at which it is written. */
   append(frame: Frame): { segment: Segment; offset: number; size: number; end: number } {
-    const room = frameSize(frame);
+    const room = maxFrameBytes(frame);
     if (this.#segment === undefined || (this.#segment.frames > 0 && this.#segment.size + room > this.#segmentBytes)) this.#roll();
     if (this.#pending + room > this.#buffer.length) {
       this.flush();

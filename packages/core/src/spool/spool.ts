@@ -4,7 +4,6 @@ import type { Clock, ClockTimer } from '../clock.js';
 import type { BatchLimits, BatchRule, Destination, QueuedEvent, SpoolPlace } from '../destination.js';
 import type { Reporter } from '../diagnostics.js';
 import { EventQueue, type EventStore } from '../event-queue.js';
-import { releaseEntry, type EntryBytes } from '../entry-bytes.js';
 import type { Ledger, SpoolStats } from '../ledger.js';
 import { loadCheckpoint, saveCheckpoint, SettledSet } from './checkpoint.js';
 import { FRAME_HEADER_BYTES, type Frame } from './frame.js';
@@ -27,7 +26,7 @@ export interface SpoolOptions {
   maxMemoryEvents: number;
   maxMemoryBytes: number;
   /** Turns a frame written in another format (by a sink with another destination) into this destination's entry; `undefined` when it dead-lettered it. */
-  recode: (frame: Frame) => { entry: EntryBytes; bytes: number } | undefined;
+  recode: (frame: Frame) => { entry: string; bytes: number } | undefined;
 }
 
 interface Place extends SpoolPlace {
@@ -67,11 +66,8 @@ export class Spool implements EventStore {
   readonly #sources: Source[] = [];
   /** Events held in memory only, because the disk failed. */
   readonly #fallback = new EventQueue();
-  /**
-   * Frames buffered but not written yet, with their size and the `writtenTotal` at which each is
-   * in the file; `backlog`: the event is not in the window, so its entry's memory goes once written.
-   */
-  #unwritten: { event: QueuedEvent; size: number; end: number; backlog: boolean }[] = [];
+  /** Frames buffered but not written yet, with their size and the `writtenTotal` at which each is in the file. */
+  #unwritten: { event: QueuedEvent; size: number; end: number }[] = [];
   /** This spool's own events that are on disk only (not in the window); counted in the ledger already. */
   #backlogEvents = 0;
   #backlogBytes = 0;
@@ -169,8 +165,8 @@ export class Spool implements EventStore {
     }
     this.#diskBytes += placed.size;
     event.spooled = { segment: placed.segment, frameSeq: event.seq } satisfies Place;
+    this.#unwritten.push({ event, size: placed.size, end: placed.end });
     const live = this.#sources.length === 0 && this.#backlogEvents === 0 && !this.#windowFull();
-    this.#unwritten.push({ event, size: placed.size, end: placed.end, backlog: !live });
     if (live) {
       this.#window.push(event);
     } else {
@@ -327,13 +323,10 @@ export class Spool implements EventStore {
     segment.frames++;
     segment.firstSeq = Math.min(segment.firstSeq, frame.seq);
     if (directory.settled.has(frame.seq)) {
-      releaseEntry(frame.entry);
       segment.settledFrames++;
       return;
     }
-    const sameFormat = frame.format === this.#o.destination.format;
-    const encoded = sameFormat ? { entry: frame.entry, bytes: frame.bytes } : this.#o.recode(frame);
-    if (!sameFormat) releaseEntry(frame.entry);
+    const encoded = frame.format === this.#o.destination.format ? { entry: frame.entry, bytes: frame.bytes } : this.#o.recode(frame);
     if (encoded === undefined) {
       directory.settled.add(frame.seq);
       segment.settledFrames++;
@@ -372,15 +365,11 @@ export class Spool implements EventStore {
     }
   }
 
-  /** Forgets the frames that are now in the file; the entries of those on disk only leave memory. */
+  /** Forgets the frames that are now in the file. */
   #afterWrite(): void {
     const written = (this.#writer as SegmentWriter).writtenTotal;
     let index = 0;
-    for (; index < this.#unwritten.length; index++) {
-      const item = this.#unwritten[index] as { event: QueuedEvent; end: number; backlog: boolean };
-      if (item.end > written) break;
-      if (item.backlog) releaseEntry(item.event.entry);
-    }
+    while (index < this.#unwritten.length && (this.#unwritten[index] as { end: number }).end <= written) index++;
     if (index > 0) this.#unwritten.splice(0, index);
   }
 

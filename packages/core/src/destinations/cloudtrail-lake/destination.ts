@@ -3,8 +3,7 @@ import type { Destination, QueuedEvent, SendOutcome } from '../../destination.js
 import { classifyRequestFailure } from '../../retry.js';
 import { utf8Bytes } from '../../serialize.js';
 import type { ChannelArn } from './channel-arn.js';
-import { storeEntry, type EntryBytes } from '../../entry-bytes.js';
-import { auditEventEntry, eventDataChecksum, lakeBatchLimits, REQUEST_ENVELOPE_BYTES, requestBodyBuffer, requestBodyBytes } from './entry.js';
+import { auditEventEntry, eventDataChecksum, lakeBatchLimits, requestBodyBuffer, requestBodyBytes } from './entry.js';
 import { RETRYABLE_EVENT_ERROR_CODES } from './limits.js';
 import { createPutAuditEventsClient, type PutAuditEventsClientOptions, type PutAuditEventsInput, type PutAuditEventsOutput, type PutAuditEventsSend } from './put-audit-events-client.js';
 
@@ -46,16 +45,13 @@ export function createCloudTrailLakeDestination(options: CloudTrailLakeDestinati
     encode({ id, json }) {
       const event: AuditEvent = { id, eventData: json };
       if (checksum) event.eventDataChecksum = eventDataChecksum(json);
-      const text = auditEventEntry(event);
-      // At most 3 UTF-8 bytes per code unit: only an entry that may be too large is measured before it is stored.
-      if (text.length * 3 > limits.maxBytes - REQUEST_ENVELOPE_BYTES) {
-        const body = requestBodyBytes(utf8Bytes(text), 1);
-        if (body > limits.maxBytes) return { refused: { code: 'EventTooLarge', message: `the event needs a ${body}-byte request body; maxBatchBytes is ${limits.maxBytes}` } };
-      }
-      const entry = storeEntry(text);
-      return { entry, bytes: entry.length };
+      const entry = auditEventEntry(event);
+      const bytes = utf8Bytes(entry);
+      const body = requestBodyBytes(bytes, 1);
+      if (body > limits.maxBytes) return { refused: { code: 'EventTooLarge', message: `the event needs a ${body}-byte request body; maxBatchBytes is ${limits.maxBytes}` } };
+      return { entry, bytes };
     },
-    auditEventJson: (event) => event.entry.text(),
+    auditEventJson: (event) => event.entry,
     newBatchRule() {
       const ids = new Set<string>();
       return { accepts: (event) => !ids.has(event.id), add: (event) => void ids.add(event.id) };
@@ -88,7 +84,7 @@ function lazyInput(channelArn: string, externalId: string | undefined, events: r
   const input = { channelArn, ...(externalId === undefined ? {} : { externalId }) } as PutAuditEventsInput;
   Object.defineProperty(input, 'auditEvents', {
     enumerable: true,
-    get: () => (auditEvents ??= events.map((event) => lazyEvent(event, hasChecksum(event.entry)))),
+    get: () => (auditEvents ??= events.map(lazyEvent)),
   });
   return input;
 }
@@ -101,17 +97,18 @@ function lazyInput(channelArn: string, externalId: string | undefined, events: r
  */
 class LazyAuditEvent {
   readonly id: string;
-  readonly #entry: EntryBytes;
+  readonly #entry: string;
   #parsed: AuditEvent | undefined;
 
-  constructor(queued: QueuedEvent, withChecksum: boolean) {
+  constructor(queued: QueuedEvent) {
     this.id = queued.id;
     this.#entry = queued.entry;
-    Object.defineProperties(this, withChecksum ? WITH_CHECKSUM : WITHOUT_CHECKSUM);
+    const entry = queued.entry;
+    Object.defineProperties(this, entry.endsWith('"}') && entry.includes(',"eventDataChecksum":') ? WITH_CHECKSUM : WITHOUT_CHECKSUM);
   }
 
   static parsed(event: LazyAuditEvent): AuditEvent {
-    return (event.#parsed ??= JSON.parse(event.#entry.text()) as AuditEvent);
+    return (event.#parsed ??= JSON.parse(event.#entry) as AuditEvent);
   }
 }
 
@@ -132,16 +129,8 @@ const WITH_CHECKSUM: PropertyDescriptorMap = {
   },
 };
 
-/**
- * Whether an entry carries a checksum (one spooled by another sink may differ from this one's
- * option): it then ends with the base64 of a SHA-256, `…="}`; without, with eventData's `}"}`.
- */
-function hasChecksum(entry: EntryBytes): boolean {
-  return entry.byteAt(-3) === 0x3d; // =
-}
-
-function lazyEvent(queued: QueuedEvent, withChecksum: boolean): AuditEvent {
-  return new LazyAuditEvent(queued, withChecksum) as unknown as AuditEvent;
+function lazyEvent(queued: QueuedEvent): AuditEvent {
+  return new LazyAuditEvent(queued) as unknown as AuditEvent;
 }
 
 /** Splits a 200 response into delivered, rejected and to-be-resent events. */

@@ -1,5 +1,4 @@
 import type { BatchRule, Destination, QueuedEvent, SendOutcome } from '../../destination.js';
-import { storeEntry } from '../../entry-bytes.js';
 import { classifyRequestFailure } from '../../retry.js';
 import { utf8Bytes } from '../../serialize.js';
 import { createCloudWatchLogsClient, type CloudWatchLogsClient, type CloudWatchLogsClientOptions, type PutLogEventsInput, type PutLogEventsOutput, type PutLogEventsSend } from './cloudwatch-logs-client.js';
@@ -52,9 +51,9 @@ export function createCloudWatchLogsDestination(options: CloudWatchLogsDestinati
       if (!Number.isSafeInteger(timestamp)) return { refused: { code: 'InvalidData', message: `the event has no usable time (actual: ${timeMs})` } };
       const age = ageProblem(timestamp, now());
       if (age !== undefined) return { refused: { code: age, message: `${rejectionMessage(age, timestamp)}; auditlake refused it before sending` } };
-      return { entry: storeEntry(logEventEntry(timestamp, json)), bytes };
+      return { entry: logEventEntry(timestamp, json), bytes };
     },
-    auditEventJson: (event) => logEventAuditEventJson(event.id, event.entry.text()),
+    auditEventJson: (event) => logEventAuditEventJson(event.id, event.entry),
     newBatchRule: spanRule,
     async send(events, signal) {
       const sorted = chronological(events);
@@ -136,7 +135,7 @@ function lazyInput(logGroupName: string, logStreamName: string, events: readonly
   const input = { logGroupName, logStreamName } as PutLogEventsInput;
   Object.defineProperty(input, 'logEvents', {
     enumerable: true,
-    get: () => (logEvents ??= events.map((event) => JSON.parse(event.entry.text()) as InputLogEvent)),
+    get: () => (logEvents ??= events.map((event) => JSON.parse(event.entry) as InputLogEvent)),
   });
   return input;
 }

@@ -1,5 +1,4 @@
 import type { BatchLimits } from '../../destination.js';
-import { copyEntries, type EntryBytes } from '../../entry-bytes.js';
 import { LOG_EVENT_OVERHEAD_BYTES, MAX_LOG_BATCH_BYTES, MAX_LOG_EVENTS_PER_REQUEST } from './limits.js';
 
 /** One `InputLogEvent`: the audit event's time and its `eventData` text. */
@@ -53,13 +52,16 @@ export function putLogEventsBodyHead(logGroupName: string, logStreamName: string
   return `{"logGroupName":${JSON.stringify(logGroupName)},"logStreamName":${JSON.stringify(logStreamName)},"logEvents":[`;
 }
 
-/** The request body, as UTF-8, from a head and the stored entries in the order they are to be sent. */
-export function putLogEventsBody(head: string, entries: readonly EntryBytes[]): Buffer {
+/** The request body, as UTF-8, from a head and entries in the order they are to be sent. */
+export function putLogEventsBody(head: string, entries: readonly string[]): Buffer {
   let total = Buffer.byteLength(head) + 2 + Math.max(0, entries.length - 1);
-  for (const entry of entries) total += entry.length;
+  for (const entry of entries) total += Buffer.byteLength(entry);
   const body = Buffer.allocUnsafe(total);
   let at = body.write(head, 0, 'utf8');
-  at += copyEntries(entries, body, at);
+  for (let i = 0; i < entries.length; i++) {
+    if (i > 0) body[at++] = 0x2c; // ,
+    at += body.write(entries[i] as string, at, 'utf8');
+  }
   body.write(']}', at, 'latin1');
   return body;
 }
