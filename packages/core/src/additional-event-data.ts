@@ -17,10 +17,11 @@ const AUDIT_PREFIX = 'audit.';
 export const TRUNCATED_KEY = 'truncated';
 
 /**
- * `additionalEventData` with the record's context. Given fields win on a name clash; a given
- * value that is not an object is returned as it is, for the validator to name.
+ * `additionalEventData` with the record's context (`keys`: the attributes' own keys). Given
+ * fields win on a name clash; a given value that is not an object is returned as it is, for the
+ * validator to name.
  */
-export function withContext(given: unknown, record: AuditLogRecord, attributes: Record<string, unknown>, maxDepth: number, scalar: (value: unknown) => string | undefined, share: boolean): unknown {
+export function withContext(given: unknown, record: AuditLogRecord, attributes: Record<string, unknown>, keys: readonly string[], maxDepth: number, scalar: (value: unknown) => string | undefined, share: boolean): unknown {
   if (given !== undefined && given !== null && !isJsonObject(given)) return given;
   // With `share`, attribute values that need no rendering are kept as they are (see `isJsonSafe`).
   const safe = share ? jsonSafeValue : toJsonSafe;
@@ -29,7 +30,7 @@ export function withContext(given: unknown, record: AuditLogRecord, attributes: 
   const traceId = scalar(record.traceId);
   const spanId = scalar(record.spanId);
   let others: JsonObject | undefined;
-  for (const key of Object.keys(attributes)) {
+  for (const key of keys) {
     if (key === 'audit' || key.startsWith(AUDIT_PREFIX)) continue;
     const value = safe(attributes[key], maxDepth);
     if (value !== undefined) setOwn((others ??= {}), wellFormed(key), value);

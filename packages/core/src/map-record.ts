@@ -152,7 +152,8 @@ function encodeRecord(record: AuditLogRecord, config: MapperConfig): EncodedReco
 }
 
 function encodeAudit(record: AuditLogRecord, attributes: Record<string, unknown>, config: MapperConfig): EncodedRecord | undefined {
-  const audit = extractAudit(attributes, config);
+  const keys = Object.keys(attributes);
+  const audit = extractAudit(attributes, keys, config);
   if (!audit) return undefined;
 
   const identity = audit.userIdentity;
@@ -188,7 +189,7 @@ function encodeAudit(record: AuditLogRecord, attributes: Record<string, unknown>
     errorMessage: text(audit.errorMessage) ?? attribute(attributes, EXCEPTION_MESSAGE),
     sourceIPAddress: text(audit.sourceIPAddress) ?? attribute(attributes, CLIENT_ADDRESS),
     recipientAccountId: text(audit.recipientAccountId) ?? config.recipientAccountId,
-    additionalEventData: withContext(audit.additionalEventData, record, attributes, config.maxDepth, scalar, config.share),
+    additionalEventData: withContext(audit.additionalEventData, record, attributes, keys, config.maxDepth, scalar, config.share),
   };
   // Keys outside the schema stay, so that validation names them instead of losing them.
   for (const key of Object.keys(audit)) if (!Object.hasOwn(EVENT_DATA_FIELDS, key) && audit[key] !== undefined) setOwn(data, key, audit[key]);
@@ -228,11 +229,11 @@ function keepFullTexts(data: JsonObject, full: JsonObject, paths: readonly Redac
  * The `audit` namespace of a record: nested object and flat `audit.*` keys merged, flat keys
  * last. With `share`, a nested object that needs no rendering is returned as it is (the caller's).
  */
-function extractAudit(attributes: Record<string, unknown>, config: MapperConfig): JsonObject | undefined {
+function extractAudit(attributes: Record<string, unknown>, keys: readonly string[], config: MapperConfig): JsonObject | undefined {
   const { maxDepth } = config;
   let audit: JsonObject | undefined;
   let flat = false;
-  for (const key of Object.keys(attributes)) {
+  for (const key of keys) {
     if (key.length > AUDIT_PREFIX.length && key.startsWith(AUDIT_PREFIX)) {
       flat = true;
       break;
@@ -246,7 +247,7 @@ function extractAudit(attributes: Record<string, unknown>, config: MapperConfig)
     if (isJsonObject(safe)) audit = safe;
   }
   if (!flat) return audit;
-  for (const key of Object.keys(attributes)) {
+  for (const key of keys) {
     if (key.length <= AUDIT_PREFIX.length || !key.startsWith(AUDIT_PREFIX)) continue;
     audit ??= {};
     setPath(audit, key.slice(AUDIT_PREFIX.length).split('.'), toJsonSafe(attributes[key], maxDepth));
