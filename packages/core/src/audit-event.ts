@@ -12,7 +12,10 @@ export interface AuditEvent {
   eventDataChecksum?: string;
 }
 
-/** UTF-8 sizes of the capped object fields of one `eventData`. */
+/**
+ * UTF-8 sizes of the capped object fields of one `eventData`; for a field that cannot be over
+ * its cap, a bound of its size no larger than the cap may stand in for the size.
+ */
 export type FieldBytes = Partial<Record<CappedField, number>>;
 
 /** The smallest cap of a capped field (28,000 bytes): an event whose text is smaller cannot break any cap. */

@@ -7,7 +7,8 @@ import { IDENTITY_GIVEN, OVER_LONG_FIELDS_MODES, truncateOverLongFields, type Ov
 import type { AuditLogRecord } from './record.js';
 import { compileRedactPath, redact, type RedactPath } from './redact.js';
 import { EVENT_DATA_FIELDS, isJsonObject, USER_IDENTITY_FIELDS, type AuditEventData, type JsonObject } from './schema.js';
-import { DEFAULT_MAX_DEPTH, definedFields, isJsonSafe, setOwn, toJsonSafe, wellFormed } from './serialize.js';
+import { attribute, CLIENT_ADDRESS, ERROR_TYPE, EVENT_NAME, EXCEPTION_MESSAGE, principalIdOf, scalar, SERVICE_NAME, text, USER_AGENT } from './record-fallbacks.js';
+import { DEFAULT_MAX_DEPTH, definedFields, isJsonSafe, setOwn, toJsonSafe } from './serialize.js';
 
 export { isJsonObject } from './schema.js';
 export { formatEventTime, toEpochMs } from './event-time.js';
@@ -209,10 +210,6 @@ function encodeAudit(record: AuditLogRecord, attributes: Record<string, unknown>
   return encoded;
 }
 
-function principalIdOf(attributes: Record<string, unknown>): string | undefined {
-  return attribute(attributes, USER_ID) ?? attribute(attributes, ENDUSER_ID);
-}
-
 /**
  * The full texts of cut fields, into `additionalEventData.truncated` (given fields win on a name
  * clash, and a given `additionalEventData` that is not an object is left for the validator).
@@ -269,47 +266,4 @@ function setPath(target: JsonObject, path: string[], value: unknown): void {
     }
   }
   setOwn(node, path[path.length - 1] as string, value);
-}
-
-// Semantic-convention attributes the fallbacks read, split once.
-const USER_ID = ['user.id', 'user', 'id'] as const;
-const ENDUSER_ID = ['enduser.id', 'enduser', 'id'] as const;
-const USER_AGENT = ['user_agent.original', 'user_agent', 'original'] as const;
-const EVENT_NAME = ['event.name', 'event', 'name'] as const;
-const SERVICE_NAME = ['service.name', 'service', 'name'] as const;
-const ERROR_TYPE = ['error.type', 'error', 'type'] as const;
-const EXCEPTION_MESSAGE = ['exception.message', 'exception', 'message'] as const;
-const CLIENT_ADDRESS = ['client.address', 'client', 'address'] as const;
-
-/** A fallback attribute, flat (`user.id`) or nested (`user: { id }`), as a string. */
-function attribute(source: Record<string, unknown> | undefined, [flat, parent, child]: readonly [string, string, string]): string | undefined {
-  if (source === undefined || source === null) return undefined;
-  const direct = scalar(source[flat]);
-  if (direct !== undefined) return direct;
-  const group = source[parent];
-  return group !== null && typeof group === 'object' ? scalar((group as Record<string, unknown>)[child]) : undefined;
-}
-
-/** A string from a scalar (numbers, booleans and bigints are written out); anything else is `undefined`. */
-function scalar(value: unknown): string | undefined {
-  switch (typeof value) {
-    case 'string':
-      return wellFormed(value);
-    case 'number':
-      return Number.isFinite(value) ? String(value) : undefined;
-    case 'bigint':
-    case 'boolean':
-      return String(value);
-    default:
-      return undefined;
-  }
-}
-
-/**
- * A field given in `audit`: scalars become strings; `null`/`undefined` mean absent (so the
- * fallbacks apply); objects and arrays stay as they are, for the validator to reject.
- */
-function text(value: unknown): unknown {
-  if (value === undefined || value === null) return undefined;
-  return scalar(value) ?? value;
 }

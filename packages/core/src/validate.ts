@@ -25,7 +25,7 @@ export interface ValidateEventDataOptions {
   recipientAccountId?: string;
   /** `recipientAccountId` may be absent (CloudWatch Logs has no channel owner); when present it is still checked. @default false */
   recipientOptional?: boolean;
-  /** Sizes of the capped fields when already measured. */
+  /** Sizes of the capped fields when already measured (or bounds of them, see `FieldBytes`). */
   fieldBytes?: FieldBytes;
   /**
    * Length (JavaScript `length`) of the serialized `eventData`, when known. At most 3 UTF-8

@@ -46,6 +46,7 @@ const corpus: [string, unknown, Outcome, ((eventData: Record<string, any>) => vo
   ['additionalEventData of 30 kB', auditRecord(1, { additionalEventData: { x: 'a'.repeat(30_000) } }), 'FieldTooLong'],
   ['additionalEventData of 28,004 bytes in 9,332 three-byte characters', auditRecord(1, { additionalEventData: { x: '€'.repeat(9_332) } }), 'FieldTooLong'],
   ['additionalEventData of exactly 28,000 bytes', auditRecord(1, { additionalEventData: { x: 'a'.repeat(27_992) } }), 'delivered', (d) => expect(d.additionalEventData.x).toHaveLength(27_992)],
+  ['requestParameters of exactly 100,000 bytes (the event is larger)', auditRecord(1, { requestParameters: { x: 'r'.repeat(99_992) } }), 'delivered', (d) => expect(d.requestParameters.x).toHaveLength(99_992)],
   ['requestParameters of 100,001 bytes in three-byte characters', auditRecord(1, { requestParameters: { x: '€'.repeat(33_331) } }), 'FieldTooLong'],
   ['an eventTime in words', auditRecord(1, { eventTime: 'yesterday at noon' }), 'InvalidData'],
   ['an eventTime on February 30th', auditRecord(1, { eventTime: '2026-02-30T10:00:00Z' }), 'InvalidData'],
