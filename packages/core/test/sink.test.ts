@@ -375,6 +375,7 @@ describe('outcomes', () => {
   it.each([
     ['events the response does not mention', (input: PutAuditEventsInput) => ({ successful: input.auditEvents.slice(1).map((e) => ({ id: e.id, eventID: 'x' })), failed: [] })],
     ['a malformed response', () => ({}) as never],
+    ['one event named twice, another not at all', (input: PutAuditEventsInput) => ({ successful: [input.auditEvents[1]!, input.auditEvents[1]!].map((e) => ({ id: e.id, eventID: 'x' })), failed: [] })],
   ])('resends %s, with the same ids', async (_name, firstAnswer) => {
     const { sink, recorder } = setup({ responder: (input, call) => (call === 1 ? firstAnswer(input) : acceptAll(input, call)) });
     sink.add(auditRecord(1));
@@ -382,6 +383,15 @@ describe('outcomes', () => {
     await flushAll(sink);
     expect(recorder.calls[1]!.auditEvents[0]!.id).toBe(recorder.calls[0]!.auditEvents[0]!.id);
     expect(sink.stats().delivered).toBe(2);
+  });
+
+  it('takes a response in any order: every event is settled once', async () => {
+    const { sink, recorder } = setup({ responder: (input) => ({ successful: [...input.auditEvents].reverse().map((e) => ({ id: e.id, eventID: 'x' })), failed: [] }) });
+    for (let i = 0; i < 5; i++) sink.add(auditRecord(i));
+    await sink.flush();
+    expect(recorder.calls).toHaveLength(1);
+    expect(sink.stats()).toMatchObject({ delivered: 5, retried: 0 });
+    expectInvariant(sink.stats());
   });
 
   it('accounts for a send that throws synchronously', async () => {
