@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fdatasyncSync, openSync, writeSync } from 'node:fs';
+import { close, closeSync, fdatasync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { maxFrameBytes, SEGMENT_MAGIC, writeFrame, type Frame } from './frame.js';
 import { Segment, type SpoolDirectory } from './segment.js';
@@ -34,6 +34,8 @@ export class SegmentWriter {
   readonly #syncsInFlight = new Map<number, number>();
   readonly #closeWhenSynced = new Set<number>();
   readonly #whenSynced: (() => void)[] = [];
+  /** Closes running on the thread pool. */
+  #closes = 0;
   readonly #onSyncError: (error: Error) => void;
 
   constructor(directory: SpoolDirectory, segmentBytes: number, onSyncError: (error: Error) => void) {
@@ -140,9 +142,9 @@ export class SegmentWriter {
     this.directory.segments.push(this.#segment);
   }
 
-  /** Resolves once no sync is running on the thread pool. */
+  /** Resolves once no sync (or close after one) is running on the thread pool. */
   whenSynced(): Promise<void> {
-    if (this.#syncsInFlight.size === 0) return Promise.resolve();
+    if (this.#syncsInFlight.size === 0 && this.#closes === 0) return Promise.resolve();
     return new Promise((resolve) => this.#whenSynced.push(resolve));
   }
 
@@ -153,11 +155,22 @@ export class SegmentWriter {
       if (left > 0) this.#syncsInFlight.set(fd, left);
       else {
         this.#syncsInFlight.delete(fd);
-        if (this.#closeWhenSynced.delete(fd)) closeQuietly(fd);
+        // Closed on the thread pool too: the last close of a removed segment frees its blocks, which takes milliseconds.
+        if (this.#closeWhenSynced.delete(fd)) {
+          this.#closes++;
+          close(fd, () => {
+            this.#closes--;
+            this.#notifySynced();
+          });
+        }
       }
       done(error);
-      if (this.#syncsInFlight.size === 0) for (const resolve of this.#whenSynced.splice(0)) resolve();
+      this.#notifySynced();
     });
+  }
+
+  #notifySynced(): void {
+    if (this.#syncsInFlight.size === 0 && this.#closes === 0) for (const resolve of this.#whenSynced.splice(0)) resolve();
   }
 
   #release(fd: number | undefined): void {
