@@ -45,6 +45,14 @@ export function newAuditEventId(): string {
   return `${ID_PREFIX}-${(idCounter++).toString(36)}`;
 }
 
+/**
+ * Whether `id` was made by {@link newAuditEventId} in this process: two such ids are never
+ * equal, and none equals an id made elsewhere (the prefix is 132 random bits).
+ */
+export function isOwnAuditEventId(id: string): boolean {
+  return id.length > ID_PREFIX.length && id.charCodeAt(ID_PREFIX.length) === 0x2d && id.startsWith(ID_PREFIX);
+}
+
 // UIDs: random (version 4) UUIDs written from a batch of random bytes into one reused buffer, so
 // that each costs one string; crypto.randomUUID builds each from pieces, which shows in GC.
 const UUID_BATCH = 256;

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAuditSink, AwsRequestError, type AuditSinkOptions, type PutAuditEventsInput } from '../src/index.js';
 import { requestBodyBytes } from '../src/internal.js';
+import { isOwnAuditEventId } from '../src/audit-event.js';
 import { acceptAll, auditRecord, CHANNEL_ARN, deadLetters, deferred, eventDataOf, type Deferred, expectInvariant, quietDiagnostics, recordingSend, type Responder } from './helpers.js';
 
 beforeEach(() => {
@@ -82,6 +83,21 @@ describe('batching', () => {
     for (let i = 0; i < 3; i++) sink.addEvent(event);
     await sink.flush();
     expect(recorder.calls.map((c) => c.auditEvents.map((e) => e.id))).toEqual([['same-id'], ['same-id'], ['same-id']]);
+  });
+
+  it('never sends the same id twice in one request, among ids made here and ids replayed', async () => {
+    const { sink, recorder } = setup();
+    const eventData = JSON.stringify({ version: '1', userIdentity: { type: 't', principalId: 'p' }, eventSource: 's', eventName: 'n', eventTime: '2026-01-01T00:00:00Z', UID: 'u', recipientAccountId: '123456789012' });
+    sink.add(auditRecord(1));
+    sink.addEvent({ id: 'replayed-a', eventData });
+    sink.add(auditRecord(2));
+    sink.addEvent({ id: 'replayed-a', eventData });
+    sink.addEvent({ id: 'replayed-b', eventData });
+    await sink.flush();
+    for (const call of recorder.calls) expect(new Set(call.auditEvents.map((e) => e.id)).size).toBe(call.auditEvents.length);
+    expect(recorder.calls.map((c) => c.auditEvents.length)).toEqual([3, 2]);
+    expect(isOwnAuditEventId(recorder.calls[0]!.auditEvents[0]!.id)).toBe(true);
+    expect([isOwnAuditEventId('replayed-a'), isOwnAuditEventId(`${recorder.calls[0]!.auditEvents[0]!.id.split('-')[0]}x-1`)]).toEqual([false, false]);
   });
 
   it('never has more than maxConcurrentRequests requests at once', async () => {

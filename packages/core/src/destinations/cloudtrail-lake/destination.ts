@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../../audit-event.js';
+import { isOwnAuditEventId, type AuditEvent } from '../../audit-event.js';
 import type { Destination, QueuedEvent, SendOutcome } from '../../destination.js';
 import { classifyRequestFailure } from '../../retry.js';
 import { utf8Bytes } from '../../serialize.js';
@@ -53,8 +53,15 @@ export function createCloudTrailLakeDestination(options: CloudTrailLakeDestinati
     },
     auditEventJson: (event) => event.entry,
     newBatchRule() {
-      const ids = new Set<string>();
-      return { accepts: (event) => !ids.has(event.id), add: (event) => void ids.add(event.id) };
+      // No request carries an id twice. Ids made in this process are unique by construction;
+      // only the others (replayed, recovered from a spool) need remembering.
+      let ids: Set<string> | undefined;
+      return {
+        accepts: (event) => isOwnAuditEventId(event.id) || ids?.has(event.id) !== true,
+        add: (event) => {
+          if (!isOwnAuditEventId(event.id)) (ids ??= new Set()).add(event.id);
+        },
+      };
     },
     async send(events, signal) {
       const input = lazyInput(channel.arn, externalId, events);
