@@ -94,7 +94,9 @@ if (isMainThread) {
     process.exitCode = 1;
   }
 } else {
-  const { createPutAuditEventsClient, eventDataChecksum } = await import('@auditlake/core');
+  const { createPutAuditEventsClient } = await import('@auditlake/core');
+  const { createHash } = await import('node:crypto');
+  const eventDataChecksum = (eventData) => createHash('sha256').update(eventData).digest('base64');
   const { endpoint, channelArn, credentials, seconds, clients, eventBytes } = workerData;
   const client = createPutAuditEventsClient({ region: 'us-east-1', endpoint, credentials, maxSockets: clients });
   // A pool of distinct ~eventBytes events, built once so the load loop only sends.
