@@ -11,7 +11,7 @@
 // bench runs on any engine. When core has a disk spool (bench/spool-probe.mjs), the pipeline is
 // also run with `spoolDir` in the same process, and the spool's cost is printed as a ratio.
 //
-//   BENCH_RUNS=3 BENCH_AUDITLAKE_OPTIONS='{}' node bench/core.mjs
+//   BENCH_RUNS=3 BENCH_SCALE=1 BENCH_AUDITLAKE_OPTIONS='{}' node bench/core.mjs
 import { createAuditSink, createPutAuditEventsClient } from '@auditlake/core';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -160,9 +160,11 @@ async function run(events, padding, options = MEMORY_ONLY) {
   };
 }
 
+// BENCH_SCALE shrinks the runs (e.g. 0.01 for a smoke test); the figures want the default.
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const scenarios = [
-  { name: '1 KB events', bytes: 1_000, events: 300_000 },
-  { name: '20 KB events', bytes: 20_000, events: 30_000 },
+  { name: '1 KB events', bytes: 1_000, events: Math.max(1000, Math.round(300_000 * SCALE)) },
+  { name: '20 KB events', bytes: 20_000, events: Math.max(1000, Math.round(30_000 * SCALE)) },
 ];
 
 const rows = [];
