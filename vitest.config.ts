@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { otel3Project } from './test/otel-3/vitest-project.js';
 
 // One project per package (unit tests beside the code they test), and one for the
 // cross-package integration tests, which run the built packages against the local lake.
@@ -10,6 +11,8 @@ export default defineConfig({
       unit('core'),
       unit('local'),
       unit('otel'),
+      // The otel tests again, against OpenTelemetry SDK 3.x (Node >= 22.15 only).
+      ...otel3Project(),
       unit('winston'),
       unit('pino'),
       // The benches' harness: the fake endpoint every side-by-side figure is counted by.

@@ -14,6 +14,8 @@ const tasks = {
   test: [['run', 'build'], ['run', 'lint'], ['run', 'test:vitest']],
   demo: [['run', 'build'], ['run', 'demo:run']],
   bench: [['run', 'build'], ['run', 'bench:run']],
+  // StrykerJS needs Node.js >= 22: run under a registry binary (scripts/with-node.mjs), outside CI.
+  mutate: [['run', 'build'], ['exec', 'node', 'scripts/with-node.mjs', '24.22.3', 'pnpm', '--filter', '@auditlake/core', 'run', 'mutate']],
 };
 
 const task = process.argv[2];

@@ -7,11 +7,18 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { scenario, serveLake } from '@auditlake/example-shared';
+import { serveLake } from '@auditlake/example-shared';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const sources = { otel: 'billing.example', winston: 'accounts.example', pino: 'exports.example' };
-const heading = (text) => console.log(`\n\x1b[1m${text}\x1b[0m`);
+// Each example logs 8 records: 6 audit events with an actor (2 of them failed operations), one
+// without an actor (dead-lettered with FieldNotFound), and one plain log line (skipped).
+const RECORDS_PER_EXAMPLE = 8;
+const DELIVERED_PER_EXAMPLE = 6;
+// Bold headings only for a person at a terminal: no escape codes in logs, CI or pipes, nor
+// when NO_COLOR is set (https://no-color.org).
+const bold = process.stdout.isTTY === true && !process.env.NO_COLOR ? (text) => `\x1b[1m${text}\x1b[0m` : (text) => text;
+const heading = (text) => console.log(`\n${bold(text)}`);
 
 heading('Starting a local CloudTrail-Lake-compatible server (auditlake serve)');
 const lake = await serveLake();
@@ -22,7 +29,7 @@ const env = { ...process.env, ...lake.env, AUDITLAKE_DEAD_LETTER: deadLetters };
 let failed = false;
 try {
   for (const example of Object.keys(sources)) {
-    heading(`examples/${example}: ${scenario.length} log records (${sources[example]})`);
+    heading(`examples/${example}: ${RECORDS_PER_EXAMPLE} log records (${sources[example]})`);
     const run = spawnSync(process.execPath, [join(root, 'examples', example, 'index.mjs')], { env, stdio: 'inherit', timeout: 60_000 });
     if (run.status !== 0) throw new Error(`examples/${example} exited with ${run.status ?? run.signal}`);
   }
@@ -44,9 +51,9 @@ try {
   const letters = readFileSync(deadLetters, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
   for (const letter of letters) console.log(`${letter.reason.code}: ${letter.reason.message} (eventName ${JSON.parse(letter.event.eventData).eventName})`);
 
-  // What the scenario must produce: per source, every audit record with an actor delivered,
-  // the one without dead-lettered, the plain log line skipped; and no password left in clear.
-  const expected = scenario.filter((s) => s.audit?.userIdentity).length;
+  // Per source, every audit record with an actor delivered, the one without dead-lettered, the
+  // plain log line skipped; and no password left in clear.
+  const expected = DELIVERED_PER_EXAMPLE;
   const counts = Object.fromEntries(lake.query(perSource).map((row) => [row.source, Number(row.events)]));
   const leaked = lake.query(`SELECT count(*) AS n FROM ${lake.store} WHERE element_at(eventData.requestParameters, 'password') = 'hunter2'`)[0].n;
   for (const source of Object.values(sources)) if (counts[source] !== expected) throw new Error(`${source}: ${counts[source]} events in the lake, expected ${expected}`);

@@ -12,4 +12,6 @@ it('the demo runs the three examples against a local lake and checks the result'
   expect(result.stdout).toContain('Done: 18 events delivered and queryable, 3 dead-lettered with a reason, 3 plain log lines skipped.');
   expect(result.stdout).toMatch(/accounts\.example \| 6\s+\| 2/);
   expect(result.stdout).toContain('verify: OK');
+  // stdout is a pipe here: no terminal escape codes.
+  expect(result.stdout).not.toContain('\x1b[');
 });

@@ -170,6 +170,60 @@ describe('durability across process ends (real processes, the real local lake)',
     if (letters.length > 0) expect(result.stderr).toContain('dead-lettered with reason Exit');
   });
 
+  it('the OTel processor: records still waiting off the emit path when the process ends are kept too', async () => {
+    const lake = await strictLake();
+    const source = runId();
+    const spoolDir = tempDir();
+    const otel = fileURLToPath(new URL('../packages/otel/dist/index.js', import.meta.url));
+    const script = `
+      import { LoggerProvider } from '@opentelemetry/sdk-logs';
+      import { AuditLakeLogRecordProcessor } from ${JSON.stringify(otel)};
+      const options = ${JSON.stringify(sinkOptions(lake, await deadEndpoint(), { spoolDir }))};
+      const provider = new LoggerProvider({ processors: [new AuditLakeLogRecordProcessor(options)] });
+      const logger = provider.getLogger('exit');
+      for (let n = 0; n < 300; n++) logger.emit({ attributes: { audit: { eventName: 'SignIn', eventSource: ${JSON.stringify(source)}, userIdentity: { principalId: 'user-' + n } } } });
+      // No shutdown, and not one turn of the event loop after the burst: all 300 are still waiting in the processor.
+      process.exit(0);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('.', import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    expect(await new Promise((resolve) => child.once('close', resolve))).toBe(0);
+    expect(stderr).toMatch(/exiting with 300 undelivered event\(s\): 300 kept in the spool/);
+    const second = await drain(lake, spoolDir);
+    expect(JSON.parse(second.stdout)).toMatchObject({ recovered: 300, delivered: 300 });
+    expect((await principals(lake, source)).distinct.size).toBe(300);
+  });
+
+  it.each(['winston', 'pino'])('%s: a process that ends without ending its logger, during an outage, keeps its audit records in the spool for the next one', async (logger) => {
+    const lake = await strictLake();
+    const source = runId();
+    const spoolDir = tempDir();
+    const options = sinkOptions(lake, await deadEndpoint(), { spoolDir, shutdownTimeoutMs: 300 });
+    const packages = fileURLToPath(new URL('../packages/', import.meta.url));
+    const script = logger === 'winston'
+      ? `
+        import winston from 'winston';
+        import { AuditLakeTransport } from ${JSON.stringify(`${packages}winston/dist/index.js`)};
+        const log = winston.createLogger({ transports: [new AuditLakeTransport(${JSON.stringify(options)})] });
+        for (let n = 0; n < 200; n++) log.info('signed in', { audit: { eventName: 'SignIn', eventSource: ${JSON.stringify(source)}, userIdentity: { principalId: 'user-' + n } } });
+      `
+      : `
+        import pino from 'pino';
+        const transport = pino.transport({ target: ${JSON.stringify(`${packages}pino/dist/index.js`)}, options: ${JSON.stringify(options)} });
+        const log = pino({ name: ${JSON.stringify(source)} }, transport);
+        for (let n = 0; n < 200; n++) log.info({ audit: { eventName: 'SignIn', userIdentity: { principalId: 'user-' + n } } }, 'signed in');
+      `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('.', import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    expect(await new Promise((resolve) => child.once('close', resolve))).toBe(0);
+    expect(stderr).toMatch(/200 undelivered event\(s\)/);
+    const second = await drain(lake, spoolDir);
+    expect(JSON.parse(second.stdout)).toMatchObject({ recovered: 200, delivered: 200 });
+    expect((await principals(lake, source)).distinct.size).toBe(200);
+  });
+
   it('an outage: 20,000 events accepted while the endpoint is down are all delivered once it returns', async () => {
     const lake = await strictLake();
     const source = runId();

@@ -7,7 +7,7 @@ export const KEY = { accessKeyId: 'AKIDINTEGRATION', secretAccessKey: 'integrati
 
 /** A lake in strict SigV4 mode that knows `KEY`; closed by `closeAll()`. */
 export async function strictLake(options: LocalLakeOptions = {}): Promise<LocalLake> {
-  const lake = await startLocalLake({ strictAuth: true, credentials: [KEY], ...options });
+  const lake = await startLocalLake({ strictAuth: true, credentials: [KEY], quiet: true, ...options });
   lakes.push(lake);
   return lake;
 }

@@ -34,6 +34,8 @@ export interface AdmissionOptions {
   readonly recipientAccountId: string | undefined;
   /** `recipientAccountId` may be absent (CloudWatch Logs: no channel owner). */
   readonly recipientOptional?: boolean;
+  /** An admitted event had `fields` text fields cut to their caps. */
+  readonly truncated?: (fields: number) => void;
 }
 
 /**
@@ -58,7 +60,9 @@ export class Admission {
     }
     if (encoded === undefined) return 'skipped';
     const { data, json } = encoded;
-    return this.#validated(data, newAuditEventId(), json, encoded.timeMs, true);
+    const admitted = this.#validated(data, newAuditEventId(), json, encoded.timeMs, true);
+    if (encoded.truncatedFields !== undefined && !isRefused(admitted)) this.#o.truncated?.(encoded.truncatedFields);
+    return admitted;
   }
 
   /** An already-built event (a dead letter being replayed): validated as the service would, sent as it is, id kept. */

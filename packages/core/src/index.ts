@@ -45,6 +45,7 @@ export type { DeadLetter, DeadLetterHandler } from './dead-letter.js';
 export { defaultDiagnostics } from './diagnostics.js';
 export type { Diagnostics } from './diagnostics.js';
 export type { Clock, ClockTimer } from './clock.js';
+export type { MeterProviderLike, MeterLike } from './self-metrics.js';
 export { toJsonSafe, setOwn } from './serialize.js';
 export { REDACTED } from './redact.js';
 export { AuditLakeError, ConfigurationError, AwsRequestError, isAuditLakeError, isConfigurationError, isAwsRequestError } from './errors.js';

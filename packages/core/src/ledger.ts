@@ -14,8 +14,12 @@ export interface AuditSinkStats {
   skipped: number;
   /** Events the service accepted. */
   delivered: number;
-  /** Events dead-lettered, in total and by reason code. */
-  deadLettered: { total: number; byReason: Record<string, number> };
+  /**
+   * Events dead-lettered, in total and by reason code; `refusedByReason` is the part of
+   * `byReason` refused by `add` itself, before the queue (schema violations, `QueueFull`,
+   * `Shutdown`), the rest having been queued first.
+   */
+  deadLettered: { total: number; byReason: Record<string, number>; refusedByReason: Record<string, number> };
   /** Event re-sends (an event sent three times counts two). */
   retried: number;
   /** Requests made to the destination. */
@@ -28,10 +32,14 @@ export interface AuditSinkStats {
   inFlightEvents: number;
   /** Their size. */
   inFlightBytes: number;
+  /** Every event ever queued (those `recovered` included). */
+  acceptedEvents: number;
   /** Size of every event ever queued. */
   acceptedBytes: number;
   /** Size of every queued event that was then delivered or dead-lettered. */
   settledBytes: number;
+  /** Text fields cut to their schema caps, with a marker (their full texts are in `additionalEventData.truncated`). */
+  truncatedFields: number;
   /** With a spool: what it holds. */
   spool?: SpoolStats;
 }
@@ -55,8 +63,9 @@ export type Outcome = 'delivered' | 'deadLettered';
  * every event is settled, whatever order outcomes arrive in.
  */
 export class Ledger {
-  readonly #counts = { added: 0, recovered: 0, skipped: 0, delivered: 0, deadLettered: 0, retried: 0, requests: 0 };
+  readonly #counts = { added: 0, recovered: 0, skipped: 0, delivered: 0, deadLettered: 0, retried: 0, requests: 0, accepted: 0, truncatedFields: 0 };
   readonly #byReason: Record<string, number> = {};
+  readonly #refusedByReason: Record<string, number> = {};
   #queuedEvents = 0;
   #queuedBytes = 0;
   #inFlightEvents = 0;
@@ -97,6 +106,10 @@ export class Ledger {
     this.#counts.retried += count;
   }
 
+  truncated(fields: number): void {
+    this.#counts.truncatedFields += fields;
+  }
+
   /** The number of the next event to queue. */
   nextSeq(): number {
     return ++this.#lastSeq;
@@ -105,6 +118,7 @@ export class Ledger {
   /** An event entered the queue (`recovered`: from an earlier process's spool). */
   queued(event: QueuedEvent, recovered = false): void {
     if (recovered) this.#counts.recovered++;
+    this.#counts.accepted++;
     this.#queuedEvents++;
     this.#queuedBytes += event.bytes;
     this.#acceptedBytes += event.bytes;
@@ -137,6 +151,7 @@ export class Ledger {
   refused(code: string): void {
     this.#counts.deadLettered++;
     this.#byReason[code] = (this.#byReason[code] ?? 0) + 1;
+    this.#refusedByReason[code] = (this.#refusedByReason[code] ?? 0) + 1;
   }
 
   /** Queued or in-flight events reached their outcome. */
@@ -181,15 +196,17 @@ export class Ledger {
       recovered: c.recovered,
       skipped: c.skipped,
       delivered: c.delivered,
-      deadLettered: { total: c.deadLettered, byReason: { ...this.#byReason } },
+      deadLettered: { total: c.deadLettered, byReason: { ...this.#byReason }, refusedByReason: { ...this.#refusedByReason } },
       retried: c.retried,
       requests: c.requests,
       queuedEvents: this.#queuedEvents,
       queuedBytes: this.#queuedBytes,
       inFlightEvents: this.#inFlightEvents,
       inFlightBytes: this.#inFlightBytes,
+      acceptedEvents: c.accepted,
       acceptedBytes: this.#acceptedBytes,
       settledBytes: this.#settledBytes,
+      truncatedFields: c.truncatedFields,
     };
   }
 

@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { addContext, fitAdditionalEventData, mayExceedCap, TRUNCATED_KEY, withContext } from './additional-event-data.js';
+import { eventTime } from './event-time.js';
+import { ConfigurationError } from './errors.js';
+import { IDENTITY_GIVEN, OVER_LONG_FIELDS_MODES, truncateOverLongFields, type OverLongFields } from './over-long-fields.js';
 import type { AuditLogRecord } from './record.js';
 import { compileRedactPath, redact, type RedactPath } from './redact.js';
-import { EVENT_DATA_FIELDS, type AuditEventData, type JsonObject } from './schema.js';
-import { DEFAULT_MAX_DEPTH, setOwn, stringifySafe, toJsonSafe, utf8Bytes, wellFormed } from './serialize.js';
-import { ConfigurationError } from './errors.js';
+import { EVENT_DATA_FIELDS, isJsonObject, USER_IDENTITY_FIELDS, type AuditEventData, type JsonObject } from './schema.js';
+import { DEFAULT_MAX_DEPTH, setOwn, toJsonSafe, wellFormed } from './serialize.js';
+
+export { isJsonObject } from './schema.js';
+export { formatEventTime, toEpochMs } from './event-time.js';
 
 /** How records become `eventData`. Every field is optional; defaults are given per field. */
 export interface MapAuditRecordOptions {
@@ -21,12 +27,19 @@ export interface MapAuditRecordOptions {
   maxDepth?: number;
   /** The clock, for `eventTime` when the record has no time. @default Date.now */
   now?: () => number;
+  /**
+   * A text field given in `audit` that is over its schema cap: `'truncate'` cuts it to the cap,
+   * ending with `…[truncated N chars]`, and keeps the full text in
+   * `additionalEventData.truncated.<field>`; `'deadLetter'` leaves it, for the validator to
+   * refuse with `FieldTooLong`. Fields filled from the log's context are truncated either way.
+   * @default 'truncate'
+   */
+  overLongFields?: OverLongFields;
 }
 
 export const DEFAULT_USER_IDENTITY_TYPE = 'CustomUserIdentity';
 export const DEFAULT_EVENT_VERSION = '1.0';
-/** Serialized size of `additionalEventData` we fill context into; the schema's cap. */
-const ADDITIONAL_EVENT_DATA_MAX_BYTES = EVENT_DATA_FIELDS.additionalEventData.maxBytes ?? 28_000;
+export const DEFAULT_OVER_LONG_FIELDS: OverLongFields = 'truncate';
 
 /** Maps one record; `undefined` when the record is not an audit event. */
 export type RecordMapper = (record: AuditLogRecord) => AuditEventData | undefined;
@@ -37,6 +50,8 @@ export interface EncodedRecord {
   json: string;
   /** The event's time in epoch milliseconds (finer than `eventTime`'s seconds), for destinations that index by it. */
   timeMs: number;
+  /** How many text fields were cut to their caps (their full texts are in `additionalEventData.truncated`). */
+  truncatedFields?: number;
 }
 
 /** Maps and serializes one record in a single pass (the sink's path); `undefined` when not an audit event. */
@@ -58,14 +73,17 @@ export function createRecordEncoder(options: MapAuditRecordOptions = {}): Record
     if (!compiled) throw new ConfigurationError(`redact[${index}]`, 'a dot-separated path such as "requestParameters.password" or "**.token"', path);
     return compiled;
   });
+  const overLongFields = options.overLongFields ?? DEFAULT_OVER_LONG_FIELDS;
+  if (!OVER_LONG_FIELDS_MODES.includes(overLongFields)) throw new ConfigurationError('overLongFields', `one of ${OVER_LONG_FIELDS_MODES.map((m) => `'${m}'`).join(', ')}`, overLongFields);
   const config: MapperConfig = {
-    eventSource: options.eventSource,
-    userIdentityType: options.userIdentityType ?? DEFAULT_USER_IDENTITY_TYPE,
-    eventVersion: options.eventVersion ?? DEFAULT_EVENT_VERSION,
+    eventSource: withinCap('eventSource', options.eventSource, EVENT_DATA_FIELDS.eventSource.maxLength),
+    userIdentityType: withinCap('userIdentityType', options.userIdentityType, USER_IDENTITY_FIELDS.type.maxLength) ?? DEFAULT_USER_IDENTITY_TYPE,
+    eventVersion: withinCap('eventVersion', options.eventVersion, EVENT_DATA_FIELDS.version.maxLength) ?? DEFAULT_EVENT_VERSION,
     recipientAccountId: options.recipientAccountId,
     redact: paths,
     maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
     now: options.now ?? Date.now,
+    overLongFields,
   };
   return (record) => encodeRecord(record, config);
 }
@@ -73,6 +91,12 @@ export function createRecordEncoder(options: MapAuditRecordOptions = {}): Record
 /** Maps one record with the given options (compiled on each call; the sink compiles once). */
 export function mapAuditRecord(record: AuditLogRecord, options?: MapAuditRecordOptions): AuditEventData | undefined {
   return createRecordMapper(options)(record);
+}
+
+/** An option that fills a capped field is checked once, here, rather than truncated in every event. */
+function withinCap(name: string, value: string | undefined, maxLength: number | undefined): string | undefined {
+  if (typeof value === 'string' && maxLength !== undefined && value.length > maxLength) throw new ConfigurationError(name, `at most ${maxLength} characters`, value);
+  return value;
 }
 
 interface MapperConfig {
@@ -83,6 +107,7 @@ interface MapperConfig {
   redact: readonly RedactPath[];
   maxDepth: number;
   now: () => number;
+  overLongFields: OverLongFields;
 }
 
 const AUDIT_PREFIX = 'audit.';
@@ -97,9 +122,13 @@ function encodeRecord(record: AuditLogRecord, config: MapperConfig): EncodedReco
   const principalId = () => attribute(attributes, USER_ID) ?? attribute(attributes, ENDUSER_ID);
   const identity = audit.userIdentity;
   let userIdentity: unknown = identity;
+  // Which of userIdentity's texts were given: the object is filled in place below.
+  let identityGiven = 0;
   if (identity === undefined || identity === null) {
     userIdentity = { type: config.userIdentityType, principalId: principalId() };
   } else if (isJsonObject(identity)) {
+    if (identity.type !== undefined && identity.type !== null) identityGiven |= IDENTITY_GIVEN.type;
+    if (identity.principalId !== undefined && identity.principalId !== null) identityGiven |= IDENTITY_GIVEN.principalId;
     identity.type = text(identity.type) ?? config.userIdentityType;
     identity.principalId = text(identity.principalId) ?? principalId();
   }
@@ -123,19 +152,35 @@ function encodeRecord(record: AuditLogRecord, config: MapperConfig): EncodedReco
   put('errorMessage', text(audit.errorMessage) ?? attribute(attributes, EXCEPTION_MESSAGE));
   put('sourceIPAddress', text(audit.sourceIPAddress) ?? attribute(attributes, CLIENT_ADDRESS));
   put('recipientAccountId', text(audit.recipientAccountId) ?? config.recipientAccountId);
-  put('additionalEventData', withContext(audit.additionalEventData, record, attributes, config.maxDepth));
+  put('additionalEventData', withContext(audit.additionalEventData, record, attributes, config.maxDepth, scalar));
   // Keys outside the schema stay, so that validation names them instead of losing them.
   for (const key of Object.keys(audit)) if (!Object.hasOwn(EVENT_DATA_FIELDS, key)) put(key, audit[key]);
 
   if (config.redact.length > 0) redact(data, config.redact);
+  // After redaction: a redacted value is short, so a secret is never copied into `truncated`.
+  const truncated = truncateOverLongFields(data, config.overLongFields, audit, identityGiven);
+  if (truncated) keepFullTexts(data, truncated.full, config.redact);
   let json = JSON.stringify(data);
   // Fitting the context is only worth a look when the whole text could exceed the cap.
-  const extra = data.additionalEventData;
-  if (json.length * 3 > ADDITIONAL_EVENT_DATA_MAX_BYTES && isJsonObject(extra) && utf8Bytes(JSON.stringify(extra)) > ADDITIONAL_EVENT_DATA_MAX_BYTES) {
-    data.additionalEventData = fitAdditionalEventData(extra, audit.additionalEventData);
+  if (mayExceedCap(data, json)) {
+    data.additionalEventData = fitAdditionalEventData(data.additionalEventData as JsonObject, audit.additionalEventData);
     json = JSON.stringify(data);
   }
-  return { data: data as unknown as AuditEventData, json, timeMs: time.ms };
+  const encoded: EncodedRecord = { data: data as unknown as AuditEventData, json, timeMs: time.ms };
+  if (truncated) encoded.truncatedFields = truncated.count;
+  return encoded;
+}
+
+/**
+ * The full texts of cut fields, into `additionalEventData.truncated` (given fields win on a name
+ * clash, and a given `additionalEventData` that is not an object is left for the validator).
+ * Redaction runs again, for paths that name `additionalEventData.truncated` itself.
+ */
+function keepFullTexts(data: JsonObject, full: JsonObject, paths: readonly RedactPath[]): void {
+  const extra = data.additionalEventData;
+  if (extra === undefined) data.additionalEventData = { [TRUNCATED_KEY]: full };
+  else if (isJsonObject(extra)) addContext(extra, TRUNCATED_KEY, full);
+  if (paths.length > 0) redact(data, paths);
 }
 
 /** The `audit` namespace of a record: nested object and flat `audit.*` keys merged, flat keys last. */
@@ -211,133 +256,4 @@ function scalar(value: unknown): string | undefined {
 function text(value: unknown): unknown {
   if (value === undefined || value === null) return undefined;
   return scalar(value) ?? value;
-}
-
-let lastSecond = Number.NaN;
-let lastSecondText = '';
-
-/** `YYYY-MM-DDTHH:mm:ssZ` of an epoch-milliseconds time, cached per second (bursts share seconds). */
-export function formatEventTime(epochMs: number): string {
-  const second = Math.floor(epochMs / 1000);
-  if (second !== lastSecond) {
-    lastSecondText = `${new Date(second * 1000).toISOString().slice(0, 19)}Z`;
-    lastSecond = second;
-  }
-  return lastSecondText;
-}
-
-/** ISO-8601 date-times as loggers write them; a missing zone means UTC. */
-const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(?:Z|([+-])(\d{2}):?(\d{2}))?$/;
-
-/**
- * The event time: `audit.eventTime` if given (normalized to UTC when it parses; left as given,
- * for the validator to name, when it does not), else the record's time, else now.
- */
-function eventTime(given: unknown, recordTime: Date | number | undefined, now: () => number): { text: unknown; ms: number } {
-  if (given !== undefined && given !== null) {
-    const ms = toEpochMs(given);
-    return ms === undefined ? { text: given, ms: now() } : { text: formatEventTime(ms), ms };
-  }
-  const ms = toEpochMs(recordTime) ?? now();
-  return { text: formatEventTime(ms), ms };
-}
-
-/** Epoch milliseconds of a `Date`, a number or an ISO-8601 text (read strictly); `undefined` for anything else. */
-export function toEpochMs(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && Math.abs(value) <= 8.64e15 ? value : undefined;
-  if (value instanceof Date) return toEpochMs(value.getTime());
-  return typeof value === 'string' ? parseIsoTime(value) : undefined;
-}
-
-/**
- * A strict reading: `Date.parse` rolls 2026-02-30 over to March 2 and 24:00 to the next day,
- * which would silently move an audit event in time; here such values do not parse.
- */
-function parseIsoTime(text: string): number | undefined {
-  const match = ISO_TIME.exec(text);
-  if (!match) return undefined;
-  const [year, month, day, hour = 0, minute = 0, second = 0] = match.slice(1, 7).map((part) => (part === undefined ? undefined : Number(part))) as number[];
-  const [sign, offsetHours, offsetMinutes] = [match[7], Number(match[8] ?? 0), Number(match[9] ?? 0)];
-  const date = new Date(Date.UTC(2000, (month as number) - 1, day, hour, minute, second));
-  date.setUTCFullYear(year as number);
-  const exact =
-    date.getUTCFullYear() === year && date.getUTCMonth() === (month as number) - 1 && date.getUTCDate() === day &&
-    date.getUTCHours() === hour && date.getUTCMinutes() === minute && date.getUTCSeconds() === second && offsetHours <= 23 && offsetMinutes <= 59;
-  if (!exact) return undefined;
-  const offsetMs = (offsetHours * 60 + offsetMinutes) * 60_000;
-  return date.getTime() - (sign === '-' ? -offsetMs : sign === '+' ? offsetMs : 0);
-}
-
-/**
- * `additionalEventData`: the given fields, then the context that would otherwise be lost
- * (message, severity, trace and span ids, the other attributes). Given fields win on a name clash.
- */
-function withContext(given: unknown, record: AuditLogRecord, attributes: Record<string, unknown>, maxDepth: number): unknown {
-  if (given !== undefined && given !== null && !isJsonObject(given)) return given;
-  const out: JsonObject = { ...(given as JsonObject | undefined) };
-  addContext(out, 'message', record.message === undefined ? undefined : toJsonSafe(record.message, maxDepth));
-  addContext(out, 'severity', scalar(record.severity));
-  addContext(out, 'traceId', scalar(record.traceId));
-  addContext(out, 'spanId', scalar(record.spanId));
-  let others: JsonObject | undefined;
-  for (const key of Object.keys(attributes)) {
-    if (key === 'audit' || key.startsWith(AUDIT_PREFIX)) continue;
-    const value = toJsonSafe(attributes[key], maxDepth);
-    if (value !== undefined) setOwn((others ??= {}), wellFormed(key), value);
-  }
-  addContext(out, 'attributes', others);
-  return Object.keys(out).length === 0 ? undefined : out;
-}
-
-function addContext(out: JsonObject, key: string, value: unknown): void {
-  if (value !== undefined && !Object.hasOwn(out, key)) out[key] = value;
-}
-
-const CONTEXT_KEYS = ['severity', 'traceId', 'spanId', 'message', 'attributes'] as const;
-/** Room kept for the `contextOmitted` counter. */
-const OMITTED_RESERVE = 32;
-
-/**
- * Keeps `additionalEventData` under its cap by leaving out context (not the given fields):
- * small fields first, then attributes one by one while they fit. `contextOmitted` counts what
- * was left out. Given fields that alone exceed the cap stay, for the validator to reject.
- */
-function fitAdditionalEventData(data: JsonObject, given: unknown): JsonObject {
-  const givenKeys = isJsonObject(given) ? new Set(Object.keys(given)) : new Set<string>();
-  const out: JsonObject = {};
-  let used = 2;
-  const sizeOf = (key: string, value: unknown) => utf8Bytes(JSON.stringify(key)) + 1 + utf8Bytes(stringifySafe(value)) + 1;
-  for (const key of Object.keys(data)) {
-    if (!givenKeys.has(key)) continue;
-    out[key] = data[key];
-    used += sizeOf(key, data[key]);
-  }
-  const budget = ADDITIONAL_EVENT_DATA_MAX_BYTES - OMITTED_RESERVE;
-  let omitted = 0;
-  for (const key of CONTEXT_KEYS) {
-    if (givenKeys.has(key) || !Object.hasOwn(data, key)) continue;
-    const value = data[key];
-    const size = sizeOf(key, value);
-    if (used + size <= budget) {
-      out[key] = value;
-      used += size;
-    } else if (key === 'attributes' && isJsonObject(value)) {
-      const kept: JsonObject = {};
-      used += sizeOf(key, kept);
-      for (const name of Object.keys(value)) {
-        const itemSize = sizeOf(name, value[name]);
-        if (used + itemSize <= budget) {
-          kept[name] = value[name];
-          used += itemSize;
-        } else omitted++;
-      }
-      out[key] = kept;
-    } else omitted++;
-  }
-  if (omitted > 0) out.contextOmitted = omitted;
-  return out;
-}
-
-export function isJsonObject(value: unknown): value is JsonObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

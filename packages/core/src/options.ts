@@ -1,5 +1,7 @@
+import { Agent as HttpAgent } from 'node:http';
 import { isAbsolute, join } from 'node:path';
 import type { AwsCredentials, AwsCredentialsProvider } from './aws/credentials.js';
+import { checkProxyOption } from './aws/proxy.js';
 import { systemClock, type Clock } from './clock.js';
 import { DEFAULT_DEAD_LETTER_FILE, type DeadLetterHandler } from './dead-letter.js';
 import { CHANNEL_ARN_RULE } from './destinations/cloudtrail-lake/channel-arn.js';
@@ -10,9 +12,10 @@ import { MAX_LOG_BATCH_BYTES, MAX_LOG_EVENTS_PER_REQUEST } from './destinations/
 import { resolveLogsOptions, type LogsOptions } from './destinations/cloudwatch-logs/options.js';
 import { defaultDiagnostics, type Diagnostics } from './diagnostics.js';
 import { ConfigurationError } from './errors.js';
-import { createRecordEncoder, DEFAULT_EVENT_VERSION, DEFAULT_USER_IDENTITY_TYPE, type RecordEncoder } from './map-record.js';
+import { createRecordEncoder, DEFAULT_EVENT_VERSION, DEFAULT_OVER_LONG_FIELDS, DEFAULT_USER_IDENTITY_TYPE, type RecordEncoder } from './map-record.js';
 import { closestName, emptyToUndefined, integer, optionalBoolean, optionalFunction, optionalString, sourced } from './option-checks.js';
 import { compileRedactPath, type RedactPath } from './redact.js';
+import type { MeterProviderLike } from './self-metrics.js';
 
 /**
  * Options of `createAuditSink` (and of every front end, which passes them on). Precedence: the
@@ -93,6 +96,28 @@ export interface AuditSinkOptions {
   recipientAccountId?: string;
   /** Paths in `eventData` to replace by `"[REDACTED]"` before size checks and checksums: `requestParameters.password`, `*.token`, `**.secret`. @default [] */
   redact?: readonly string[];
+  /**
+   * What becomes of a text field over its schema cap (`errorMessage` and `errorCode` 256
+   * characters, `userAgent`, `eventName`, `eventSource`, `UID` and `userIdentity.principalId`
+   * 1024, `version` 256, `userIdentity.type` 128).
+   *
+   * - `'truncate'`: the field is cut to its cap, ending with `…[truncated N chars]`, its full
+   *   text is kept in `additionalEventData.truncated.<field>` (shaped like `eventData`, cut
+   *   further if the 28 kB cap needs it), `stats().truncatedFields` counts it, and the first one
+   *   is announced on stderr. An audit record with a cut message beats no record.
+   * - `'deadLetter'`: a field given in `audit` that is too long dead-letters the event with
+   *   `FieldTooLong`, as the service itself would; for audit trails that must hold exactly
+   *   what was given, or nothing.
+   *
+   * Fields auditlake fills from the log's context (`errorMessage` from `exception.message` or
+   * pino's `err`, `userAgent`, `errorCode`, `eventName`, `principalId`, `eventSource` from the
+   * resource) are truncated in either mode: the application did not put them in the event.
+   * Object fields over their byte cap (`requestParameters`, `responseElements` 100 kB,
+   * `additionalEventData` as given 28 kB) are dead-lettered with `FieldTooLong` in either mode:
+   * a JSON object cut in parts no longer says what the request was (redact or summarize it).
+   * @default 'truncate'
+   */
+  overLongFields?: 'truncate' | 'deadLetter';
   /** Most events per request: 1–100 for CloudTrail Lake, 1–10,000 for CloudWatch Logs. @default 100; 10000 for CloudWatch Logs */
   maxBatchEvents?: number;
   /**
@@ -208,9 +233,45 @@ export interface AuditSinkOptions {
    * records its progress with it). Synchronous; a throw is caught and reported. @default none
    */
   onDelivered?: (ids: readonly string[]) => void;
+  /**
+   * The proxy for the built-in client's requests: an `http://` or `https://` URL (credentials
+   * in it as `http://user:password@host:port`, sent as `Proxy-Authorization: Basic`), used for
+   * every endpoint, loopback included; or `false` for none, whatever the environment says. HTTPS
+   * endpoints are reached through a `CONNECT` tunnel (TLS end to end); HTTP endpoints through
+   * the proxy with the absolute URL. A proxy that wants credentials (407) or refuses the endpoint
+   * (4xx to `CONNECT`) is a configuration fault, reported at once.
+   * @default from the environment (`env`): `https_proxy`/`HTTPS_PROXY` for https endpoints,
+   * `http_proxy`/`HTTP_PROXY` for http ones (lower case first), except hosts that
+   * `no_proxy`/`NO_PROXY` names (`*`, `example.com` and its subdomains, `.example.com`, IPs,
+   * CIDR blocks, each optionally with `:port`) and loopback endpoints such as the local lake
+   */
+  proxy?: string | false;
+  /**
+   * An `http.Agent` (http endpoints) or `https.Agent` (https endpoints) of your own for the
+   * built-in client: a proxy agent of another package, a custom TLS setup. When given, `proxy`,
+   * the proxy variables and `maxConcurrentRequests`' socket pool are not used.
+   * @default a keep-alive agent of `maxConcurrentRequests` sockets (a tunnelling one behind a proxy)
+   */
+  agent?: HttpAgent;
+  /**
+   * Where the sink reports its self-metrics, through the OpenTelemetry metrics API: the
+   * conventions' `otel.sdk.processor.log.processed` (with `error.type` for records refused at
+   * once: `queue_full`, `already_shutdown`, or the schema violation), `…queue.size`,
+   * `…queue.capacity` (without a spool), `otel.sdk.exporter.log.exported` (with `error.type` =
+   * the dead-letter reason) and `…inflight`, and `auditlake.sink.skipped`, `.retried`,
+   * `.requests`, `.queue.bytes` and `.truncated_fields`; all with `otel.component.type`
+   * `auditlake_sink` and `otel.component.name` `auditlake_sink/<n>` (exporter metrics also with
+   * `server.address`/`server.port`). They are observable instruments read from `stats()` at each
+   * collection: nothing is added to `add()`. `false` reports none.
+   * @default the MeterProvider registered globally with `@opentelemetry/api` when the sink is
+   * created (an optional peer dependency; without it, or without a registered provider, nothing
+   * is reported). Start the OpenTelemetry SDK before creating the sink, or give the provider
+   * here (also in a bundle, where the API may not resolve from auditlake's own location).
+   */
+  meterProvider?: MeterProviderLike | false;
   /** Where the sink reports about itself; never the logger being transported. @default debug through `util.debuglog('auditlake')`, warnings and errors as one line on stderr */
   diagnostics?: Diagnostics;
-  /** The environment to read `AUDITLAKE_*` (and `AWS_*`) variables from. @default process.env */
+  /** The environment to read `AUDITLAKE_*`, `AWS_*` and the proxy variables (`HTTPS_PROXY`, `NO_PROXY`, …) from. @default process.env */
   env?: Readonly<Record<string, string | undefined>>;
   /** The clock and random source (tests and simulations run the engine on virtual time). @default the system clock */
   clock?: Clock;
@@ -262,6 +323,7 @@ export const AUDIT_SINK_DEFAULTS = Object.freeze({
   createLogGroup: false,
   userIdentityType: DEFAULT_USER_IDENTITY_TYPE,
   eventVersion: DEFAULT_EVENT_VERSION,
+  overLongFields: DEFAULT_OVER_LONG_FIELDS,
 });
 
 export interface ResolvedAuditSinkOptions {
@@ -288,6 +350,9 @@ export interface ResolvedAuditSinkOptions {
   onDelivered: ((ids: readonly string[]) => void) | undefined;
   diagnostics: Diagnostics;
   clock: Clock;
+  meterProvider: MeterProviderLike | false | undefined;
+  /** How the built-in client reaches the endpoint. */
+  transport: { agent: HttpAgent | undefined; proxy: string | false | undefined; env: Readonly<Record<string, string | undefined>> };
   /** Options given that auditlake does not know, each with the closest known name. */
   unknownOptions: { name: string; suggestion: string | undefined }[];
 }
@@ -295,10 +360,10 @@ export interface ResolvedAuditSinkOptions {
 const DAY_MS = 86_400_000;
 const KNOWN_OPTIONS: readonly string[] = [
   'channelArn', 'externalId', 'endpoint', 'region', 'credentials', 'eventSource', 'userIdentityType', 'eventVersion',
-  'recipientAccountId', 'redact', 'maxBatchEvents', 'maxBatchBytes', 'flushIntervalMs', 'maxQueueEvents', 'maxQueueBytes',
+  'recipientAccountId', 'redact', 'overLongFields', 'maxBatchEvents', 'maxBatchBytes', 'flushIntervalMs', 'maxQueueEvents', 'maxQueueBytes',
   'maxConcurrentRequests', 'requestTimeoutMs', 'retryDeadlineMs', 'retryBaseDelayMs', 'retryMaxDelayMs', 'shutdownTimeoutMs',
   'maxBlockMs', 'deadLetter', 'spoolDir', 'maxSpoolBytes', 'spoolSegmentBytes', 'spoolSyncIntervalMs', 'persistOnExit', 'checksum', 'send',
-  'wrapSend', 'onDelivered', 'diagnostics', 'env', 'clock', 'logGroupName', 'logStreamName', 'createLogStream', 'createLogGroup',
+  'wrapSend', 'onDelivered', 'proxy', 'agent', 'meterProvider', 'diagnostics', 'env', 'clock', 'logGroupName', 'logStreamName', 'createLogStream', 'createLogGroup',
 ] satisfies (keyof AuditSinkOptions)[];
 
 type DestinationKind = (LakeOptions | LogsOptions)['kind'];
@@ -364,6 +429,12 @@ export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): Resolve
     throw new ConfigurationError('clock', 'an object with now, setTimeout and random functions', clock);
   }
   const fallbackDeadLetterFile = inBase(DEFAULT_DEAD_LETTER_FILE, base);
+  if (o.agent !== undefined && !(o.agent instanceof HttpAgent)) throw new ConfigurationError('agent', 'an http.Agent or https.Agent', o.agent);
+  checkProxyOption(o.proxy);
+  const meterProvider = o.meterProvider as Partial<MeterProviderLike> | false | undefined | null;
+  if (meterProvider !== undefined && meterProvider !== false && typeof meterProvider?.getMeter !== 'function') {
+    throw new ConfigurationError('meterProvider', 'an OpenTelemetry MeterProvider (with getMeter), or false', meterProvider);
+  }
 
   return {
     destination,
@@ -375,6 +446,7 @@ export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): Resolve
       recipientAccountId,
       redact: (o.redact as string[] | undefined) ?? [],
       now: clock.now,
+      overLongFields: (o.overLongFields ?? AUDIT_SINK_DEFAULTS.overLongFields) as 'truncate' | 'deadLetter',
     }),
     redact,
     maxQueueEvents: integer('maxQueueEvents', get('maxQueueEvents'), 1, Number.MAX_SAFE_INTEGER),
@@ -394,6 +466,8 @@ export function resolveAuditSinkOptions(options: AuditSinkOptions = {}): Resolve
     onDelivered: optionalFunction('onDelivered', o.onDelivered, 'a function (ids) => void'),
     diagnostics,
     clock,
+    meterProvider: meterProvider as MeterProviderLike | false | undefined,
+    transport: { agent: o.agent, proxy: o.proxy as string | false | undefined, env },
     unknownOptions: Object.keys(o)
       .filter((name) => !KNOWN_OPTIONS.includes(name))
       .map((name) => ({ name, suggestion: closestName(name, KNOWN_OPTIONS) })),

@@ -42,6 +42,8 @@ const CONFIGURATION = new Set([
   'AccessDenied', 'AccessDeniedException', 'UnrecognizedClientException', 'InvalidSignatureException',
   'SignatureDoesNotMatch', 'IncompleteSignature', 'InvalidClientTokenId', 'MissingAuthenticationToken',
   'MissingAuthenticationTokenException', 'NotAuthorized', 'CredentialsProviderError', 'CredentialsError',
+  // A proxy that wants credentials, or whose policy refuses the endpoint.
+  'ProxyAuthenticationRequired', 'ProxyConnectRefused',
 ]);
 
 /**

@@ -91,3 +91,8 @@ export const EVENT_TIME_PATTERN = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{
 
 /** An AWS account id. */
 export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
+
+/** A JSON object: not null, not an array. */
+export function isJsonObject(value: unknown): value is JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

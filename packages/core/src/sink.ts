@@ -14,6 +14,7 @@ import { Ledger, type AuditSinkStats } from './ledger.js';
 import { resolveAuditSinkOptions, type AuditSinkOptions, type ResolvedAuditSinkOptions } from './options.js';
 import type { AuditLogRecord } from './record.js';
 import { Scheduler } from './scheduler.js';
+import { registerSinkMetrics } from './self-metrics.js';
 import type { Frame } from './spool/frame.js';
 import { openSpool, type Spool } from './spool/spool.js';
 
@@ -48,6 +49,13 @@ export interface AuditSink {
    */
   waitForCapacity(): Promise<void> | undefined;
   stats(): AuditSinkStats;
+  /**
+   * For adapters that keep records in front of `add()` (the OTel processor takes records off the
+   * emit path and adds them a moment later): `drain` must `add()` everything such a buffer holds,
+   * synchronously. The sink calls it first in `flush()`, `shutdown()` and at process exit, so those
+   * cover every record handed to the adapter before them. Returns a function that detaches it.
+   */
+  attach(drain: () => void): () => void;
   /** The diagnostics the sink reports to (adapters may add their own reports). */
   readonly diagnostics: Diagnostics;
 }
@@ -75,6 +83,7 @@ class Sink implements AuditSink {
   readonly #hurry = new AbortController();
   readonly #stop = new AbortController();
   readonly #unguardExit: () => void;
+  readonly #drains = new Set<() => void>();
   #closing = false;
   #closed = false;
   #shutdown: Promise<void> | undefined;
@@ -95,6 +104,10 @@ class Sink implements AuditSink {
       redact: o.redact,
       // Only a CloudTrail Lake channel has an owner that events must name.
       ...(o.destination.kind === 'cloudtrail-lake' ? { recipientAccountId: o.recipientAccountId } : { recipientAccountId: undefined, recipientOptional: true }),
+      truncated: (fields) => {
+        this.#ledger.truncated(fields);
+        this.#reporter.report('warn', 'truncated', 'auditlake: an event had a text field over its schema cap; it was cut, ending with "…[truncated N chars]", and its full text is in additionalEventData.truncated (stats().truncatedFields counts them; overLongFields: \'deadLetter\' refuses such fields given in audit instead)');
+      },
     });
     this.#spool = o.spool && openSpool({
       ...o.spool,
@@ -147,6 +160,14 @@ class Sink implements AuditSink {
       lastSeq: () => this.#ledger.lastSeq,
       start: (batch) => this.#start(batch),
     });
+    registerSinkMetrics({
+      meterProvider: o.meterProvider,
+      stats: () => this.#ledger.stats(),
+      closed: () => this.#closed,
+      queueCapacity: this.#spool ? undefined : o.maxQueueEvents,
+      endpoint: o.destination.send ? undefined : o.destination.endpoint,
+      debug: (message) => this.diagnostics.debug(message),
+    });
     this.#unguardExit = o.persistOnExit ? guardExit(this) : () => {};
     // What an earlier process left has waited long enough: it goes out at once.
     if (this.#store.length > 0) this.#scheduler.due(this.#ledger.lastSeq);
@@ -194,6 +215,7 @@ class Sink implements AuditSink {
   }
 
   flush(): Promise<void> {
+    this.#drain();
     const seq = this.#ledger.lastSeq;
     this.#spool?.sync();
     if (this.#ledger.isSettledThrough(seq)) {
@@ -213,6 +235,11 @@ class Sink implements AuditSink {
     return this.#shutdown;
   }
 
+  attach(drain: () => void): () => void {
+    this.#drains.add(drain);
+    return () => void this.#drains.delete(drain);
+  }
+
   waitForCapacity(): Promise<void> | undefined {
     return this.#closing ? undefined : this.#backpressure.wait();
   }
@@ -226,6 +253,7 @@ class Sink implements AuditSink {
   /** The exit listener: keep what is undelivered, synchronously, and say so on stderr. */
   persistAtExit(): void {
     if (this.#closed) return;
+    this.#drain();
     this.#closed = true;
     this.#scheduler.stop();
     const volatile = this.#volatileEvents();
@@ -392,7 +420,19 @@ class Sink implements AuditSink {
     }
   }
 
+  /** Adds what attached adapters still hold; a drain that throws is reported, never fatal. */
+  #drain(): void {
+    for (const drain of this.#drains) {
+      try {
+        drain();
+      } catch (error) {
+        this.#reporter.report('error', 'drain', `auditlake: an adapter's buffer could not be drained: ${String(error)}`);
+      }
+    }
+  }
+
   async #close(): Promise<void> {
+    this.#drain();
     this.#closing = true;
     this.#backpressure.close();
     this.#hurry.abort();

@@ -1,11 +1,11 @@
 import { isIP } from 'node:net';
 import type { FieldBytes } from './audit-event.js';
 import { EVENT_ID_PATTERN } from './destinations/cloudtrail-lake/limits.js';
-import { isJsonObject } from './map-record.js';
 import {
   ACCOUNT_ID_PATTERN,
   EVENT_DATA_FIELDS,
   EVENT_TIME_PATTERN,
+  isJsonObject,
   USER_IDENTITY_FIELDS,
   type FieldRule,
 } from './schema.js';

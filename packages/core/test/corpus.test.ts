@@ -14,6 +14,14 @@ const throwingAttributes = Object.defineProperty({}, 'audit', { enumerable: true
 const trappedAttributes = new Proxy({}, { ownKeys: () => { throw new Error('ownKeys trap'); }, get: () => undefined });
 const manyKeys = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`k${i}`, i]));
 
+/** A text over its cap, delivered cut to the cap with the marker, its full text kept beside. */
+function expectCut(value: string, cap: number, full: string): void {
+  expect(value).toHaveLength(cap);
+  expect(value).toMatch(/…\[truncated \d+ chars\]$/);
+  expect(full.length).toBeGreaterThan(cap);
+  expect(full.startsWith(value.slice(0, value.indexOf('…[')))).toBe(true);
+}
+
 /** 'delivered', 'skipped', or the dead-letter code. */
 type Outcome = string;
 const corpus: [string, unknown, Outcome, ((eventData: Record<string, any>) => void)?][] = [
@@ -25,14 +33,14 @@ const corpus: [string, unknown, Outcome, ((eventData: Record<string, any>) => vo
   ['missing principalId', auditRecord(1, { userIdentity: {} }), 'FieldNotFound'],
   ['missing eventName', auditRecord(1, { eventName: undefined }), 'FieldNotFound'],
   ['missing eventSource', auditRecord(1, { eventSource: null }), 'FieldNotFound'],
-  ['eventName of 1,025 characters', auditRecord(1, { eventName: 'n'.repeat(1025) }), 'FieldTooLong'],
-  ['principalId of 1,025 characters', auditRecord(1, { userIdentity: { principalId: 'p'.repeat(1025) } }), 'FieldTooLong'],
-  ['version of 257 characters', auditRecord(1, { version: 'v'.repeat(257) }), 'FieldTooLong'],
-  ['userIdentity.type of 129 characters', auditRecord(1, { userIdentity: { principalId: 'p', type: 't'.repeat(129) } }), 'FieldTooLong'],
-  ['userAgent of 1,025 characters', auditRecord(1, { userAgent: 'u'.repeat(1025) }), 'FieldTooLong'],
-  ['errorCode of 257 characters', auditRecord(1, { errorCode: 'e'.repeat(257) }), 'FieldTooLong'],
-  ['errorMessage of 257 characters', auditRecord(1, { errorMessage: 'm'.repeat(257) }), 'FieldTooLong'],
-  ['UID of 1,025 characters', auditRecord(1, { UID: 'i'.repeat(1025) }), 'FieldTooLong'],
+  ['eventName of 1,025 characters (cut, full text kept)', auditRecord(1, { eventName: 'n'.repeat(1025) }), 'delivered', (d) => expectCut(d.eventName, 1024, d.additionalEventData.truncated.eventName)],
+  ['principalId of 1,025 characters', auditRecord(1, { userIdentity: { principalId: 'p'.repeat(1025) } }), 'delivered', (d) => expectCut(d.userIdentity.principalId, 1024, d.additionalEventData.truncated.userIdentity.principalId)],
+  ['version of 257 characters', auditRecord(1, { version: 'v'.repeat(257) }), 'delivered', (d) => expectCut(d.version, 256, d.additionalEventData.truncated.version)],
+  ['userIdentity.type of 129 characters', auditRecord(1, { userIdentity: { principalId: 'p', type: 't'.repeat(129) } }), 'delivered', (d) => expectCut(d.userIdentity.type, 128, d.additionalEventData.truncated.userIdentity.type)],
+  ['userAgent of 1,025 characters', auditRecord(1, { userAgent: 'u'.repeat(1025) }), 'delivered', (d) => expectCut(d.userAgent, 1024, d.additionalEventData.truncated.userAgent)],
+  ['errorCode of 257 characters', auditRecord(1, { errorCode: 'e'.repeat(257) }), 'delivered', (d) => expectCut(d.errorCode, 256, d.additionalEventData.truncated.errorCode)],
+  ['errorMessage of 257 characters', auditRecord(1, { errorMessage: 'm'.repeat(257) }), 'delivered', (d) => expectCut(d.errorMessage, 256, d.additionalEventData.truncated.errorMessage)],
+  ['UID of 1,025 characters', auditRecord(1, { UID: 'i'.repeat(1025) }), 'delivered', (d) => expectCut(d.UID, 1024, d.additionalEventData.truncated.UID)],
   ['requestParameters of 100,001 bytes', auditRecord(1, { requestParameters: { x: 'r'.repeat(99_993) } }), 'FieldTooLong'],
   ['responseElements of 300 kB', auditRecord(1, { responseElements: { x: 'r'.repeat(300_000) } }), 'FieldTooLong'],
   ['additionalEventData of 30 kB', auditRecord(1, { additionalEventData: { x: 'a'.repeat(30_000) } }), 'FieldTooLong'],

@@ -488,7 +488,7 @@ describe('deliver and addEvent', () => {
       }),
     });
     sink.add(auditRecord(100)); // someone else's event, sent in the same request but not reported
-    const report = await sink.deliver([auditRecord(1), auditRecord(2), { attributes: { plain: 'log' } }, auditRecord(3, { eventName: 'x'.repeat(2000) })]);
+    const report = await sink.deliver([auditRecord(1), auditRecord(2), { attributes: { plain: 'log' } }, auditRecord(3, { eventTime: 'yesterday' })]);
     expect(report).toEqual({ delivered: 1, deadLettered: 2, skipped: 1, kept: 0 });
     expectInvariant(sink.stats());
   });

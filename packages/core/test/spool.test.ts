@@ -221,6 +221,23 @@ describe('the spool', () => {
     expect(b.sink.stats().queuedEvents + b.sink.stats().inFlightEvents).toBe(10);
   });
 
+  it('passes a backlog down a chain of owners: a sink that adopted a directory and died without sending it hands it on whole', async () => {
+    const dir = tempDir();
+    const down = endpoint(false);
+    const first = spoolSink(dir, down.send);
+    for (let i = 0; i < 50; i++) first.sink.add(auditRecord(i));
+    await first.sink.shutdown();
+    // The second sink takes the first one's directory over, sends nothing (still down) and writes nothing of its own.
+    const second = spoolSink(dir, down.send);
+    expect(second.sink.stats().recovered).toBeGreaterThan(0);
+    await second.sink.shutdown();
+    const up = endpoint(true);
+    const third = spoolSink(dir, up.send);
+    await vi.waitFor(() => expect(new Set(up.state.accepted).size).toBe(50));
+    await third.sink.shutdown();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('counts the disk budget: beyond maxSpoolBytes, new events are dead-lettered QueueFull', async () => {
     const dir = tempDir();
     const down = endpoint(false);

@@ -1,3 +1,5 @@
+import { MAX_JSON_DEPTH, measureJson } from './json-shape.js';
+
 /**
  * An error as an AWS service returns it: the error name (its `name`, sent as `__type` and
  * `x-amzn-ErrorType`), an HTTP status and a message. Guards match by name, as AWS SDKs do.
@@ -28,10 +30,16 @@ export function invalidQuery(message: string): AwsServiceError {
   return new AwsServiceError('InvalidQueryStatementException', message);
 }
 
-/** The JSON of a request body (an empty body is `{}`), or the service's `SerializationException`. */
+/**
+ * The JSON of a request body (an empty body is `{}`), or the service's `SerializationException`;
+ * also for nesting no AWS shape has, which would overflow the stack of every recursive reader.
+ */
 export function parseJsonBody(body: Buffer): unknown {
   const text = body.toString('utf8');
   if (text.trim().length === 0) return {};
+  if (measureJson(text).depth > MAX_JSON_DEPTH) {
+    throw new AwsServiceError('SerializationException', `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`);
+  }
   try {
     return JSON.parse(text);
   } catch (error) {

@@ -3,9 +3,9 @@
  * to a temporary file, synced, renamed, directory synced).
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { syncDirectory } from './event-log.js';
+import { syncDirectory } from './log-files.js';
 import { parseChannelPolicy, type ChannelGrant } from './resource-policy.js';
 
 export const CATALOG_FILE = 'catalog.json';
@@ -23,6 +23,9 @@ export interface AdvancedEventSelector {
 
 export type BillingMode = 'EXTENDABLE_RETENTION_PRICING' | 'FIXED_RETENTION_PRICING';
 
+/** The statuses the local lake uses of the model's `EventDataStoreStatus`. */
+export type EventDataStoreStatus = 'ENABLED' | 'PENDING_DELETION';
+
 export interface EventDataStoreInfo {
   id: string;
   arn: string;
@@ -35,6 +38,10 @@ export interface EventDataStoreInfo {
   advancedEventSelectors: AdvancedEventSelector[];
   tags: Tag[];
   kmsKeyId?: string;
+  /** Absent in catalogs of older versions: `ENABLED`. */
+  status?: EventDataStoreStatus;
+  /** When `DeleteEventDataStore` made it `PENDING_DELETION` (epoch milliseconds). */
+  deletedAt?: number;
   /** Epoch milliseconds. */
   createdAt: number;
   updatedAt: number;
@@ -66,6 +73,11 @@ interface CatalogFile {
   defaultEventDataStoreId?: string;
   eventDataStores: EventDataStoreInfo[];
   channels: ChannelInfo[];
+}
+
+/** Whether a store is in use: not `PENDING_DELETION`. */
+export function isActive(store: EventDataStoreInfo): boolean {
+  return (store.status ?? 'ENABLED') === 'ENABLED';
 }
 
 /** The selector an event data store needs to receive events from a channel. */
@@ -141,9 +153,13 @@ export class Catalog {
   }
 
   setDefaults(channelId: string, eventDataStoreId: string): void {
+    const before = { channel: this.#file.defaultChannelId, store: this.#file.defaultEventDataStoreId };
     this.#file.defaultChannelId = channelId;
     this.#file.defaultEventDataStoreId = eventDataStoreId;
-    this.save();
+    this.#saveOrUndo(() => {
+      this.#file.defaultChannelId = before.channel;
+      this.#file.defaultEventDataStoreId = before.store;
+    });
   }
 
   /** Where a store's log lives. */
@@ -172,14 +188,54 @@ export class Catalog {
     const id = randomUUID();
     const store: EventDataStoreInfo = { ...input, id, arn: this.eventDataStoreArn(id), createdAt: now, updatedAt: now };
     this.#file.eventDataStores.push(store);
-    this.save();
+    this.#saveOrUndo(() => this.#file.eventDataStores.pop());
     return store;
   }
 
+  /** Changes a store; a change to `undefined` removes that member. */
   updateEventDataStore(store: EventDataStoreInfo, changes: Partial<Omit<EventDataStoreInfo, 'id' | 'arn' | 'createdAt'>>, now: number): EventDataStoreInfo {
-    Object.assign(store, changes, { updatedAt: now });
-    this.save();
+    this.#update(store, { ...changes, updatedAt: now });
     return store;
+  }
+
+  /** Changes a channel; a change to `undefined` removes that member. */
+  updateChannel(channel: ChannelInfo, changes: Partial<Omit<ChannelInfo, 'id' | 'arn' | 'createdAt' | 'resourcePolicy'>>, now: number): ChannelInfo {
+    this.#update(channel, { ...changes, updatedAt: now });
+    return channel;
+  }
+
+  /** Forgets a channel (its resource policy with it). */
+  removeChannel(channel: ChannelInfo): void {
+    const index = this.#file.channels.indexOf(channel);
+    if (index === -1) return;
+    this.#file.channels.splice(index, 1);
+    const grants = this.#grants.get(channel.id);
+    this.#grants.delete(channel.id);
+    this.#saveOrUndo(() => {
+      this.#file.channels.splice(index, 0, channel);
+      if (grants) this.#grants.set(channel.id, grants);
+    });
+  }
+
+  /** Forgets a store (its files are the caller's to remove). */
+  removeEventDataStore(store: EventDataStoreInfo): void {
+    const index = this.#file.eventDataStores.indexOf(store);
+    if (index === -1) return;
+    this.#file.eventDataStores.splice(index, 1);
+    this.#saveOrUndo(() => this.#file.eventDataStores.splice(index, 0, store));
+  }
+
+  #update<T extends object>(target: T, changes: Partial<T>): void {
+    const record = target as Record<string, unknown>;
+    const before = { ...record };
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === undefined) delete record[key];
+      else record[key] = value;
+    }
+    this.#saveOrUndo(() => {
+      for (const key of Object.keys(record)) if (!(key in before)) delete record[key];
+      Object.assign(record, before);
+    });
   }
 
   addChannel(input: Omit<ChannelInfo, 'id' | 'arn' | 'createdAt' | 'updatedAt'>, now: number): ChannelInfo {
@@ -187,17 +243,26 @@ export class Catalog {
     const channel: ChannelInfo = { ...input, id, arn: `arn:aws:cloudtrail:${this.region}:${this.accountId}:channel/${id}`, createdAt: now, updatedAt: now };
     this.#file.channels.push(channel);
     this.#cacheGrants(channel);
-    this.save();
+    this.#saveOrUndo(() => {
+      this.#file.channels.pop();
+      this.#grants.delete(channel.id);
+    });
     return channel;
   }
 
   /** Sets (or with undefined, removes) a channel's resource policy; the text must already be valid. */
   setResourcePolicy(channel: ChannelInfo, policy: string | undefined, now: number): void {
+    const before = { policy: channel.resourcePolicy, updatedAt: channel.updatedAt };
     if (policy === undefined) delete channel.resourcePolicy;
     else channel.resourcePolicy = policy;
     channel.updatedAt = now;
     this.#cacheGrants(channel);
-    this.save();
+    this.#saveOrUndo(() => {
+      if (before.policy === undefined) delete channel.resourcePolicy;
+      else channel.resourcePolicy = before.policy;
+      channel.updatedAt = before.updatedAt;
+      this.#cacheGrants(channel);
+    });
   }
 
   #cacheGrants(channel: ChannelInfo): void {
@@ -213,18 +278,33 @@ export class Catalog {
   save(): void {
     writeFileDurably(join(this.dataDir, CATALOG_FILE), `${JSON.stringify(this.#file, null, 2)}\n`);
   }
+
+  /** Saves a change, or takes it back when it cannot be saved: memory never runs ahead of the file. */
+  #saveOrUndo(undo: () => void): void {
+    try {
+      this.save();
+    } catch (error) {
+      undo();
+      throw new Error(`cannot write ${join(this.dataDir, CATALOG_FILE)}: ${(error as Error).message}`, { cause: error });
+    }
+  }
 }
 
 /** Writes a whole file so that a crash leaves either the old or the new content. */
 export function writeFileDurably(path: string, text: string, mode = 0o644): void {
   const temporary = `${path}.${process.pid}.tmp`;
-  const fd = openSync(temporary, 'w', mode);
   try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(temporary, 'w', mode);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
   }
-  renameSync(temporary, path);
   syncDirectory(join(path, '..'));
 }

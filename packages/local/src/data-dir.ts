@@ -3,45 +3,102 @@
  * writers would fork the hash chains) and the key pair the lake hands to its clients.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileDurably } from './catalog.js';
 
-const LOCK_FILE = 'server.lock';
+/** Lock files of versions before the generation lock; still honoured while their owner lives. */
+const LEGACY_LOCK_FILE = 'server.lock';
+const LOCK_DIR = 'lock';
 const CREDENTIALS_FILE = 'credentials.json';
+const RELEASED = 'released';
 
-/** Takes the writer lock of `dataDir`; the lock of a process that is gone (kill -9) is taken over. */
+/**
+ * Takes the writer lock of `dataDir`: one server per directory, or two writers would fork the
+ * hash chains. The lock is a numbered generation file in `lock/`, created with `link()` (atomic,
+ * and the file is complete when it appears); the highest number is the lock. A generation whose
+ * process is gone (kill -9) or that was released is taken over by creating the next number,
+ * which only one contender can do. Lower generations are deleted only by the winner of a higher
+ * one, so a number is never reused while a higher one exists; a winner that finds a higher
+ * number after linking backs off.
+ */
 export function acquireLock(dataDir: string): () => void {
-  mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, LOCK_FILE);
-  for (let attempt = 0; attempt < 3; attempt++) {
+  const dir = join(dataDir, LOCK_DIR);
+  mkdirSync(dir, { recursive: true });
+  refuseLiveLegacyLock(dataDir);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const top = highestGeneration(dir);
+    if (top > 0) {
+      const holder = readHolder(join(dir, String(top)));
+      if (holder === process.pid) throw new Error(`${dataDir} is already open in this process; close the other local lake first`);
+      if (holder !== undefined && isAlive(holder)) throw new Error(`${dataDir} is in use by another local lake (pid ${holder}); stop it or use another data directory`);
+    }
+    const mine = top + 1;
+    const path = join(dir, String(mine));
+    const temporary = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+    writeFileDurably(temporary, `${process.pid}\n`, 0o600);
     try {
-      writeFileSync(path, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        rmSync(path, { force: true });
-      };
+      linkSync(temporary, path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const pid = Number.parseInt(readFileSafe(path), 10);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new Error(`${dataDir} is in use by another local lake (pid ${pid}); stop it or use another data directory`);
-      }
-      if (pid === process.pid) throw new Error(`${dataDir} is already open in this process; close the other local lake first`);
-      rmSync(path, { force: true });
+      continue;
+    } finally {
+      rmSync(temporary, { force: true });
     }
+    if (highestGeneration(dir) > mine) {
+      rmSync(path, { force: true });
+      continue;
+    }
+    removeBelow(dir, mine);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      writeFileDurably(path, `${RELEASED}\n`, 0o600);
+    };
   }
-  throw new Error(`cannot take the lock ${path}`);
+  throw new Error(`cannot take the lock of ${dataDir}: it kept changing hands (100 attempts)`);
 }
 
-function readFileSafe(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
+function refuseLiveLegacyLock(dataDir: string): void {
+  const holder = readHolder(join(dataDir, LEGACY_LOCK_FILE));
+  if (holder !== undefined && holder !== process.pid && isAlive(holder)) {
+    throw new Error(`${dataDir} is in use by another local lake (pid ${holder}, an older version); stop it or use another data directory`);
   }
+}
+
+function generations(dir: string): number[] {
+  return readdirSync(dir)
+    .filter((name) => /^[1-9]\d*$/.test(name))
+    .map(Number);
+}
+
+function highestGeneration(dir: string): number {
+  return generations(dir).reduce((max, n) => Math.max(max, n), 0);
+}
+
+/** Older generations, leftovers of crashed contenders, and a legacy lock of a dead process. */
+function removeBelow(dir: string, generation: number): void {
+  for (const n of generations(dir)) if (n < generation) rmSync(join(dir, String(n)), { force: true });
+  for (const name of readdirSync(dir)) {
+    const pid = /^\.tmp-(\d+)-/.exec(name)?.[1];
+    if (pid !== undefined && !isAlive(Number(pid))) rmSync(join(dir, name), { force: true });
+  }
+  const legacy = join(dir, '..', LEGACY_LOCK_FILE);
+  const holder = readHolder(legacy);
+  if (holder === undefined || !isAlive(holder)) rmSync(legacy, { force: true });
+}
+
+/** The pid a lock file names; undefined when released, missing or unreadable. */
+function readHolder(path: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const pid = Number.parseInt(text, 10);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
 function isAlive(pid: number): boolean {

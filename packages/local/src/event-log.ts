@@ -2,14 +2,19 @@
  * The append-only, hash-chained log of one event data store (`events.jsonl`), with group
  * commit: appends that arrive while a write+fsync is in flight are written and synced together
  * in the next one, so concurrent requests share fsyncs. An append resolves only once its lines
- * are on disk. Checkpoints of the chain head go to `digest.jsonl`, so that cutting events off
- * the end of the log (which leaves a valid chain) is detected by `verify` too.
+ * are on disk and `head.json` names them (see chain-head.ts), so every acknowledged record is
+ * covered by the head; checkpoints of the chain go to `digest.jsonl` at most once a second.
+ *
+ * A failed write (a full disk) fails the appends of that commit only: what reached the file is
+ * cut off again and the next commit starts from the last good state, so the lake writes again
+ * as soon as space returns, without a restart.
  */
-import { closeSync, fsyncSync, openSync, readSync, statSync } from 'node:fs';
 import { appendFile, mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Diagnostics } from '@auditlake/core';
-import { chainHash, frameLine, genesisHash, unframeLine, type StoredRecord } from './stored-event.js';
+import { HEAD_FILE, readHead, writeHead } from './chain-head.js';
+import { exists, isNextRecordWithoutNewline, lastState, readTail, syncDirectory } from './log-files.js';
+import { chainHash, frameLine, genesisHash, type StoredRecord } from './stored-event.js';
 
 export const LOG_FILE = 'events.jsonl';
 export const DIGEST_FILE = 'digest.jsonl';
@@ -25,158 +30,235 @@ export interface Checkpoint {
   time: string;
 }
 
-interface Waiter {
+interface Pending {
+  records: Omit<StoredRecord, 'seq'>[];
   resolve: () => void;
   reject: (error: Error) => void;
+}
+
+interface State {
+  seq: number;
+  hash: string;
+  bytes: number;
 }
 
 export class EventLog {
   readonly dir: string;
   readonly #handle: FileHandle;
+  readonly #headHandle: FileHandle;
   readonly #fsync: boolean;
   readonly #diagnostics: Diagnostics;
-  #seq: number;
-  #head: string;
-  #committedBytes: number;
-  #pending: string[] = [];
-  #pendingWaiters: Waiter[] = [];
+  readonly #since: number;
+  #headSlot: number;
+  #committed: State;
+  #queue: Pending[] = [];
   #writing: Promise<void> | undefined;
-  #failure: Error | undefined;
+  /** Bytes past the committed state may be in the file (a failed write not yet cut off). */
+  #damaged = false;
+  /** The message of the write failure going on, if any: reported once, and its end too. */
+  #failing: string | undefined;
   #lastCheckpointAt = 0;
   #checkpointedSeq: number;
   #closed = false;
 
-  private constructor(dir: string, handle: FileHandle, state: { seq: number; head: string; bytes: number }, fsync: boolean, diagnostics: Diagnostics) {
+  private constructor(dir: string, handles: { log: FileHandle; head: FileHandle }, state: State, head: { since: number; slot: number }, options: { fsync: boolean; diagnostics: Diagnostics }) {
     this.dir = dir;
-    this.#handle = handle;
-    this.#seq = state.seq;
-    this.#head = state.head;
-    this.#committedBytes = state.bytes;
+    this.#handle = handles.log;
+    this.#headHandle = handles.head;
+    this.#committed = state;
     this.#checkpointedSeq = state.seq;
-    this.#fsync = fsync;
-    this.#diagnostics = diagnostics;
+    this.#since = head.since;
+    this.#headSlot = head.slot;
+    this.#fsync = options.fsync;
+    this.#diagnostics = options.diagnostics;
   }
 
   /**
    * Opens (creating it when missing) the log in `dir`. A torn final line, left by a crash in
-   * the middle of a write, was never acknowledged: it is cut off, and said so.
+   * the middle of a write, was never acknowledged: it is cut off, and said so. A final record
+   * that only lost its newline gets it back. Records the head says were acknowledged but that
+   * are gone from the end are never passed over: the log does not open.
    */
   static async open(dir: string, eventDataStoreArn: string, options: { fsync: boolean; diagnostics: Diagnostics }): Promise<EventLog> {
     await mkdir(dir, { recursive: true });
     const path = join(dir, LOG_FILE);
+    const headPath = join(dir, HEAD_FILE);
     const created = !exists(path);
     const handle = await open(path, 'a+', 0o600);
+    let headHandle: FileHandle | undefined;
     try {
       if (created) {
         syncDirectory(dir);
         syncDirectory(join(dir, '..'));
       }
+      const stored = readHead(headPath);
+      if (typeof stored === 'string') throw new Error(`${headPath} is damaged (${stored}); run "auditlake verify" on this data directory`);
       const tail = readTail(path);
+      let state: State = tail.last === undefined ? { seq: 0, hash: genesisHash(eventDataStoreArn), bytes: 0 } : lastState(path, tail.last, tail.bytes);
       if (tail.tornBytes > 0) {
-        await handle.truncate(tail.bytes);
-        await handle.sync();
-        options.diagnostics.warn(
-          `auditlake: ${path} ended in an incomplete record (${tail.tornBytes} bytes, a write cut short by a crash; never acknowledged); it was removed`,
-        );
+        const whole = isNextRecordWithoutNewline(tail.fragment, state);
+        if (whole) {
+          await handle.appendFile('\n');
+          await handle.sync();
+          state = { seq: whole.seq, hash: whole.hash, bytes: tail.bytes + tail.tornBytes + 1 };
+          options.diagnostics.warn(`auditlake: the last record of ${path} (record ${whole.seq}) had lost its final newline; it was restored`);
+        } else if (stored && stored.head.seq > state.seq) {
+          throw missingRecords(path, state.seq, stored.head.seq);
+        } else {
+          await handle.truncate(tail.bytes);
+          await handle.sync();
+          options.diagnostics.warn(`auditlake: ${path} ended in an incomplete record (${tail.tornBytes} bytes, a write cut short by a crash; never acknowledged); it was removed`);
+        }
       }
-      const state = tail.last === undefined ? { seq: 0, head: genesisHash(eventDataStoreArn), bytes: tail.bytes } : lastState(path, tail.last, tail.bytes);
-      return new EventLog(dir, handle, state, options.fsync, options.diagnostics);
+      if (stored && stored.head.seq > state.seq) throw missingRecords(path, state.seq, stored.head.seq);
+      if (stored && stored.head.seq === state.seq && stored.head.hash !== state.hash) {
+        throw new Error(`the last record of ${path} does not match ${HEAD_FILE}: it was altered; run "auditlake verify" on this data directory`);
+      }
+      const since = stored?.head.since ?? state.seq;
+      let slot = stored?.slot ?? 1;
+      headHandle = await open(headPath, stored ? 'r+' : 'w+', 0o600);
+      if (!stored || stored.head.seq < state.seq) {
+        if (!stored && state.seq > 0) {
+          options.diagnostics.warn(`auditlake: ${headPath} was missing; it was rebuilt from the log's ${state.seq} records, which it covers from now on but does not vouch for (verify says so)`);
+        } else if (stored) {
+          options.diagnostics.warn(`auditlake: ${headPath} was ${state.seq - stored.head.seq} records behind the log (a power loss before it was synced); it was brought up to date`);
+        }
+        slot = await writeHead(headHandle, { ...state, since }, slot);
+        await headHandle.sync();
+        if (!stored) syncDirectory(dir);
+      }
+      return new EventLog(dir, { log: handle, head: headHandle }, state, { since, slot }, options);
     } catch (error) {
+      await headHandle?.close();
       await handle.close();
       throw error;
     }
   }
 
-  /** Events in the log, acknowledged or about to be. */
+  /** Records acknowledged. */
   get seq(): number {
-    return this.#seq;
+    return this.#committed.seq;
   }
 
-  /** Bytes of the log that are durable. */
+  /** Bytes of the log that are durable and acknowledged. */
   get committedBytes(): number {
-    return this.#committedBytes;
+    return this.#committed.bytes;
   }
 
   /**
-   * Chains and queues records (`seq` is assigned here, in call order), and resolves when they
-   * are durable. Rejects, for these and all later appends, if the disk refuses a write.
+   * Queues records (`seq` is assigned in call order when they are written) and resolves when
+   * they are durable and covered by the head. Rejects when the disk refuses the write; later
+   * appends try again.
    */
   append(records: Omit<StoredRecord, 'seq'>[]): Promise<void> {
-    if (this.#failure) return Promise.reject(this.#failure);
     if (this.#closed) return Promise.reject(new Error('the event log is closed'));
-    for (const record of records) {
-      const seq = ++this.#seq;
-      const json = recordJson(seq, record);
-      this.#head = chainHash(this.#head, json);
-      this.#pending.push(frameLine(this.#head, json));
-    }
-    const done = new Promise<void>((resolve, reject) => this.#pendingWaiters.push({ resolve, reject }));
+    const done = new Promise<void>((resolve, reject) => this.#queue.push({ records, resolve, reject }));
     this.#writing ??= this.#drain();
     return done;
   }
 
   async #drain(): Promise<void> {
     try {
-      while (this.#pending.length > 0 && !this.#failure) {
-        const lines = this.#pending;
-        const waiters = this.#pendingWaiters;
-        const seq = this.#seq;
-        const head = this.#head;
-        this.#pending = [];
-        this.#pendingWaiters = [];
-        const buffer = Buffer.from(lines.join(''), 'utf8');
+      while (this.#queue.length > 0) {
+        const batch = this.#queue;
+        this.#queue = [];
         try {
-          let offset = 0;
-          while (offset < buffer.length) {
-            const { bytesWritten } = await this.#handle.write(buffer, offset, buffer.length - offset);
-            offset += bytesWritten;
-          }
-          if (this.#fsync) await this.#handle.datasync();
+          if (this.#damaged) await this.#cutBack();
+          this.#committed = await this.#commit(batch.flatMap((pending) => pending.records));
         } catch (error) {
-          // What reached the disk is unknown now; stop rather than chain onto an unknown state.
-          this.#failure = new Error(`cannot write ${join(this.dir, LOG_FILE)}: ${(error as Error).message}`, { cause: error });
-          this.#diagnostics.error(`auditlake: ${this.#failure.message}; the store refuses writes until restarted`);
-          for (const waiter of [...waiters, ...this.#pendingWaiters]) waiter.reject(this.#failure);
-          this.#pendingWaiters = [];
-          this.#pending = [];
-          return;
+          const failure = new Error(`cannot write ${join(this.dir, LOG_FILE)}: ${(error as Error).message}`, { cause: error });
+          this.#reportFailure(failure.message);
+          for (const pending of batch) pending.reject(failure);
+          await this.#cutBack().catch(() => undefined);
+          continue;
         }
-        this.#committedBytes += buffer.length;
-        for (const waiter of waiters) waiter.resolve();
-        // `seq`/`head` here are those of the last line just written only if nothing was
-        // appended meanwhile; checkpoint only then, so a checkpoint never runs ahead of the disk.
-        if (this.#pending.length === 0 && seq === this.#seq) await this.#checkpoint(seq, head, false);
+        if (this.#failing !== undefined) {
+          this.#diagnostics.warn(`auditlake: ${join(this.dir, LOG_FILE)} is written again (after: ${this.#failing})`);
+          this.#failing = undefined;
+        }
+        for (const pending of batch) pending.resolve();
+        await this.#checkpoint(false);
       }
     } finally {
       this.#writing = undefined;
     }
   }
 
-  async #checkpoint(seq: number, head: string, force: boolean): Promise<void> {
+  /** Writes, syncs and heads one group of records; the returned state is what is acknowledged. */
+  async #commit(records: Omit<StoredRecord, 'seq'>[]): Promise<State> {
+    let { seq, hash } = this.#committed;
+    const lines: string[] = [];
+    for (const record of records) {
+      const json = recordJson(++seq, record);
+      hash = chainHash(hash, json);
+      lines.push(frameLine(hash, json));
+    }
+    const buffer = Buffer.from(lines.join(''), 'utf8');
+    this.#damaged = true;
+    let offset = 0;
+    while (offset < buffer.length) {
+      const { bytesWritten } = await this.#handle.write(buffer, offset, buffer.length - offset);
+      offset += bytesWritten;
+    }
+    if (this.#fsync) await this.#handle.datasync();
+    const state = { seq, hash, bytes: this.#committed.bytes + buffer.length };
+    this.#headSlot = await writeHead(this.#headHandle, { ...state, since: this.#since }, this.#headSlot);
+    this.#damaged = false;
+    return state;
+  }
+
+  /** Cuts the log back to the last acknowledged record. */
+  async #cutBack(): Promise<void> {
+    await this.#handle.truncate(this.#committed.bytes);
+    if (this.#fsync) await this.#handle.datasync();
+    this.#damaged = false;
+  }
+
+  #reportFailure(message: string): void {
+    if (this.#failing === undefined) {
+      this.#diagnostics.error(`auditlake: ${message}; the events of that request were not stored, and the next requests try again`);
+      this.#failing = message;
+    } else {
+      this.#diagnostics.debug(`auditlake: ${message}`);
+    }
+  }
+
+  async #checkpoint(force: boolean): Promise<void> {
+    const { seq, hash, bytes } = this.#committed;
     if (seq === this.#checkpointedSeq) return;
     const now = Date.now();
     if (!force && now - this.#lastCheckpointAt < CHECKPOINT_INTERVAL_MS) return;
     this.#lastCheckpointAt = now;
     this.#checkpointedSeq = seq;
-    const checkpoint: Checkpoint = { seq, hash: head, bytes: this.#committedBytes, time: new Date(now).toISOString() };
+    const checkpoint: Checkpoint = { seq, hash, bytes, time: new Date(now).toISOString() };
     try {
+      if (this.#fsync) await this.#headHandle.datasync();
       await appendFile(join(this.dir, DIGEST_FILE), `${JSON.stringify(checkpoint)}\n`, { mode: 0o600 });
     } catch (error) {
       this.#diagnostics.warn(`auditlake: cannot write a checkpoint to ${join(this.dir, DIGEST_FILE)}: ${(error as Error).message}`);
     }
   }
 
-  /** Waits for pending writes, writes a final checkpoint, and closes the file. */
+  /** Waits for pending writes, writes a final checkpoint, and closes the files. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     while (this.#writing) await this.#writing.catch(() => undefined);
     try {
-      if (!this.#failure) await this.#checkpoint(this.#seq, this.#head, true);
+      await this.#checkpoint(true);
+      await this.#headHandle.sync().catch(() => undefined);
     } finally {
+      await this.#headHandle.close();
       await this.#handle.close();
     }
   }
+}
+
+function missingRecords(path: string, have: number, acknowledged: number): Error {
+  return new Error(
+    `${path} ends after record ${have}, but ${HEAD_FILE} says ${acknowledged} records were acknowledged: records ${have + 1}-${acknowledged} are missing or damaged at the end. ` +
+      `The lake does not start on it, so that nothing more is lost; run "auditlake verify" on this data directory.`,
+  );
 }
 
 function recordJson(seq: number, r: Omit<StoredRecord, 'seq'>): string {
@@ -195,73 +277,4 @@ function recordJson(seq: number, r: Omit<StoredRecord, 'seq'>): string {
     eventData: r.eventData,
   };
   return JSON.stringify(record);
-}
-
-function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A new file's name is durable only once its directory is synced. */
-export function syncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some platforms cannot fsync a directory; the data itself is still synced.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-/** The last complete line of a log, its size up to that line, and how many bytes follow it. */
-export function readTail(path: string): { last: string | undefined; bytes: number; tornBytes: number } {
-  const size = statSync(path).size;
-  if (size === 0) return { last: undefined, bytes: 0, tornBytes: 0 };
-  const fd = openSync(path, 'r');
-  try {
-    let window = 64 * 1024;
-    for (;;) {
-      const start = Math.max(0, size - window);
-      const buffer = Buffer.alloc(size - start);
-      readSync(fd, buffer, 0, buffer.length, start);
-      const lastNewline = buffer.lastIndexOf(0x0a);
-      if (lastNewline === -1 && start > 0) {
-        window *= 4;
-        continue;
-      }
-      if (lastNewline === -1) return { last: undefined, bytes: 0, tornBytes: size };
-      const bytes = start + lastNewline + 1;
-      const previousNewline = buffer.lastIndexOf(0x0a, lastNewline - 1);
-      if (previousNewline === -1 && start > 0) {
-        window *= 4;
-        continue;
-      }
-      const last = buffer.subarray(previousNewline + 1, lastNewline).toString('utf8');
-      return { last, bytes, tornBytes: size - bytes };
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function lastState(path: string, line: string, bytes: number): { seq: number; head: string; bytes: number } {
-  const framed = unframeLine(line);
-  let seq: unknown;
-  if (typeof framed !== 'string') {
-    try {
-      seq = (JSON.parse(framed.recordJson) as { seq?: unknown }).seq;
-    } catch {
-      seq = undefined;
-    }
-  }
-  if (typeof framed === 'string' || typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1) {
-    throw new Error(`the last record of ${path} is damaged, so the hash chain cannot be continued; run "auditlake verify" on this data directory`);
-  }
-  return { seq, head: framed.hash, bytes };
 }

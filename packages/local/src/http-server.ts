@@ -1,7 +1,8 @@
 /**
- * The lake's single node:http server: `POST /PutAuditEvents` (restJson1) and `POST /` with
- * `X-Amz-Target` (awsJson1_1). It answers every request, good or bad, and keeps serving:
- * nothing a client sends can take it down.
+ * The lake's single node:http server: `POST /PutAuditEvents` (restJson1), `POST /` with
+ * `X-Amz-Target` (awsJson1_1) and `GET /health`. It answers every request, good or bad, and
+ * keeps serving: nothing a client sends can take it down, and idle connections cannot lock
+ * other clients out.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -10,25 +11,33 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Diagnostics } from '@auditlake/core';
 import { MAX_REQUEST_BODY_BYTES } from '@auditlake/core/internal';
 import { AwsServiceError, isAwsServiceError } from './aws-error.js';
-import { runControlPlane } from './control-plane.js';
+import { resolveTarget, runJsonOperation } from './aws-json-dispatch.js';
+import { authenticate, authorizeControlPlane, type CallerContext } from './caller.js';
+import { limitConnections } from './connection-limits.js';
+import { OncePerCause } from './once-per-cause.js';
+import { CLOUDTRAIL_SERVICE } from './control-plane/index.js';
 import type { FaultInjector } from './faults.js';
+import type { HostCheck } from './host-check.js';
+import { header, readBody, sendError, sendJson, type Protocol } from './http-io.js';
 import type { LakeStore } from './lake-store.js';
 import { putAuditEvents } from './put-audit-events.js';
 import { parseQueryString } from './put-audit-events-request.js';
 import type { QueryRegistry } from './query-registry.js';
-import { parseSigV4Authorization, verifySigV4, type SigV4Secret } from './sigv4.js';
+import type { RequestRateLimiter } from './rate-limit.js';
+import { formatRequestLogLine, printable, type RequestLogEntry, type RequestLogSink } from './request-log.js';
 
-export interface LakeServerContext {
+export interface LakeServerContext extends CallerContext {
   store: LakeStore;
   queries: QueryRegistry;
   faults: FaultInjector;
-  now: () => number;
-  region: string;
-  strictAuth: boolean;
-  maxClockSkewMs: number;
-  /** Secrets by access key id. */
-  secrets: ReadonlyMap<string, SigV4Secret>;
   diagnostics: Diagnostics;
+  hostCheck: HostCheck;
+  /** Undefined: no rate limit. */
+  rateLimiter: RequestRateLimiter | undefined;
+  /** Undefined: no request log. */
+  requestLog: RequestLogSink | undefined;
+  maxConnections: number;
+  idleTimeoutMs: number;
 }
 
 export interface LakeServer {
@@ -37,21 +46,35 @@ export interface LakeServer {
   close(graceMs?: number): Promise<void>;
 }
 
-/**
- * Bodies larger than the PutAuditEvents ceiling are refused with 413. They are read to the end
- * (and discarded) so the client gets the answer instead of a reset, up to this much.
- */
-const MAX_DRAINED_BYTES = 16 * 1024 * 1024;
+/** The awsJson1_1 services behind `POST /`, told apart by their target prefix. */
+const JSON_SERVICES = [CLOUDTRAIL_SERVICE] as const;
 
-type Protocol = 'rest-json' | 'json-1.1';
+/** What one request did, for its request-log line. */
+interface Outcome {
+  operation: string;
+  errorCode?: string;
+  events?: number;
+  failed?: number;
+}
 
 export function createLakeServer(context: LakeServerContext): LakeServer {
   const inFlight = new Set<Promise<void>>();
+  const reported = new OncePerCause(context.diagnostics);
   // Cuts injected latency short at close, so a stopping lake does not wait out its own delays.
   const stopping = new AbortController();
   const server = createServer((req, res) => {
-    const handling = handle(context, req, res, stopping.signal).catch((error: unknown) => {
-      context.diagnostics.error(`auditlake: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    const started = performance.now();
+    const outcome: Outcome = { operation: `${req.method ?? '?'} ${printable((req.url ?? '/').split('?')[0] ?? '/')}` };
+    const done = connections.begin(req.socket);
+    res.once('close', () => {
+      done();
+      if (context.requestLog === undefined) return;
+      const entry: RequestLogEntry = { ...outcome, status: res.headersSent && res.writableFinished ? res.statusCode : undefined, durationMs: performance.now() - started, time: context.now() };
+      context.requestLog(formatRequestLogLine(entry));
+    });
+    const handling = handle(context, req, res, outcome, stopping.signal, reported).catch((error: unknown) => {
+      outcome.errorCode = 'InternalFailure';
+      reported.report('error', `internal:${error instanceof Error ? error.message : String(error)}`, `auditlake: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       if (!res.headersSent && !res.destroyed) {
         sendError(res, 'rest-json', new AwsServiceError('InternalFailure', 'The request processing has failed because of an unknown error.', 500));
       } else {
@@ -60,6 +83,22 @@ export function createLakeServer(context: LakeServerContext): LakeServer {
     });
     inFlight.add(handling);
     void handling.finally(() => inFlight.delete(handling));
+  });
+  // Slow or silent clients must not hold a connection (and a file descriptor) for ever.
+  server.headersTimeout = Math.min(context.idleTimeoutMs, 60_000);
+  server.requestTimeout = 120_000;
+  server.keepAliveTimeout = Math.min(context.idleTimeoutMs, 5_000);
+  const connections = limitConnections(server, {
+    maxConnections: context.maxConnections,
+    idleTimeoutMs: context.idleTimeoutMs,
+    onEvict: (reason) =>
+      reported.report(
+        'warn',
+        `connections:${reason}`,
+        reason === 'evicted'
+          ? `auditlake: ${context.maxConnections} connections are open (maxConnections); new ones close the longest-idle one`
+          : `auditlake: ${context.maxConnections} connections are open (maxConnections) and all are busy; new connections are refused with 503`,
+      ),
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     context.diagnostics.debug(`auditlake: malformed HTTP from a client: ${error.message}`);
@@ -85,64 +124,58 @@ export function createLakeServer(context: LakeServerContext): LakeServer {
   };
 }
 
-async function handle(context: LakeServerContext, req: IncomingMessage, res: ServerResponse, stopping: AbortSignal): Promise<void> {
+async function handle(context: LakeServerContext, req: IncomingMessage, res: ServerResponse, outcome: Outcome, stopping: AbortSignal, reported: OncePerCause): Promise<void> {
   res.setHeader('x-amzn-RequestId', randomUUID());
   const url = req.url ?? '/';
   const path = url.split('?')[0];
+  if (!context.hostCheck.allows(header(req, 'host'))) {
+    req.resume();
+    refuseHost(context, header(req, 'host') as string, res, outcome, reported);
+    return;
+  }
+  if ((req.method === 'GET' || req.method === 'HEAD') && path === '/health') {
+    req.resume();
+    outcome.operation = 'Health';
+    sendJson(res, stopping.aborted ? 503 : 200, 'application/json', { status: stopping.aborted ? 'stopping' : 'ok', region: context.region, accountId: context.ownerAccountId });
+    return;
+  }
   const route: Protocol | undefined = req.method === 'POST' && path === '/PutAuditEvents' ? 'rest-json' : req.method === 'POST' && path === '/' ? 'json-1.1' : undefined;
   if (route === undefined) {
     req.resume();
-    sendError(res, 'rest-json', new AwsServiceError('UnknownOperationException', `No operation at ${req.method ?? '?'} ${path ?? url}.`, 404));
+    fail(res, 'rest-json', outcome, new AwsServiceError('UnknownOperationException', `No operation at ${req.method ?? '?'} ${path ?? url}.`, 404));
     return;
   }
+  const target = route === 'json-1.1' ? header(req, 'x-amz-target') : undefined;
+  const resolved = route === 'json-1.1' ? resolveTarget(JSON_SERVICES, target) : undefined;
+  outcome.operation = route === 'rest-json' ? 'PutAuditEvents' : printable(resolved?.name ?? target ?? 'UnknownOperation');
 
-  if (route === 'rest-json') {
-    const latency = context.faults.draw('latency');
-    if (latency) {
-      const slept = await delay(latency.delayMs, true, { signal: stopping }).catch(() => false);
-      if (!slept) {
-        req.socket.destroy();
-        return;
-      }
-    }
-    if (context.faults.draw('reset')) {
-      req.socket.destroy();
-      return;
-    }
-    const throttle = context.faults.draw('throttle');
-    if (throttle) {
-      req.resume();
-      const headers: Record<string, string> = throttle.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(throttle.retryAfterSeconds) };
-      sendError(res, route, new AwsServiceError('ThrottlingException', 'Rate exceeded', 429, headers));
-      return;
-    }
-    const serverError = context.faults.draw('serverError');
-    if (serverError) {
-      req.resume();
-      const error =
-        serverError.statusCode === 503
-          ? new AwsServiceError('ServiceUnavailable', 'The service is unavailable. Please try again later.', 503)
-          : new AwsServiceError('InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.', 500);
-      sendError(res, route, error);
-      return;
-    }
-  }
+  if (route === 'rest-json' && !(await injectRequestFaults(context, req, res, outcome, stopping))) return;
 
   const body = await readBody(req, MAX_REQUEST_BODY_BYTES);
   if (body === 'aborted') return;
   if (body === 'too-large') {
     res.setHeader('connection', 'close');
-    sendError(
+    fail(
       res,
       route,
+      outcome,
       new AwsServiceError('RequestEntityTooLargeException', `The request body exceeds the limit of ${MAX_REQUEST_BODY_BYTES} bytes (100 events or 1 MB per PutAuditEvents request).`, 413),
     );
     return;
   }
 
-  const caller = await authenticate(context, req, body, route === 'rest-json' ? 'cloudtrail-data' : 'cloudtrail');
+  const signingName = route === 'rest-json' ? 'cloudtrail-data' : (resolved?.service.signingName ?? CLOUDTRAIL_SERVICE.signingName);
+  const caller = await authenticate(context, req, body, { service: signingName, requiredHeaders: route === 'json-1.1' ? ['x-amz-target'] : [] });
   if (isAwsServiceError(caller)) {
-    sendError(res, route, caller);
+    fail(res, route, outcome, caller);
+    return;
+  }
+  // Where this comes from: the CloudTrail model's ThrottlingException ("the request rate
+  // exceeds the limit") has no HTTP status of its own, so 400, as AWS JSON services send it;
+  // the body observed from them is {"__type":"ThrottlingException","message":"Rate exceeded"}
+  // (reference/cloudwatch-logs-facts.md §1.2; cloudtrail-lake-facts.md §1.4 lists it as generic).
+  if (context.rateLimiter && !context.rateLimiter.take(`${caller.accountId} ${signingName}`)) {
+    fail(res, route, outcome, new AwsServiceError('ThrottlingException', 'Rate exceeded'));
     return;
   }
 
@@ -152,8 +185,10 @@ async function handle(context: LakeServerContext, req: IncomingMessage, res: Ser
         query: parseQueryString(url),
         body,
         contentType: header(req, 'content-type'),
-        callerAccountId: caller.accountId ?? context.store.catalog.accountId,
+        callerAccountId: caller.accountId,
       });
+      outcome.events = response.successful.length + response.failed.length;
+      outcome.failed = response.failed.length;
       if (context.faults.draw('resetAfterStore')) {
         req.socket.destroy();
         return;
@@ -164,79 +199,70 @@ async function handle(context: LakeServerContext, req: IncomingMessage, res: Ser
       if (contentType !== 'application/x-amz-json-1.1' && contentType !== 'application/x-amz-json-1.0') {
         throw new AwsServiceError('UnsupportedMediaTypeException', `Unsupported Content-Type '${contentType ?? ''}'; the CloudTrail API takes application/x-amz-json-1.1.`, 415);
       }
-      const output = await runControlPlane({ store: context.store, queries: context.queries, now: context.now }, header(req, 'x-amz-target'), body);
+      if (resolved?.operation) {
+        const denied = authorizeControlPlane(context, caller, resolved.name);
+        if (denied) throw denied;
+      }
+      const output = await runJsonOperation({ store: context.store, queries: context.queries, now: context.now }, resolved, target, body);
       sendJson(res, 200, 'application/x-amz-json-1.1', output);
     }
   } catch (error) {
     if (!isAwsServiceError(error)) throw error;
-    sendError(res, route, error);
+    fail(res, route, outcome, error);
   }
 }
 
-/** Who is calling: in strict mode a verified key; otherwise whatever key the request names, if the lake knows it. */
-async function authenticate(context: LakeServerContext, req: IncomingMessage, body: Buffer, service: string): Promise<{ accountId: string | undefined } | AwsServiceError> {
-  if (!context.strictAuth) {
-    const authorization = header(req, 'authorization');
-    const parsed = authorization === undefined ? undefined : parseSigV4Authorization(authorization);
-    const key = parsed === undefined || typeof parsed === 'string' ? undefined : parsed.accessKeyId;
-    return { accountId: key === undefined ? undefined : context.secrets.get(key)?.accountId };
+/** The PutAuditEvents faults that act before the request is read; false when the request is over. */
+async function injectRequestFaults(context: LakeServerContext, req: IncomingMessage, res: ServerResponse, outcome: Outcome, stopping: AbortSignal): Promise<boolean> {
+  const latency = context.faults.draw('latency');
+  if (latency) {
+    const slept = await delay(latency.delayMs, true, { signal: stopping }).catch(() => false);
+    if (!slept) {
+      req.socket.destroy();
+      return false;
+    }
   }
-  const result = await verifySigV4(req, body, (accessKeyId) => context.secrets.get(accessKeyId), {
-    service,
-    region: context.region,
-    now: context.now(),
-    maxSkewMs: context.maxClockSkewMs,
-  });
-  if (!result.ok) return new AwsServiceError(result.code, result.message, result.statusCode);
-  return { accountId: result.accountId };
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {
-  const declared = Number(header(req, 'content-length'));
-  if (Number.isFinite(declared) && declared > MAX_DRAINED_BYTES) {
+  if (context.faults.draw('reset')) {
+    req.socket.destroy();
+    return false;
+  }
+  const throttle = context.faults.draw('throttle');
+  if (throttle) {
     req.resume();
-    return Promise.resolve('too-large');
+    const headers: Record<string, string> = throttle.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(throttle.retryAfterSeconds) };
+    fail(res, 'rest-json', outcome, new AwsServiceError('ThrottlingException', 'Rate exceeded', 429, headers));
+    return false;
   }
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const finish = (value: Buffer | 'too-large' | 'aborted') => {
-      if (settled) return;
-      settled = true;
-      resolve(value);
-    };
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-      else if (size > MAX_DRAINED_BYTES) {
-        req.socket.destroy();
-        finish('aborted');
-      }
-    });
-    req.on('end', () => finish(size > limit ? 'too-large' : Buffer.concat(chunks, size)));
-    req.on('error', () => finish('aborted'));
-    req.on('close', () => {
-      if (!req.complete) finish('aborted');
-    });
-  });
+  const serverError = context.faults.draw('serverError');
+  if (serverError) {
+    req.resume();
+    const error =
+      serverError.statusCode === 503
+        ? new AwsServiceError('ServiceUnavailable', 'The service is unavailable. Please try again later.', 503)
+        : new AwsServiceError('InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.', 500);
+    fail(res, 'rest-json', outcome, error);
+    return false;
+  }
+  return true;
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
+function refuseHost(context: LakeServerContext, host: string, res: ServerResponse, outcome: Outcome, reported: OncePerCause): void {
+  const shown = JSON.stringify(host.length > 100 ? `${host.slice(0, 100)}…` : host);
+  // One cause for all foreign names: a rebinding page can send endless distinct ones.
+  reported.report('warn', 'foreign-host', `auditlake: refused a request with the Host header ${shown}, which does not name this lake (DNS rebinding protection; add names with allowedHosts)`);
+  fail(
+    res,
+    'rest-json',
+    outcome,
+    new AwsServiceError(
+      'InvalidHostHeaderException',
+      `The Host header ${shown} does not name this local lake (accepted: ${context.hostCheck.describe()}). The check protects the lake from DNS rebinding; add a name with the allowedHosts option.`,
+      403,
+    ),
+  );
 }
 
-function sendJson(res: ServerResponse, status: number, contentType: string, body: unknown): void {
-  if (res.destroyed) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function sendError(res: ServerResponse, protocol: Protocol, error: AwsServiceError): void {
-  if (res.destroyed || res.headersSent) return;
-  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
-  res.setHeader('x-amzn-ErrorType', error.code);
-  sendJson(res, error.statusCode, protocol === 'rest-json' ? 'application/json' : 'application/x-amz-json-1.1', { __type: error.code, message: error.message });
+function fail(res: ServerResponse, protocol: Protocol, outcome: Outcome, error: AwsServiceError): void {
+  outcome.errorCode = error.code;
+  sendError(res, protocol, error);
 }

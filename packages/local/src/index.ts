@@ -1,6 +1,6 @@
 export { startLocalLake } from './local-lake.js';
 export type { LocalLake } from './local-lake.js';
-export { LOCAL_LAKE_DEFAULTS, DEFAULT_SERVE_PORT, MIN_RETENTION_DAYS, MAX_RETENTION_DAYS, resolveLocalLakeOptions } from './options.js';
+export { LOCAL_LAKE_DEFAULTS, SERVICE_LIMITS, DEFAULT_SERVE_PORT, MIN_RETENTION_DAYS, MAX_RETENTION_DAYS, resolveLocalLakeOptions } from './options.js';
 export type { LocalLakeOptions, LocalLakeCredential, ResolvedLocalLakeOptions } from './options.js';
 export { verifySigV4, parseSigV4Authorization, escapeUri } from './sigv4.js';
 export type { SigV4Authorization, SigV4ErrorCode, SigV4Request, SigV4Secret, SigV4SecretLookup, SigV4Verification, VerifySigV4Options } from './sigv4.js';

@@ -2,11 +2,13 @@
  * The writable side of a data directory: the catalog, one event log per event data store,
  * and the routing of a channel's events to the logs of its destinations.
  */
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Diagnostics } from '@auditlake/core';
-import { ACTIVITY_AUDIT_LOG_SELECTORS, Catalog, type ChannelInfo, type EventDataStoreInfo } from './catalog.js';
+import { ACTIVITY_AUDIT_LOG_SELECTORS, Catalog, isActive, type ChannelInfo, type EventDataStoreInfo } from './catalog.js';
 import { EventLog, LOG_FILE } from './event-log.js';
 import type { QuerySource } from './query-engine.js';
+import { LOCAL_LAKE_DEFAULTS, SERVICE_LIMITS } from './options.js';
 import { externalIdPolicy } from './resource-policy.js';
 import type { StoredRecord } from './stored-event.js';
 
@@ -61,7 +63,8 @@ export class LakeStore {
   ): Promise<{ channel: ChannelInfo; eventDataStore: EventDataStoreInfo }> {
     let eventDataStore = this.catalog.defaultEventDataStore;
     let channel = this.catalog.defaultChannel;
-    if (!eventDataStore || !channel) {
+    // Deleted by the user (DeleteChannel, DeleteEventDataStore): a start brings a new pair.
+    if (!eventDataStore || !channel || !isActive(eventDataStore)) {
       eventDataStore = await this.createEventDataStore(
         {
           name: uniqueName(options.eventDataStoreName, this.catalog.eventDataStores.map((s) => s.name)),
@@ -97,13 +100,41 @@ export class LakeStore {
 
   async createEventDataStore(input: Omit<EventDataStoreInfo, 'id' | 'arn' | 'createdAt' | 'updatedAt'>, now: number): Promise<EventDataStoreInfo> {
     const eds = this.catalog.addEventDataStore(input, now);
-    await this.#openLog(eds);
+    try {
+      await this.#openLog(eds);
+    } catch (error) {
+      // A store without its log would fail every later write to it: take the store back.
+      this.catalog.removeEventDataStore(eds);
+      await rm(this.catalog.storeDir(eds.id), { recursive: true, force: true }).catch(() => undefined);
+      throw error;
+    }
     return eds;
   }
 
   async #openLog(eds: EventDataStoreInfo): Promise<void> {
     const log = await EventLog.open(this.catalog.storeDir(eds.id), eds.arn, { fsync: this.#fsync, diagnostics: this.#diagnostics });
     this.#logs.set(eds.id, log);
+  }
+
+  /**
+   * Removes, files and all, the stores whose `PENDING_DELETION` wait is over (on the lake's
+   * clock); runs at start and before each control-plane call.
+   */
+  async purgeExpired(now: number): Promise<void> {
+    const waitMs = SERVICE_LIMITS.pendingDeletionDays * 86_400_000;
+    for (const eds of [...this.catalog.eventDataStores]) {
+      if (isActive(eds) || eds.deletedAt === undefined || now - eds.deletedAt < waitMs) continue;
+      const log = this.#logs.get(eds.id);
+      this.#logs.delete(eds.id);
+      await log?.close();
+      this.catalog.removeEventDataStore(eds);
+      await rm(this.catalog.storeDir(eds.id), { recursive: true, force: true });
+    }
+  }
+
+  /** Forgets a channel's in-memory ingestion status (the channel was deleted). */
+  forgetChannel(channel: ChannelInfo): void {
+    this.#ingestion.delete(channel.id);
   }
 
   /** The event data stores a channel feeds. */
@@ -152,11 +183,11 @@ export class LakeStore {
 
 /** Read-only access for `auditlake query`: the catalog and the log paths, no writer lock. */
 export function openCatalogReadOnly(dataDir: string): Catalog {
-  return Catalog.open(dataDir, { defaults: { region: 'us-east-1', accountId: '123456789012' }, readOnly: true });
+  return Catalog.open(dataDir, { defaults: { region: LOCAL_LAKE_DEFAULTS.region, accountId: LOCAL_LAKE_DEFAULTS.accountId }, readOnly: true });
 }
 
 export function querySourcesOf(catalog: Catalog): QuerySource[] {
-  return catalog.eventDataStores.map((eds) => ({ id: eds.id, retentionDays: eds.retentionDays, logPath: join(catalog.storeDir(eds.id), LOG_FILE) }));
+  return catalog.eventDataStores.filter(isActive).map((eds) => ({ id: eds.id, retentionDays: eds.retentionDays, logPath: join(catalog.storeDir(eds.id), LOG_FILE) }));
 }
 
 function uniqueName(name: string, taken: string[]): string {

@@ -4,11 +4,13 @@ import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { acquireLock, loadOrCreateKeyPair } from './data-dir.js';
 import { FaultInjector, type FaultSpec } from './faults.js';
+import { isLoopbackHost, createHostCheck } from './host-check.js';
 import { createLakeServer, type LakeServer } from './http-server.js';
 import { LakeStore } from './lake-store.js';
 import { LOCAL_LAKE_DEFAULTS, resolveLocalLakeOptions, type LocalLakeOptions } from './options.js';
 import { QueryEngine } from './query-engine.js';
 import { QueryRegistry } from './query-registry.js';
+import { RequestRateLimiter } from './rate-limit.js';
 import type { JsonValue } from './sql-values.js';
 import type { SigV4Secret } from './sigv4.js';
 
@@ -64,6 +66,7 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
       diagnostics: o.diagnostics,
     });
     cleanups.push(() => store.close());
+    await store.purgeExpired(o.now());
     const { channel, eventDataStore } = await store.ensureDefaults(
       {
         channelName: o.channelName,
@@ -98,10 +101,16 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
       faults,
       now: o.now,
       region,
+      ownerAccountId: accountId,
       strictAuth: o.strictAuth,
       maxClockSkewMs: o.maxClockSkewMs,
       secrets,
       diagnostics: o.diagnostics,
+      hostCheck: createHostCheck(o.host, o.allowedHosts),
+      rateLimiter: o.maxTps === undefined ? undefined : new RequestRateLimiter(o.maxTps, o.now),
+      requestLog: o.requestLog,
+      maxConnections: o.maxConnections,
+      idleTimeoutMs: o.idleTimeoutMs,
     });
     await new Promise<void>((resolveListen, rejectListen) => {
       lakeServer.server.once('error', rejectListen);
@@ -112,6 +121,11 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
     });
     cleanups.push(() => lakeServer.close());
     const address = lakeServer.server.address() as AddressInfo;
+    if (!isLoopbackHost(o.host) && !o.strictAuth) {
+      o.diagnostics.warn(
+        `auditlake: WARNING: the lake listens on ${o.host}, beyond this machine, WITHOUT authentication: anyone who can reach port ${address.port} can write events, change channels and stores, and run SQL. Use strictAuth (--strict-auth), or bind 127.0.0.1.`,
+      );
+    }
 
     let closing: Promise<void> | undefined;
     return {

@@ -1,5 +1,6 @@
 import { ConfigurationError, defaultDiagnostics, type Diagnostics } from '@auditlake/core';
 import { EXTERNAL_ID_PATTERN } from '@auditlake/core/internal';
+import { defaultMaxConnections } from './connection-limits.js';
 import { parseFaultSpec, type FaultSpec } from './faults.js';
 
 /** A key pair the lake accepts (strict mode verifies SigV4 signatures against these). */
@@ -68,28 +69,93 @@ export interface LocalLakeOptions {
   eventDataStoreName?: string;
   /** Where the lake reports about itself (recoveries, internal errors). @default `util.debuglog('auditlake')`, warnings as process warnings */
   diagnostics?: Diagnostics;
+  /**
+   * Turns the request log off. Embedding the lake in a test suite usually wants this.
+   * @default false
+   */
+  quiet?: boolean;
+  /**
+   * Where the request log goes, one line per request: `<time> <operation> <status> [<error>]
+   * [events=<n> [failed=<n>]] <ms>ms`. A stream, or a function given each line (without newline).
+   * @default process.stderr
+   */
+  requestLog?: NodeJS.WritableStream | ((line: string) => void);
+  /**
+   * Host header values (names or addresses, without port) accepted besides the loopback names,
+   * `host` and this machine's name (and its addresses when `host` is a wildcard); the check
+   * protects against DNS rebinding. `['*']` turns it off.
+   * @default []
+   */
+  allowedHosts?: readonly string[];
+  /**
+   * Requests per second each account may make, per API (PutAuditEvents and the control plane
+   * count apart); beyond it the lake answers `ThrottlingException` as the service does. A token
+   * bucket refilled at `maxTps` per second with a burst of `maxTps`, on the `now` clock.
+   * @default undefined (no limit)
+   */
+  maxTps?: number;
+  /**
+   * Open connections at most. Beyond it a new connection closes the one idle the longest, and is
+   * refused (503) only when every connection has a request in flight.
+   * @default half the process's open-file limit, from 16 to 1024 (1024 where it cannot be read)
+   */
+  maxConnections?: number;
+  /** A connection without a request in flight for this long is closed. @default 30000 */
+  idleTimeoutMs?: number;
 }
 
+/**
+ * The lake's defaults, in one place: `resolveLocalLakeOptions`, the catalog, the control plane,
+ * the command and the README all take them from here.
+ */
 export const LOCAL_LAKE_DEFAULTS = Object.freeze({
+  /** `startLocalLake` picks a free port. */
   port: 0,
+  /** `auditlake serve`'s port. */
+  servePort: 4599,
+  /** Loopback only. */
   host: '127.0.0.1',
+  /** `auditlake`'s data directory, relative to the working directory. */
+  serveDataDir: './.auditlake',
+  /** Region and account of a new data directory. */
   region: 'us-east-1',
   accountId: '123456789012',
   strictAuth: false,
+  /** Retention of the default store, and of `CreateEventDataStore` without `RetentionPeriod` (the service's default). */
   retentionDays: 366,
+  /** As AWS: 15 minutes. */
   maxClockSkewMs: 15 * 60_000,
   fsync: true,
   maxQueryResultRows: 100_000,
   channelName: 'auditlake-local',
   eventDataStoreName: 'auditlake-local',
+  quiet: false,
+  idleTimeoutMs: 30_000,
+});
+
+/** The service's limits and defaults that the control plane enforces (CloudTrail quotas page and the 2013-11-01 model). */
+export const SERVICE_LIMITS = Object.freeze({
+  /** Integration channels per account, not adjustable. */
+  maxChannels: 25,
+  /** Event data stores per account and region. */
+  maxEventDataStores: 10,
+  minRetentionDays: 7,
+  /** With `EXTENDABLE_RETENTION_PRICING`. */
+  maxRetentionDays: 3653,
+  /** With `FIXED_RETENTION_PRICING`; also its default. */
+  fixedPricingMaxRetentionDays: 2557,
+  /** A deleted store stays `PENDING_DELETION` this long, then is gone. */
+  pendingDeletionDays: 7,
+  /** Tags per resource. */
+  maxTags: 50,
 });
 
 /** The port `auditlake serve` listens on unless told otherwise. */
-export const DEFAULT_SERVE_PORT = 4599;
+export const DEFAULT_SERVE_PORT = LOCAL_LAKE_DEFAULTS.servePort;
 
 /** Retention bounds of `RetentionPeriod` in the CloudTrail model. */
-export const MIN_RETENTION_DAYS = 7;
-export const MAX_RETENTION_DAYS = 3653;
+export const MIN_RETENTION_DAYS = SERVICE_LIMITS.minRetentionDays;
+export const MAX_RETENTION_DAYS = SERVICE_LIMITS.maxRetentionDays;
 
 export interface ResolvedLocalLakeOptions {
   port: number;
@@ -110,6 +176,12 @@ export interface ResolvedLocalLakeOptions {
   channelName: string;
   eventDataStoreName: string;
   diagnostics: Diagnostics;
+  /** Undefined when quiet. */
+  requestLog: ((line: string) => void) | undefined;
+  allowedHosts: string[];
+  maxTps: number | undefined;
+  maxConnections: number;
+  idleTimeoutMs: number;
 }
 
 export const REGION_PATTERN = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
@@ -139,12 +211,12 @@ export function resolveLocalLakeOptions(options: LocalLakeOptions = {}): Resolve
     throw new ConfigurationError('externalId', '2-1224 characters of [A-Za-z0-9_+=,.@:/-]', options.externalId);
   }
   const givenCredentials: unknown = options.credentials ?? [];
-  if (!Array.isArray(givenCredentials)) throw new ConfigurationError('credentials', 'an array of { accessKeyId, secretAccessKey, sessionToken?, accountId? }', givenCredentials);
+  if (!Array.isArray(givenCredentials)) throw new ConfigurationError('credentials', 'an array of { accessKeyId, secretAccessKey, sessionToken?, accountId? }', redactCredential(givenCredentials));
   const credentials = givenCredentials as readonly LocalLakeCredential[];
   for (const [index, credential] of credentials.entries()) {
     const c = credential as Partial<LocalLakeCredential> | null;
     if (c === null || typeof c !== 'object' || typeof c.accessKeyId !== 'string' || c.accessKeyId.length === 0 || typeof c.secretAccessKey !== 'string' || c.secretAccessKey.length === 0) {
-      throw new ConfigurationError(`credentials[${index}]`, '{ accessKeyId, secretAccessKey } with non-empty strings', c);
+      throw new ConfigurationError(`credentials[${index}]`, '{ accessKeyId, secretAccessKey } with non-empty strings', redactCredential(c));
     }
     if (c.accountId !== undefined && !ACCOUNT_PATTERN.test(c.accountId)) throw new ConfigurationError(`credentials[${index}].accountId`, 'a 12-digit AWS account id', c.accountId);
   }
@@ -175,6 +247,21 @@ export function resolveLocalLakeOptions(options: LocalLakeOptions = {}): Resolve
   if (typeof diagnostics !== 'object' || diagnostics === null || !['debug', 'warn', 'error'].every((k) => typeof (diagnostics as unknown as Record<string, unknown>)[k] === 'function')) {
     throw new ConfigurationError('diagnostics', 'an object with debug, warn and error functions', diagnostics);
   }
+  const quiet = options.quiet ?? LOCAL_LAKE_DEFAULTS.quiet;
+  if (typeof quiet !== 'boolean') throw new ConfigurationError('quiet', 'true or false', quiet);
+  const requestLog = quiet ? undefined : requestLogSink(options.requestLog ?? process.stderr);
+  const allowedHosts: unknown = options.allowedHosts ?? [];
+  if (!Array.isArray(allowedHosts) || !allowedHosts.every((h) => typeof h === 'string' && h.length > 0)) {
+    throw new ConfigurationError('allowedHosts', 'an array of host names or addresses (or ["*"])', allowedHosts);
+  }
+  const maxTps = options.maxTps;
+  if (maxTps !== undefined && (typeof maxTps !== 'number' || !Number.isFinite(maxTps) || maxTps < 1)) {
+    throw new ConfigurationError('maxTps', 'a number >= 1 (requests per second per account), or undefined for no limit', maxTps);
+  }
+  const maxConnections = options.maxConnections ?? defaultMaxConnections();
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new ConfigurationError('maxConnections', 'an integer >= 1', maxConnections);
+  const idleTimeoutMs = options.idleTimeoutMs ?? LOCAL_LAKE_DEFAULTS.idleTimeoutMs;
+  if (!Number.isInteger(idleTimeoutMs) || idleTimeoutMs < 1) throw new ConfigurationError('idleTimeoutMs', 'an integer >= 1', idleTimeoutMs);
   return {
     port,
     host,
@@ -193,5 +280,27 @@ export function resolveLocalLakeOptions(options: LocalLakeOptions = {}): Resolve
     channelName,
     eventDataStoreName,
     diagnostics,
+    requestLog,
+    allowedHosts: [...(allowedHosts as string[])],
+    maxTps,
+    maxConnections,
+    idleTimeoutMs,
   };
+}
+
+function requestLogSink(target: unknown): (line: string) => void {
+  if (typeof target === 'function') return target as (line: string) => void;
+  if (target !== null && typeof target === 'object' && typeof (target as NodeJS.WritableStream).write === 'function') {
+    const stream = target as NodeJS.WritableStream;
+    return (line) => void stream.write(`${line}\n`);
+  }
+  throw new ConfigurationError('requestLog', 'a writable stream or a function (line) => void', target);
+}
+
+/** A credential as it may appear in an error message: the key id, never the secret or the token. */
+function redactCredential(credential: unknown): unknown {
+  if (credential === null || typeof credential !== 'object') return credential;
+  const shown: Record<string, unknown> = { ...(credential as Record<string, unknown>) };
+  for (const secret of ['secretAccessKey', 'sessionToken']) if (shown[secret] !== undefined) shown[secret] = '(redacted)';
+  return shown;
 }

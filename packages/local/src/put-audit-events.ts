@@ -10,6 +10,7 @@ import { eventDataChecksum, MAX_ERROR_MESSAGE_LENGTH, parseChannelArn } from '@a
 import { AwsServiceError } from './aws-error.js';
 import type { FaultInjector } from './faults.js';
 import type { LakeStore } from './lake-store.js';
+import { parseStrictJson } from './json-shape.js';
 import { parsePutAuditEventsRequest } from './put-audit-events-request.js';
 import { checkChannelAccess } from './resource-policy.js';
 import { isoTime, STORED_EVENT_VERSION, type StoredRecord } from './stored-event.js';
@@ -97,7 +98,13 @@ export async function putAuditEvents(context: PutAuditEventsContext, call: PutAu
   const last = records.at(-1);
   if (last) status.latestAttemptEventID = last.eventID;
 
-  await store.ingest(channel, records);
+  try {
+    await store.ingest(channel, records);
+  } catch (error) {
+    // The event log reported the cause (once); the client may send the same events again.
+    status.latestErrorCode = 'InternalFailure';
+    throw new AwsServiceError('InternalFailure', `The events could not be stored: ${(error as Error).message}`, 500);
+  }
   if (last) {
     status.latestSuccessTime = now;
     status.latestSuccessEventID = last.eventID;
@@ -109,12 +116,11 @@ function checkEvent(eventData: string, checksum: string | undefined, owner: stri
   if (checksum !== undefined && checksum !== eventDataChecksum(eventData)) {
     return { code: 'InvalidChecksum', message: 'eventDataChecksum does not match base64(SHA-256) of the UTF-8 bytes of eventData.' };
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(eventData);
-  } catch (error) {
-    return { code: 'InvalidData', message: `eventData is not valid JSON: ${(error as Error).message}` };
-  }
+  // The service's handling of repeated keys is undocumented; the lake refuses them, so that
+  // what was validated is what SQL reads.
+  const parsed = parseStrictJson(eventData);
+  if ('problem' in parsed) return { code: 'InvalidData', message: `eventData ${parsed.problem}` };
+  const data = parsed.value;
   const violation = validateEventData(data, { recipientAccountId: owner });
   return violation ? { code: violation.code, message: violation.message } : { recipientAccountId: (data as { recipientAccountId: string }).recipientAccountId };
 }

@@ -78,7 +78,8 @@ export async function verifySigV4(
     return failure('MissingAuthenticationTokenException', 403, 'Missing Authentication Token');
   }
   const parsed = parseSigV4Authorization(authorization);
-  if (typeof parsed === 'string') return failure('IncompleteSignatureException', 400, `${parsed} Authorization=${authorization.slice(0, 200)}`);
+  // AWS echoes the header here; the lake does not: a signature is a credential for 15 minutes.
+  if (typeof parsed === 'string') return failure('IncompleteSignatureException', 400, parsed);
   const { accessKeyId } = parsed;
 
   const amzDate = headers.get('x-amz-date');

@@ -1,16 +1,20 @@
 /**
- * `auditlake verify`: re-reads every store's log, recomputes the hash chain, and checks the
- * checkpoints of `digest.jsonl`, stopping at the first problem of each store: an altered
- * record, a missing or reordered one, or events cut off the end.
+ * `auditlake verify`: re-reads every store's log, recomputes the hash chain, and checks it
+ * against the head (`head.json`, which names every acknowledged record) and the checkpoints of
+ * `digest.jsonl`, stopping at the first problem of each store: an altered record, a missing or
+ * reordered one, events cut off the end, or a missing or damaged digest.
  */
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { HEAD_FILE, readHead, type ChainHead } from './chain-head.js';
 import { DIGEST_FILE, LOG_FILE, type Checkpoint } from './event-log.js';
 import { openCatalogReadOnly } from './lake-store.js';
+import { isNextRecordWithoutNewline } from './log-files.js';
 import { chainHash, genesisHash, unframeLine } from './stored-event.js';
 
 export interface StoreProblem {
-  kind: 'altered' | 'missing' | 'malformed' | 'truncated';
+  /** `digest`: `head.json` or `digest.jsonl` is missing or damaged, so cutting records off the end could go unnoticed. */
+  kind: 'altered' | 'missing' | 'malformed' | 'truncated' | 'digest';
   /** 1-based position in the log (the record's `seq` when intact). */
   position: number;
   /** Line number in `events.jsonl`. */
@@ -51,11 +55,16 @@ export async function verifyDataDir(dataDir: string): Promise<VerifyReport> {
 
 async function verifyStore(dir: string, id: string, name: string, arn: string): Promise<StoreVerification> {
   const result: StoreVerification = { eventDataStoreId: id, name, events: 0, head: genesisHash(arn), ok: true, warnings: [] };
-  const checkpoints = readCheckpoints(join(dir, DIGEST_FILE), result.warnings);
+  // The head first: a running lake writes it after the log, so it is never ahead of what is read next.
+  const stored = readHead(join(dir, HEAD_FILE));
+  const head: ChainHead | undefined = typeof stored === 'object' ? stored.head : undefined;
+  const digestPath = join(dir, DIGEST_FILE);
+  const checkpoints = readCheckpoints(digestPath, result.warnings);
   const wanted = new Map(checkpoints.map((c) => [c.seq, c]));
   const path = join(dir, LOG_FILE);
   if (!existsSync(path)) {
-    if (checkpoints.length > 0) fail(result, { kind: 'truncated', position: 1, line: 1, message: `${LOG_FILE} is missing, but checkpoints record ${Math.max(...checkpoints.map((c) => c.seq))} events` });
+    const recorded = Math.max(head?.seq ?? 0, ...checkpoints.map((c) => c.seq));
+    if (recorded > 0) fail(result, { kind: 'truncated', position: 1, line: 1, message: `${LOG_FILE} is missing, but the digest records ${recorded} events` });
     return result;
   }
 
@@ -103,6 +112,9 @@ async function verifyStore(dir: string, id: string, name: string, arn: string): 
     if (checkpoint && checkpoint.hash !== hash) {
       return fail(result, { kind: 'altered', position: expected, line: lineNumber, ...ids, message: `record ${expected} does not match the checkpoint recorded at ${checkpoint.time}` });
     }
+    if (head && head.seq === expected && head.hash !== hash) {
+      return fail(result, { kind: 'altered', position: expected, line: lineNumber, ...ids, message: `record ${expected} does not match ${HEAD_FILE}` });
+    }
     result.head = hash;
     result.events = expected;
     expected++;
@@ -127,18 +139,37 @@ async function verifyStore(dir: string, id: string, name: string, arn: string): 
   }
   stream.destroy();
   if (stopped) return result;
+  const acknowledged = Math.max(head?.seq ?? 0, ...checkpoints.map((c) => c.seq));
   if (pending.length > 0) {
-    result.warnings.push(`${LOG_FILE} ends in an incomplete record (${Buffer.byteLength(pending)} bytes): a write cut short by a crash, never acknowledged`);
+    const whole = isNextRecordWithoutNewline(pending, { seq: result.events, hash: result.head });
+    if (whole && whole.seq <= acknowledged) {
+      return failed(result, {
+        kind: 'truncated',
+        position: whole.seq,
+        line: lineNumber + 1,
+        message: `record ${whole.seq} lost its final newline: it was acknowledged, so the log was cut (a start of the lake restores the newline)`,
+      });
+    }
+    result.warnings.push(
+      whole
+        ? `${LOG_FILE} ends in record ${whole.seq} without its final newline, a write cut short by a crash before it was acknowledged (the next start restores the newline)`
+        : `${LOG_FILE} ends in an incomplete record (${Buffer.byteLength(pending)} bytes): a write cut short by a crash, never acknowledged`,
+    );
   }
-  const last = checkpoints.reduce((max, c) => Math.max(max, c.seq), 0);
-  if (last > result.events) {
-    fail(result, {
+  if (acknowledged > result.events) {
+    return failed(result, {
       kind: 'truncated',
       position: result.events + 1,
       line: lineNumber + 1,
-      message: `records ${result.events + 1}-${last} are missing from the end of the log (a checkpoint recorded ${last} events)`,
+      message: `records ${result.events + 1}-${acknowledged} are missing from the end of the log (the digest records ${acknowledged} acknowledged events)`,
     });
   }
+  if (result.events > 0 || pending.length > 0) {
+    if (typeof stored === 'string') return failed(result, { kind: 'digest', position: result.events, line: lineNumber, message: `${HEAD_FILE} is damaged (${stored}): records cut off the end could go unnoticed` });
+    if (stored === undefined) return failed(result, { kind: 'digest', position: result.events, line: lineNumber, message: `${HEAD_FILE} is missing: records cut off the end could go unnoticed (a store last written by an older version gets one at its next start)` });
+    if (!existsSync(digestPath)) return failed(result, { kind: 'digest', position: result.events, line: lineNumber, message: `${DIGEST_FILE} is missing: the lake writes it with the first events, so it was removed` });
+  }
+  if (head && head.since > 0) result.warnings.push(`${HEAD_FILE} was rebuilt when the log held ${head.since} records: cutting records off the end is detected from there on`);
   return result;
 }
 
@@ -156,6 +187,11 @@ function fail(result: StoreVerification, problem: StoreProblem): false {
   result.ok = false;
   result.problem = problem;
   return false;
+}
+
+function failed(result: StoreVerification, problem: StoreProblem): StoreVerification {
+  fail(result, problem);
+  return result;
 }
 
 function readCheckpoints(path: string, warnings: string[]): Checkpoint[] {

@@ -37,16 +37,26 @@ beforeAll(async () => {
   expect(signed.successful).toHaveLength(25);
 });
 
+/** Polls until the query leaves QUEUED/RUNNING: the wait is on the query, however slow the machine; vitest's timeout is the only bound. */
 async function finished(queryId: string) {
-  for (let i = 0; i < 100; i++) {
+  for (;;) {
     const described = await client.send(new DescribeQueryCommand({ QueryId: queryId }));
     if (described.QueryStatus !== 'QUEUED' && described.QueryStatus !== 'RUNNING') return described;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  throw new Error('query did not finish');
 }
 
-describe('@aws-sdk/client-cloudtrail: queries', () => {
+/** Polls until the query has left QUEUED. */
+async function started(queryId: string) {
+  for (;;) {
+    const status = (await client.send(new DescribeQueryCommand({ QueryId: queryId }))).QueryStatus;
+    if (status !== 'QUEUED') return status;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+// Queries wait on DuckDB, which a busy machine slows down; the timeout only bounds a hang.
+describe('@aws-sdk/client-cloudtrail: queries', { timeout: 120_000 }, () => {
   it('StartQuery → DescribeQuery → GetQueryResults, paged with NextToken', async () => {
     const { QueryId } = await client.send(new StartQueryCommand({ QueryStatement: `SELECT eventData.UID AS uid, eventTime FROM ${l.eventDataStoreId} ORDER BY uid` }));
     const described = await finished(QueryId as string);
@@ -90,23 +100,17 @@ describe('@aws-sdk/client-cloudtrail: queries', () => {
   });
 
   it('CancelQuery stops a running query and a queued one; StartQuery does not wait behind a running query', async () => {
-    const started = performance.now();
     const slow = await client.send(new StartQueryCommand({ QueryStatement: 'SELECT sum(hash(i)) AS s FROM range(5000000000) t(i)' }));
+    expect(await started(slow.QueryId as string)).toBe('RUNNING');
+    // StartQuery answered while the slow query still runs: it does not wait behind it.
     const queued = await client.send(new StartQueryCommand({ QueryStatement: 'SELECT 42 AS x' }));
-    expect(performance.now() - started).toBeLessThan(2000);
-    let status = (await client.send(new DescribeQueryCommand({ QueryId: slow.QueryId }))).QueryStatus;
-    for (let i = 0; i < 100 && status === 'QUEUED'; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      status = (await client.send(new DescribeQueryCommand({ QueryId: slow.QueryId }))).QueryStatus;
-    }
-    expect(status).toBe('RUNNING');
+    expect((await client.send(new DescribeQueryCommand({ QueryId: slow.QueryId }))).QueryStatus).toBe('RUNNING');
     expect((await client.send(new DescribeQueryCommand({ QueryId: queued.QueryId }))).QueryStatus).toBe('QUEUED');
     expect(await client.send(new CancelQueryCommand({ QueryId: queued.QueryId }))).toMatchObject({ QueryId: queued.QueryId, QueryStatus: 'CANCELLED' });
     expect(await client.send(new CancelQueryCommand({ QueryId: slow.QueryId }))).toMatchObject({ QueryId: slow.QueryId, QueryStatus: 'CANCELLED' });
     // The engine is free again at once: the next query finishes.
     const next = await client.send(new StartQueryCommand({ QueryStatement: 'SELECT 7 AS y' }));
     expect((await finished(next.QueryId as string)).QueryStatus).toBe('FINISHED');
-    expect(performance.now() - started).toBeLessThan(10_000);
     expect((await client.send(new GetQueryResultsCommand({ QueryId: queued.QueryId }))).QueryStatus).toBe('CANCELLED');
   });
 

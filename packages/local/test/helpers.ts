@@ -3,6 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HttpRequest } from '@smithy/core/protocols';
+import { Hash } from '@smithy/core/serde';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll } from 'vitest';
 import { startLocalLake, type LocalLake, type LocalLakeOptions } from '../src/index.js';
 
@@ -20,7 +23,7 @@ export function tempDir(prefix = 'auditlake-test-'): string {
 const lakes: LocalLake[] = [];
 /** A lake closed after the file's tests. */
 export async function lake(options: LocalLakeOptions = {}): Promise<LocalLake> {
-  const started = await startLocalLake({ diagnostics: quiet, ...options });
+  const started = await startLocalLake({ diagnostics: quiet, quiet: true, ...options });
   lakes.push(started);
   return started;
 }
@@ -72,6 +75,11 @@ export async function putRaw(
   if (options.contentType !== null) headers['content-type'] = options.contentType ?? 'application/json';
   const body = options.rawBody ?? JSON.stringify(options.body);
   const response = await fetch(`${endpoint}/PutAuditEvents?${query.toString().replaceAll('+', '%20')}`, { method: 'POST', headers, body });
+  return rawResponse(response);
+}
+
+/** Status, headers, text and (when it is JSON) the parsed body of a response. */
+async function rawResponse(response: Response): Promise<RawResponse> {
   const text = await response.text();
   let json: Record<string, unknown> = {};
   try {
@@ -142,19 +150,12 @@ export async function serve(args: string[]): Promise<{ child: ChildProcess; endp
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  // Waits for the banner or the exit, however long the machine takes; vitest's timeout bounds it.
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 30_000);
-    const check = () => {
-      if (/Stop with Ctrl-C/.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}:\n${output}`));
+    child.stdout?.on('data', () => {
+      if (/Stop with Ctrl-C/.test(output)) resolve();
     });
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${output}`)));
   });
   const field = (name: string) => new RegExp(`${name}:\\s+(\\S+)`).exec(output)?.[1] as string;
   return { child, endpoint: field('endpoint'), channelArn: field('channel ARN'), eventDataStoreId: field('event data store'), output: () => output };
@@ -163,4 +164,60 @@ export async function serve(args: string[]): Promise<{ child: ChildProcess; endp
 export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+/**
+ * A request signed with SigV4 by the Smithy signer, with control over what is signed: headers
+ * named in `unsigned` stay out of the signature, and `afterSigning` may change the request once
+ * signed (a replayed or altered request).
+ */
+export async function signedRequest(
+  endpoint: string,
+  options: {
+    credentials: { accessKeyId: string; secretAccessKey: string };
+    service: 'cloudtrail' | 'cloudtrail-data';
+    path?: string;
+    query?: Record<string, string>;
+    headers: Record<string, string>;
+    body: string;
+    unsigned?: string[];
+    afterSigning?: (headers: Record<string, string>) => void;
+  },
+): Promise<RawResponse> {
+  const url = new URL(endpoint);
+  const signer = new SignatureV4({ service: options.service, region: 'us-east-1', credentials: options.credentials, sha256: Hash.bind(null, 'sha256') });
+  const request = new HttpRequest({
+    method: 'POST',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: options.path ?? '/',
+    ...(options.query ? { query: options.query } : {}),
+    headers: { host: url.host, ...options.headers },
+    body: options.body,
+  });
+  const signed = await signer.sign(request, options.unsigned ? { unsignableHeaders: new Set(options.unsigned) } : {});
+  const headers = { ...signed.headers };
+  delete headers.host;
+  options.afterSigning?.(headers);
+  const query = options.query ? `?${new URLSearchParams(options.query).toString().replaceAll('+', '%20')}` : '';
+  const response = await fetch(`${endpoint}${options.path ?? '/'}${query}`, { method: 'POST', headers, body: options.body });
+  return rawResponse(response);
+}
+
+/** A signed control-plane call (awsJson1_1). */
+export function signedControl(
+  endpoint: string,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+  operation: string,
+  input: unknown,
+  options: { unsigned?: string[]; afterSigning?: (headers: Record<string, string>) => void } = {},
+): Promise<RawResponse> {
+  return signedRequest(endpoint, {
+    credentials,
+    service: 'cloudtrail',
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.${operation}` },
+    body: JSON.stringify(input),
+    ...options,
+  });
 }

@@ -176,11 +176,10 @@ describe('PutAuditEvents: bad requests are answered as the service would, and th
     const url = new URL(l.endpoint);
     await new Promise<void>((resolve) => {
       const socket = connect(Number(url.port), url.hostname, () => {
-        socket.write(`POST /PutAuditEvents?channelArn=${encodeURIComponent(l.channelArn)} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"auditEvents":[`);
-        setTimeout(() => {
+        socket.write(`POST /PutAuditEvents?channelArn=${encodeURIComponent(l.channelArn)} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"auditEvents":[`, () => {
           socket.destroy();
           resolve();
-        }, 50);
+        });
       });
     });
     await stillServes();

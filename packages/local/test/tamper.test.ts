@@ -1,4 +1,4 @@
-import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { verifyDataDir, type LocalLake } from '../src/index.js';
@@ -111,5 +111,84 @@ describe('auditlake verify', () => {
     const after = await verifyDataDir(dir);
     expect(after.ok).toBe(true);
     expect(after.stores[0]).toMatchObject({ events: 11, warnings: [] });
+  });
+});
+
+describe('every acknowledged event is covered, not only up to the last checkpoint', () => {
+  it('records cut off after the last checkpoint, while the lake runs: verify reports them', async () => {
+    const dir = tempDir();
+    const l = await lake({ dataDir: dir });
+    const log = join(dir, 'stores', l.eventDataStoreId, 'events.jsonl');
+    const digest = join(dir, 'stores', l.eventDataStoreId, 'digest.jsonl');
+    // The first checkpoint is written just after the first answer; -1 until it is there.
+    const lastCheckpoint = () => (existsSync(digest) ? Math.max(0, ...readFileSync(digest, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { seq: number }).seq)) : -1);
+    // Checkpoints come at most once a second: send until some acknowledged records lie past the last one.
+    let sent = 0;
+    for (let round = 0; round < 1000 && (lastCheckpoint() < 1 || lastCheckpoint() >= sent); round++) {
+      await putRaw(l.endpoint, { channelArn: l.channelArn, body: { auditEvents: [auditEvent(`tail-${sent}`)] } });
+      sent++;
+    }
+    const covered = lastCheckpoint();
+    expect(covered).toBeLessThan(sent);
+    const lines = readFileSync(log, 'utf8').split('\n');
+    writeFileSync(log, `${lines.slice(0, covered).join('\n')}\n`);
+    const report = await verifyDataDir(dir);
+    expect(report.stores[0]?.problem).toMatchObject({ kind: 'truncated', position: covered + 1, message: expect.stringContaining(`records ${covered + 1}-${sent} are missing from the end`) as unknown });
+  });
+
+  it('a removed final newline: verify fails, and the next start restores the record instead of deleting it', async () => {
+    const { dir, log } = copy();
+    const text = readFileSync(log, 'utf8');
+    writeFileSync(log, text.slice(0, -1));
+    const report = await verifyDataDir(dir);
+    expect(report.stores[0]?.problem).toMatchObject({ kind: 'truncated', position: 10, message: expect.stringContaining('record 10 lost its final newline') as unknown });
+    const warnings: string[] = [];
+    const reopened = await lake({ dataDir: dir, diagnostics: { ...quiet, warn: (message: string) => void warnings.push(message) } });
+    expect(warnings.join('\n')).toMatch(/record 10\) had lost its final newline; it was restored/);
+    expect(await reopened.query(`SELECT count(*) AS n FROM ${storeId}`)).toEqual([{ n: 10 }]);
+    await reopened.close();
+    expect(readFileSync(log, 'utf8')).toBe(text);
+    expect((await verifyDataDir(dir)).stores[0]).toMatchObject({ ok: true, events: 10 });
+  });
+
+  it('acknowledged records cut off the end: the lake refuses to start on the store rather than pass over them', async () => {
+    const { dir, log } = copy();
+    const lines = readFileSync(log, 'utf8').split('\n');
+    writeFileSync(log, `${lines.slice(0, 7).join('\n')}\n${(lines[7] as string).slice(0, 40)}`);
+    await expect(lake({ dataDir: dir })).rejects.toThrow(/ends after record 7, but head\.json says 10 records were acknowledged: records 8-10 are missing/);
+    expect(readFileSync(log, 'utf8').split('\n')).toHaveLength(8);
+  });
+
+  it('a deleted digest or head is reported, not silently ignored', async () => {
+    const withoutDigest = copy();
+    rmSync(join(withoutDigest.dir, 'stores', storeId, 'digest.jsonl'));
+    expect((await verifyDataDir(withoutDigest.dir)).stores[0]?.problem).toMatchObject({ kind: 'digest', message: expect.stringContaining('digest.jsonl is missing') as unknown });
+    const withoutHead = copy();
+    rmSync(join(withoutHead.dir, 'stores', storeId, 'head.json'));
+    expect((await verifyDataDir(withoutHead.dir)).stores[0]?.problem).toMatchObject({ kind: 'digest', message: expect.stringContaining('head.json is missing') as unknown });
+    // A start rebuilds the head and says so; verify then warns that it vouches only from there on.
+    const warnings: string[] = [];
+    await (await lake({ dataDir: withoutHead.dir, diagnostics: { ...quiet, warn: (m: string) => void warnings.push(m) } })).close();
+    expect(warnings.join('\n')).toMatch(/head\.json was missing; it was rebuilt from the log's 10 records/);
+    const after = await verifyDataDir(withoutHead.dir);
+    expect(after.stores[0]).toMatchObject({ ok: true, warnings: [expect.stringContaining('rebuilt when the log held 10 records') as unknown] });
+    const damaged = copy();
+    writeFileSync(join(damaged.dir, 'stores', storeId, 'head.json'), 'x'.repeat(512));
+    expect((await verifyDataDir(damaged.dir)).stores[0]?.problem).toMatchObject({ kind: 'digest', message: expect.stringContaining('head.json is damaged') as unknown });
+    await expect(lake({ dataDir: damaged.dir })).rejects.toThrow(/head\.json is damaged/);
+  });
+
+  it('a head left behind by a power loss (the log has more) is accepted and brought up to date', async () => {
+    const { dir } = copy();
+    const headPath = join(dir, 'stores', storeId, 'head.json');
+    const before = readFileSync(headPath);
+    const l = await lake({ dataDir: dir });
+    await putRaw(l.endpoint, { channelArn: l.channelArn, body: { auditEvents: [auditEvent('t-11'), auditEvent('t-12')] } });
+    await l.close();
+    writeFileSync(headPath, before);
+    expect((await verifyDataDir(dir)).stores[0]).toMatchObject({ ok: true, events: 12 });
+    const warnings: string[] = [];
+    await (await lake({ dataDir: dir, diagnostics: { ...quiet, warn: (m: string) => void warnings.push(m) } })).close();
+    expect(warnings.join('\n')).toMatch(/head\.json was 2 records behind the log/);
   });
 });

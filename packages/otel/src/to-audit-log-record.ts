@@ -1,9 +1,15 @@
 import type { AuditLogRecord } from '@auditlake/core';
 import { toJsonSafe } from '@auditlake/core';
 import type { HrTime } from '@opentelemetry/api';
-import { SeverityNumber } from '@opentelemetry/api-logs';
-import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+
+/**
+ * The names of the data model's severity numbers 1-24 (TRACE..FATAL4), as the SDK's
+ * `SeverityNumber` enum spells them. Written out because that enum lives in
+ * @opentelemetry/api-logs for SDK 0.x and in @opentelemetry/api for 3.x: neither can be imported
+ * for both.
+ */
+const SEVERITY_NAMES = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'].flatMap((name) => [name, `${name}2`, `${name}3`, `${name}4`]);
 
 /**
  * An OTel log record as core's neutral record. Attributes and resource attributes are passed
@@ -44,7 +50,7 @@ function read<T>(get: () => T): T | undefined {
 /** The SDK fills `hrTime` with the emit time when the caller gave none; [0, 0] is an unset clock. */
 function epochMs(time: HrTime | undefined): number | undefined {
   if (!Array.isArray(time) || time.length !== 2 || (time[0] === 0 && time[1] === 0)) return undefined;
-  const ms = hrTimeToMilliseconds(time);
+  const ms = time[0] * 1e3 + time[1] / 1e6;
   return Number.isFinite(ms) ? ms : undefined;
 }
 
@@ -53,7 +59,6 @@ function bodyText(body: unknown): string | undefined {
   return typeof body === 'string' ? body : (JSON.stringify(toJsonSafe(body)) ?? 'null');
 }
 
-function severityName(severity: SeverityNumber | undefined): string | undefined {
-  if (severity === undefined || severity === SeverityNumber.UNSPECIFIED) return undefined;
-  return SeverityNumber[severity];
+function severityName(severity: number | undefined): string | undefined {
+  return typeof severity === 'number' ? SEVERITY_NAMES[severity - 1] : undefined;
 }

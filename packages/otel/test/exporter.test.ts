@@ -1,5 +1,5 @@
 import { context, trace, type Context } from '@opentelemetry/api';
-import { SeverityNumber } from '@opentelemetry/api-logs';
+import { Severity } from './severity.js';
 import { ExportResultCode, isTracingSuppressed, type ExportResult } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -48,7 +48,7 @@ describe('AuditLakeLogRecordExporter', () => {
     for (let i = 0; i < 5; i++) {
       logger.emit({
         timestamp: AT + i * 1000,
-        severityNumber: SeverityNumber.INFO,
+        severityNumber: Severity.INFO,
         body: `invoice ${i} paid`,
         attributes: { audit: { eventName: 'PayInvoice', requestParameters: { invoice: i } }, 'user.id': `alice-${i}`, 'http.route': '/pay' },
       });
@@ -100,7 +100,7 @@ describe('AuditLakeLogRecordExporter', () => {
     const { provider, logger, network } = setup((exporter) => new BatchLogRecordProcessor({ exporter }));
     const spanContext = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1 };
     const active: Context = trace.setSpanContext(context.active(), spanContext);
-    logger.emit({ context: active, severityNumber: SeverityNumber.WARN2, attributes: { audit: { eventName: 'X', userIdentity: { principalId: 'p' } } } });
+    logger.emit({ context: active, severityNumber: Severity.WARN2, attributes: { audit: { eventName: 'X', userIdentity: { principalId: 'p' } } } });
     await provider.forceFlush();
     expect(network.events()[0]?.additionalEventData).toMatchObject({ traceId: spanContext.traceId, spanId: spanContext.spanId, severity: 'WARN2' });
   });

@@ -1,5 +1,5 @@
 import { context } from '@opentelemetry/api';
-import { SeverityNumber } from '@opentelemetry/api-logs';
+import { Severity } from './severity.js';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider, SimpleLogRecordProcessor, type ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
@@ -37,7 +37,7 @@ describe('AuditLakeLogRecordProcessor', () => {
     const { provider, logger, network, processor } = setup();
     const at = Date.UTC(2026, 4, 6, 7, 8, 9);
     for (let i = 0; i < 4; i++) logger.emit({ timestamp: at, severityText: 'INFO', body: `order ${i}`, attributes: audit(i) });
-    for (let i = 0; i < 3; i++) logger.emit({ body: 'noise', severityNumber: SeverityNumber.DEBUG });
+    for (let i = 0; i < 3; i++) logger.emit({ body: 'noise', severityNumber: Severity.DEBUG });
     await provider.forceFlush();
     const events = network.events();
     expect(events).toHaveLength(4);
@@ -55,17 +55,19 @@ describe('AuditLakeLogRecordProcessor', () => {
     expect(processor.stats()).toMatchObject({ added: 7, skipped: 3, delivered: 4, deadLettered: { total: 0 } });
   });
 
-  it('dead-letters invalid records at emit with the service code', async () => {
-    const { provider, logger, dead, processor } = setup();
+  it('dead-letters invalid records with the service code, off the emit path but before the next turn of the event loop ends', async () => {
+    const { provider, logger, dead, processor } = setup({ overLongFields: 'deadLetter' });
     logger.emit({ attributes: { audit: { eventName: 'x'.repeat(1025) }, 'user.id': 'u' } });
     logger.emit({ attributes: { 'audit.eventName': 'NoUser' } });
+    expect(dead.codes()).toEqual([]); // emit only kept a reference
+    await new Promise((resolve) => setImmediate(resolve));
     // Before any flush: invalid records never enter the queue.
     expect(dead.codes()).toEqual(['FieldTooLong', 'FieldNotFound']);
     await provider.forceFlush();
     expect(processor.stats()).toMatchObject({ added: 2, delivered: 0, deadLettered: { total: 2, byReason: { FieldTooLong: 1, FieldNotFound: 1 } } });
   });
 
-  it('captures the record at emit, before a later processor changes it', async () => {
+  it('reads the record once the whole processor chain has run, as the SDK’s batch processor does (a later processor’s change is seen)', async () => {
     const { network, dead } = { network: recordingSend(), dead: deadLetters() };
     const ours = new AuditLakeLogRecordProcessor({ channelArn: CHANNEL_ARN, send: network.send, deadLetter: dead.deadLetter });
     const meddler = { onEmit: (r: ReadWriteLogRecord) => void r.setAttribute('user.id', 'changed'), forceFlush: async () => {}, shutdown: async () => {} };
@@ -73,7 +75,30 @@ describe('AuditLakeLogRecordProcessor', () => {
     providers.push(provider);
     provider.getLogger('t').emit({ attributes: { audit: { eventName: 'E', eventSource: 's' }, 'user.id': 'original' } });
     await provider.forceFlush();
-    expect(network.events()[0]?.userIdentity.principalId).toBe('original');
+    expect(network.events()[0]?.userIdentity.principalId).toBe('changed');
+  });
+
+  it('covers with forceFlush(), stats() and shutdown() every record emitted before them, in emit order', async () => {
+    const { provider, logger, processor, network } = setup({ flushIntervalMs: 60_000 });
+    for (let i = 0; i < 1000; i++) logger.emit({ attributes: audit(i) });
+    expect(processor.stats()).toMatchObject({ added: 1000 });
+    for (let i = 1000; i < 1500; i++) logger.emit({ attributes: audit(i) });
+    await provider.forceFlush();
+    expect(network.events().map((event) => event.userIdentity.principalId)).toEqual(Array.from({ length: 1500 }, (_, i) => `carol-${i}`));
+    logger.emit({ attributes: audit(1500) });
+    await provider.shutdown();
+    expect(processor.stats()).toMatchObject({ added: 1501, delivered: 1501 });
+  });
+
+  it('takes a burst off the emit path in slices, never blocking the event loop with all of it at once', async () => {
+    const { provider, logger, processor } = setup({ flushIntervalMs: 60_000 });
+    for (let i = 0; i < 5000; i++) logger.emit({ attributes: audit(i) });
+    await new Promise((resolve) => setImmediate(resolve));
+    const afterOneTurn = processor.sink.stats().added;
+    expect(afterOneTurn).toBeGreaterThan(0);
+    expect(afterOneTurn).toBeLessThan(5000);
+    await provider.forceFlush();
+    expect(processor.stats().added).toBe(5000);
   });
 
   it('runs its requests with tracing suppressed, also for records emitted inside a traced context', async () => {

@@ -1,4 +1,4 @@
-import { SeverityNumber } from '@opentelemetry/api-logs';
+import { Severity } from './severity.js';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ describe('toAuditLogRecord (OTel log record)', () => {
   it('converts time, severity, event name, attributes, resource and span ids', () => {
     const attributes = { audit: { eventName: 'E' } };
     expect(
-      record({ severityText: 'notice', severityNumber: SeverityNumber.WARN, eventName: 'ev', body: 'text', attributes, spanContext: { traceId: 't', spanId: 's', traceFlags: 1 } }),
+      record({ severityText: 'notice', severityNumber: Severity.WARN, eventName: 'ev', body: 'text', attributes, spanContext: { traceId: 't', spanId: 's', traceFlags: 1 } }),
     ).toEqual({
       time: 1_767_322_800_123,
       severity: 'notice',
@@ -25,8 +25,8 @@ describe('toAuditLogRecord (OTel log record)', () => {
   });
 
   it('falls back to the observed time and to the SeverityNumber name', () => {
-    expect(record({ hrTime: [0, 0], severityNumber: SeverityNumber.ERROR3 })).toMatchObject({ time: 1_767_322_900_000, severity: 'ERROR3' });
-    expect(record({ severityNumber: SeverityNumber.UNSPECIFIED }).severity).toBeUndefined();
+    expect(record({ hrTime: [0, 0], severityNumber: Severity.ERROR3 })).toMatchObject({ time: 1_767_322_900_000, severity: 'ERROR3' });
+    expect(record({ severityNumber: Severity.UNSPECIFIED }).severity).toBeUndefined();
   });
 
   it('renders non-string bodies as JSON text', () => {

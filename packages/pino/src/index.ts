@@ -1,6 +1,16 @@
 import auditLakeTransport from './transport.js';
+import { toAuditLogRecord } from './to-audit-log-record.js';
 
 export default auditLakeTransport;
+export { toAuditLogRecord };
 export type { AuditLakePinoOptions, PinoLineMapper } from './options.js';
-export { toAuditLogRecord } from './to-audit-log-record.js';
 export type { PinoConfig, PinoLine } from './to-audit-log-record.js';
+
+/**
+ * What `require('@auditlake/pino')` returns (Node's require() of an ES module returns the
+ * export named "module.exports"): the transport function, carrying the named exports too.
+ * @internal
+ */
+const commonJs = Object.assign(auditLakeTransport, { toAuditLogRecord, default: auditLakeTransport });
+/** @internal */
+export { commonJs as 'module.exports' };

@@ -57,13 +57,30 @@ export function validatePinoOptions(options: unknown): AuditLakePinoOptions {
   return o;
 }
 
-/** Imports the hooks the options name; a bad module is a `ConfigurationError` naming the option. */
-export async function loadHooks(options: AuditLakePinoOptions): Promise<{ map?: PinoLineMapper; deadLetter?: DeadLetterHandler }> {
-  const [map, deadLetter] = await Promise.all([
+/** The hooks the options name, each imported on its own; a bad module is a `ConfigurationError` naming its option. */
+export interface LoadedHooks {
+  map?: PinoLineMapper;
+  deadLetter?: DeadLetterHandler;
+  /** Why a hook could not be loaded, per option. */
+  problems: { mapModule?: Error; deadLetterModule?: Error };
+}
+
+/** Never rejects: what could not be loaded is in `problems`. */
+export async function loadHooks(options: AuditLakePinoOptions): Promise<LoadedHooks> {
+  const [map, deadLetter] = await Promise.allSettled([
     options.mapModule === undefined ? undefined : importFunction<PinoLineMapper>('mapModule', options.mapModule, '(line, convert) => AuditLogRecord | undefined'),
     options.deadLetterModule === undefined ? undefined : importFunction<DeadLetterHandler>('deadLetterModule', options.deadLetterModule, '(letter) => void'),
   ]);
-  return { ...(map && { map }), ...(deadLetter && { deadLetter }) };
+  const hooks: LoadedHooks = { problems: {} };
+  if (map.status === 'rejected') hooks.problems.mapModule = asError(map.reason);
+  else if (map.value) hooks.map = map.value;
+  if (deadLetter.status === 'rejected') hooks.problems.deadLetterModule = asError(deadLetter.reason);
+  else if (deadLetter.value) hooks.deadLetter = deadLetter.value;
+  return hooks;
+}
+
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
 }
 
 async function importFunction<T>(option: string, specifier: string, shape: string): Promise<T> {

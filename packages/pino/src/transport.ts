@@ -1,64 +1,80 @@
-import { createAuditSink, type AuditLogRecord, type AuditSink, type DeadLetterHandler } from '@auditlake/core';
+import { createAuditSink, type AuditLogRecord, type AuditSink, type DeadLetter, type DeadLetterHandler } from '@auditlake/core';
 import build from 'pino-abstract-transport';
+import { appendDeadLetter, fallbackDeadLetterFile } from './dead-letter-file.js';
+import { drainTracker } from './drain-tracker.js';
 import { loadHooks, validatePinoOptions, type AuditLakePinoOptions, type PinoLineMapper } from './options.js';
 import { toAuditLogRecord, type PinoConfig, type PinoLine } from './to-audit-log-record.js';
+import { CONFIGURATION_ERROR, unconfiguredTransport } from './unconfigured-transport.js';
+import { workerDiagnostics } from './worker-diagnostics.js';
 
 /**
  * The transport, run by pino in its worker thread:
  * `pino.transport({ target: '@auditlake/pino', options })`, alone or as one of `targets`.
- * Every line is handled inside the loop (a bad line never stops it); pino's exit handling
- * ends the stream, and `close` waits for the sink's shutdown.
+ *
+ * Nothing here may fail the stream: an 'error' on it becomes an 'error' on pino's ThreadStream
+ * in the host's main thread, which nobody listens to, so the host would crash. Bad options
+ * therefore do not throw: they are reported on stderr, and every audit record is dead-lettered
+ * with `ConfigurationError` until the options are fixed. pino's exit handling ends the stream,
+ * and `close` waits for the sink's shutdown.
  */
 export default function auditLakeTransport(options?: AuditLakePinoOptions) {
-  const validated = validatePinoOptions(options);
-  // `$context` and `pinoWillSendConfig` are pino's own, added to every transport's options.
-  const { deadLetterModule, mapModule: _mapModule, $context: _context, pinoWillSendConfig: _config, ...sinkOptions } = validated as typeof validated & { $context?: unknown; pinoWillSendConfig?: unknown };
-  let deadLetter: DeadLetterHandler = (letter) => void process.stderr.write(`${JSON.stringify(letter)}\n`);
-  const sink = createAuditSink(deadLetterModule === undefined ? sinkOptions : { ...sinkOptions, deadLetter: (letter) => deadLetter(letter) });
+  let validated: AuditLakePinoOptions;
+  let sink: AuditSink;
+  let deadLetter: DeadLetterHandler | undefined;
+  try {
+    validated = validatePinoOptions(options);
+    // `$context` and `pinoWillSendConfig` are pino's own, added to every transport's options.
+    const { deadLetterModule, mapModule: _mapModule, $context: _context, pinoWillSendConfig: _config, ...sinkOptions } = validated as AuditLakePinoOptions & { $context?: unknown; pinoWillSendConfig?: unknown };
+    const hooked = deadLetterModule === undefined ? {} : { deadLetter: (letter: DeadLetter) => (deadLetter ?? toFallbackFile(validated))(letter) };
+    sink = createAuditSink({ ...sinkOptions, ...hooked, diagnostics: workerDiagnostics });
+  } catch (error) {
+    return unconfiguredTransport(options, error);
+  }
   const hooks = loadHooks(validated);
-  // Awaited once pino's config has arrived; until then a failure must not count as unhandled.
-  hooks.catch(() => {});
 
   // build() is called without awaiting anything first: with several targets, pino's config
   // message reaches only the listeners present when the worker's port starts delivering.
   return build(
     async (source) => {
-      let blocked = true;
-      // thread-stream calls this in the worker for `logger.flush(cb)`, once the lines are written
-      // to us: wait until the loop has taken all of them, then for their delivery. Set before
-      // the first await: pino may flush as soon as the worker is ready.
-      Object.assign(source, {
-        flush: async () => {
-          do await new Promise((resolve) => setImmediate(resolve));
-          while (blocked || source.readableLength > 0 || source.writableLength > 0);
-          await sink.flush();
-        },
-      });
-      const loaded = await hooks.finally(() => (blocked = false));
-      if (loaded.deadLetter) deadLetter = loaded.deadLetter;
+      const drained = drainTracker(source);
+      // thread-stream calls this in the worker for `logger.flush(cb)`, once every line written
+      // before it is in `source`: wait until the loop has taken them, then for their delivery.
+      // Set before the first await: pino may flush as soon as the worker is ready.
+      Object.assign(source, { flush: () => drained.wait().then(() => sink.flush()) });
+      const { map, problems, ...loaded } = await hooks;
+      // The sink works, a hook does not. Without the mapModule no line can be mapped as the user
+      // meant, so each one is kept as a dead letter; without the deadLetterModule, letters go
+      // to the dead-letter file.
+      const unmappable = problems.mapModule?.message;
+      deadLetter = loaded.deadLetter ?? toFallbackFile(validated);
+      for (const [option, problem] of Object.entries(problems)) {
+        const outcome = option === 'mapModule' ? `every line is dead-lettered with ${CONFIGURATION_ERROR}` : `dead letters go to ${fallbackDeadLetterFile(validated.deadLetter)}`;
+        workerDiagnostics.error(`auditlake: the pino transport cannot load its ${option}: ${problem.message}; ${outcome} until it is fixed.`);
+      }
       const config = source as unknown as PinoConfig;
       let unknownLines = 0;
       source.on('unknown', (line: string, error: unknown) => {
         if (unknownLines++ === 0) sink.diagnostics.warn(`auditlake: pino sent a line that is not JSON, ignored (${String(error)}): ${line.slice(0, 200)}`);
       });
+      drained.check();
       for await (const line of source as AsyncIterable<PinoLine>) {
-        const record = convert(line, config, loaded.map, sink);
-        if (record !== undefined) sink.add(record);
-        const wait = sink.waitForCapacity();
-        if (wait !== undefined) {
-          blocked = true;
-          await wait;
-          blocked = false;
+        if (unmappable !== undefined) sink.reject(line, CONFIGURATION_ERROR, unmappable);
+        else {
+          const record = convert(line, config, map, sink);
+          if (record !== undefined) sink.add(record);
         }
+        const wait = sink.waitForCapacity();
+        if (wait !== undefined) await drained.hold(wait);
+        drained.check();
       }
+      drained.end();
     },
     {
       expectPinoConfig: true,
-      // pino-abstract-transport passes the stream's error here and completes the destroy with
-      // what this promise settles to: rethrow, or the error (a bad hook module) is swallowed.
+      // Never rethrow: pino-abstract-transport would emit it as the stream's 'error'.
       close: async (error: Error | null) => {
+        if (error) workerDiagnostics.error(`auditlake: the pino transport's stream failed (${error.message}); flushing what it holds`);
         await sink.shutdown();
-        if (error) throw error;
       },
     },
   );
@@ -75,4 +91,9 @@ function convert(line: PinoLine, config: PinoConfig, map: PinoLineMapper | undef
     sink.reject(line, 'MappingFailed', `mapModule threw: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }
+}
+
+function toFallbackFile(options: AuditLakePinoOptions): DeadLetterHandler {
+  const path = fallbackDeadLetterFile(options.deadLetter);
+  return (letter) => appendDeadLetter(path, letter);
 }

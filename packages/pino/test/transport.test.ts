@@ -223,19 +223,6 @@ describe('@auditlake/pino in pino.transport()', () => {
     expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(2);
   });
 
-  it.each([
-    ['no channelArn', { channelArn: undefined }, 'Configuration: channelArn is invalid'],
-    ['a mapModule that does not exist', { mapModule: './does-not-exist.mjs' }, 'Configuration: mapModule is invalid, expected a module that can be imported'],
-    ['a deadLetterModule without a function', { deadLetterModule: fixture('not-a-function.mjs') }, 'Configuration: deadLetterModule is invalid, expected a module whose default export is a function (letter) => void'],
-    ['shutdownTimeoutMs beyond pino', { shutdownTimeoutMs: 20_000 }, 'Configuration: shutdownTimeoutMs is invalid, expected at most 9000'],
-    ['a core limit out of range', { maxBatchEvents: 0 }, 'Configuration: maxBatchEvents is invalid'],
-  ] as [string, Partial<AuditLakePinoOptions>, string][])('reports a bad option as an error event on the transport: %s', async (_, options, message) => {
-    const transport = transportOf(options);
-    // Hook modules load once pino has sent its config, which pino() does.
-    pino(transport);
-    const [error] = (await once(transport, 'error')) as [Error];
-    expect(error.message).toContain(message);
-  });
 });
 
 describe('a process that logs through pino.transport and exits normally', () => {
@@ -257,5 +244,84 @@ describe('a process that logs through pino.transport and exits normally', () => 
     expect(lake.events.every((e) => e.eventSource === 'exit-test' && e.userIdentity.principalId === 'exit-user')).toBe(true);
     expect(existsSync(join(dir, 'dead.jsonl'))).toBe(false);
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
+
+interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; letters: DeadLetter[] }
+
+/** Runs fixtures/log-with-options.mjs in its own process; dead letters default to dead.jsonl in the test's directory. */
+async function runWithOptions(options: Record<string, unknown>, env: Record<string, string> = {}): Promise<Run> {
+  const deadFile = join(dir, 'dead.jsonl');
+  const child = spawn(process.execPath, [fixture('log-with-options.mjs')], {
+    cwd: dir,
+    env: workerEnv({ TRANSPORT_OPTIONS: JSON.stringify(options), AUDITLAKE_DEAD_LETTER: deadFile, ...env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  const letters = existsSync(deadFile) ? readFileSync(deadFile, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as DeadLetter) : [];
+  return { code, signal, stdout, stderr, letters };
+}
+
+const principals = (letters: DeadLetter[]) => letters.map((l) => (JSON.parse(l.event.eventData) as { userIdentity?: { principalId?: string } }).userIdentity?.principalId ?? null);
+
+describe('nothing the transport meets crashes the host process', () => {
+  const good = () => ({ channelArn: CHANNEL_ARN, endpoint: lake.endpoint, credentials });
+
+  it.each([
+    ['no channelArn', { channelArn: undefined }, 'Configuration: channelArn is invalid'],
+    ['a core limit out of range', { maxBatchEvents: 0 }, 'Configuration: maxBatchEvents is invalid'],
+    ['shutdownTimeoutMs beyond pino', { shutdownTimeoutMs: 20_000 }, 'Configuration: shutdownTimeoutMs is invalid, expected at most 9000'],
+    ['deadLetterModule together with deadLetter', { deadLetterModule: fixture('dead-letters.mjs'), deadLetter: './dead.jsonl' }, 'Configuration: deadLetterModule is invalid'],
+  ])('%s: reported on stderr, every audit record dead-lettered with ConfigurationError, exit code 0', async (_, bad, message) => {
+    const run = await runWithOptions({ ...good(), ...bad });
+    expect({ code: run.code, signal: run.signal }).toEqual({ code: 0, signal: null });
+    expect(run.stderr).toContain(message);
+    expect(run.stderr).toContain('dead-lettered with ConfigurationError');
+    // The plain line is not an audit record; the four audit records are kept, with what mapping could do without the options.
+    expect(run.letters.map((l) => l.reason.code)).toEqual(Array(4).fill('ConfigurationError'));
+    expect(principals(run.letters)).toEqual(['user-0', 'user-1', 'user-2', null]);
+    expect(run.letters.every((l) => l.attempts === 0 && /^[-_A-Za-z0-9]{1,128}$/.test(l.event.id))).toBe(true);
+    expect(lake.events).toEqual([]);
+  });
+
+  it('a mapModule that cannot be loaded: reported, and every line kept as a dead letter', async () => {
+    const run = await runWithOptions({ ...good(), mapModule: './does-not-exist.mjs' });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('cannot load its mapModule: Configuration: mapModule is invalid, expected a module that can be imported');
+    expect(run.letters.map((l) => l.reason.code)).toEqual(Array(5).fill('ConfigurationError'));
+    expect(run.letters.map((l) => (JSON.parse(l.event.eventData) as { msg: string }).msg)).toEqual(['probe', 'probe', 'probe', 'no actor', 'a plain line']);
+    expect(lake.events).toEqual([]);
+  });
+
+  it('a deadLetterModule that is not a function: reported; records delivered, letters to the dead-letter file', async () => {
+    const run = await runWithOptions({ ...good(), deadLetterModule: fixture('not-a-function.mjs') });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('cannot load its deadLetterModule: Configuration: deadLetterModule is invalid, expected a module whose default export is a function');
+    expect(run.stderr).toContain(`dead letters go to ${join(dir, 'dead.jsonl')}`);
+    await vi.waitFor(() => expect(lake.events).toHaveLength(3));
+    expect(run.letters.map((l) => l.reason.code)).toEqual(['FieldNotFound']);
+  });
+
+  it('a delivery failure (nothing listens at the endpoint): announced on stderr before exit, records dead-lettered', async () => {
+    const run = await runWithOptions({ ...good(), endpoint: 'http://127.0.0.1:9', retryDeadlineMs: 200, retryBaseDelayMs: 10 });
+    expect({ code: run.code, signal: run.signal }).toEqual({ code: 0, signal: null });
+    expect(run.letters.map((l) => l.reason.code).sort()).toEqual(['FieldNotFound', 'RetryDeadline', 'RetryDeadline', 'RetryDeadline']);
+    // The worker's announcements reach stderr although the process exits right after logging.
+    expect(run.stderr).toContain('first with reason FieldNotFound');
+    expect(run.stderr).toContain('first with reason RetryDeadline');
+  });
+});
+
+describe("waiting for delivery: await logger.flush()", () => {
+  it('has delivered (or dead-lettered) every record logged before it when it resolves, in a real process', async () => {
+    const run = await runWithOptions({ channelArn: CHANNEL_ARN, endpoint: lake.endpoint, credentials, flushIntervalMs: 60_000 }, { END: 'flush' });
+    // Killed right after the flush: pino's exit handler never ran, so only the flush delivered.
+    expect({ signal: run.signal, stdout: run.stdout }).toEqual({ signal: 'SIGKILL', stdout: 'flushed\n' });
+    await vi.waitFor(() => expect(lake.events).toHaveLength(3));
+    expect(run.letters.map((l) => l.reason.code)).toEqual(['FieldNotFound']);
   });
 });

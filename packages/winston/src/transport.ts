@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { createAuditSink, defaultDiagnostics, type AuditSink, type AuditSinkStats, type Diagnostics } from '@auditlake/core';
 import TransportStream from 'winston-transport';
+import { HandOver } from './hand-over.js';
 import type { AuditLakeTransportOptions } from './options.js';
 import { toAuditLogRecord } from './to-audit-log-record.js';
 
@@ -17,6 +18,7 @@ export class AuditLakeTransport extends TransportStream {
   // with the last batch still queued. 'beforeExit' fires only on that natural exit; the flush
   // holds the loop open until delivery, then the process exits by itself.
   readonly #onBeforeExit = (): void => void this.#sink.flush();
+  readonly #handOver = new HandOver(this, () => this.#parent());
 
   constructor(options: AuditLakeTransportOptions = {}) {
     const { level, format, silent, handleExceptions, handleRejections, sink, diagnostics, flushOnExit, ...sinkOptions } = options;
@@ -36,13 +38,26 @@ export class AuditLakeTransport extends TransportStream {
     if (flushOnExit === true) process.on('beforeExit', this.#onBeforeExit);
   }
 
-  override log(info: object, next: () => void): void {
+  /**
+   * Hands one record to the sink. `next` is optional, as in winston's transport contract:
+   * without it the record is still taken (and `'logged'` emitted), only without backpressure.
+   */
+  override log(info: object, next?: () => void): void {
     this.#sink.add(toAuditLogRecord(info));
+    // 'logged' means taken by the sink (mapped, validated, queued or dead-lettered), as winston's
+    // Console and Stream transports emit it once written; delivery is what flush() and 'finish'
+    // wait for. Deferred, as theirs is, so that a listener never runs inside winston's write.
+    if (this.listenerCount('logged') > 0) setImmediate(() => this.emit('logged', info));
+    if (next === undefined) return this.#handOver.check();
     // Backpressure: while core's queue is full, winston buffers (bounded by maxBlockMs, after
     // which core sheds load with QueueFull dead letters) instead of us holding an unbounded array.
+    const taken = (): void => {
+      next();
+      this.#handOver.check();
+    };
     const wait = this.#sink.waitForCapacity();
-    if (wait === undefined) next();
-    else void wait.then(next);
+    if (wait === undefined) taken();
+    else void wait.then(taken);
   }
 
   /**
@@ -78,14 +93,12 @@ export class AuditLakeTransport extends TransportStream {
   /**
    * winston's logger ends its transports from its own `_final`, before its readable side has
    * piped us the records it still holds while our backpressure pauses the pipe; ending then
-   * loses them ("write after end"). So the end waits until the logger has handed everything over.
+   * loses them ("write after end"). So the end waits until the logger has handed everything
+   * over.
    */
   override end(...args: unknown[]): this {
-    if ((this.#parent()?.readableLength ?? 0) > 0) {
-      setTimeout(() => this.end(...args), 5);
-      return this;
-    }
-    return super.end(...(args as []));
+    void this.#handOver.wait(false).then(() => super.end(...(args as [])));
+    return this;
   }
 
   /** Runs on `end()`: winston's logger waits for our `finish`, so `logger.end()` waits for delivery. */
@@ -98,9 +111,16 @@ export class AuditLakeTransport extends TransportStream {
     void this.#release();
   }
 
-  /** Resolves when every record logged so far is delivered or dead-lettered. */
-  flush(): Promise<void> {
-    return this.#sink.flush();
+  /**
+   * Resolves when every record logged so far, including those winston still holds on their way
+   * here, is delivered or dead-lettered. With `timeoutMs`, rejects with a `TimeoutError` when
+   * that takes longer; the records stay queued, for a later flush or the shutdown. In AWS Lambda:
+   * `await transport.flush({ timeoutMs: context.getRemainingTimeInMillis() - 500 })` before the
+   * handler returns (the environment is frozen after that).
+   */
+  flush(options: { timeoutMs?: number } = {}): Promise<void> {
+    const delivered = this.#handOver.wait(true).then(() => this.#sink.flush());
+    return options.timeoutMs === undefined ? delivered : within(delivered, options.timeoutMs, () => this.#sink.stats());
   }
 
   /** The sink's counters (delivered, dead-lettered by reason, skipped, …). */
@@ -135,4 +155,17 @@ export class AuditLakeTransport extends TransportStream {
     const parent = this.#parent();
     return this.listenerCount('warn') > (parent ? 1 : 0) || (parent?.listenerCount('warn') ?? 0) > 0;
   }
+}
+
+/** `promise`, or a `TimeoutError` after `timeoutMs` (its timer never keeps the process alive). */
+function within(promise: Promise<void>, timeoutMs: number, stats: () => AuditSinkStats): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      const { queuedEvents, inFlightEvents } = stats();
+      const error = new Error(`auditlake: ${queuedEvents + inFlightEvents} event(s) not delivered within ${timeoutMs} ms; they stay queued`);
+      reject(Object.assign(error, { name: 'TimeoutError' }));
+    }, Math.max(0, timeoutMs));
+    timer.unref();
+    promise.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
 }

@@ -206,6 +206,30 @@ describe('AuditLakeTransport', () => {
     expect(errors).toEqual([]);
   });
 
+  it('flush() without end waits for the records winston still holds behind backpressure', async () => {
+    const { logger, network, transport } = setup({ maxQueueEvents: 20, maxBatchEvents: 10, maxConcurrentRequests: 1, flushIntervalMs: 60_000 }, {}, undefined, 2);
+    for (let i = 0; i < 200; i++) logger.info('burst', auditMeta(i));
+    await transport.flush();
+    // Nothing ended: only the flush can have sent them (the batch timer is a minute away).
+    expect(transport.stats()).toMatchObject({ added: 200, delivered: 200, queuedEvents: 0, inFlightEvents: 0 });
+    expect(network.events()).toHaveLength(200);
+  });
+
+  it('flush({ timeoutMs }) rejects with a TimeoutError when delivery takes longer, and the records stay queued', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const network = recordingSend();
+    const transport = new AuditLakeTransport({ channelArn: CHANNEL_ARN, eventSource: 'shop', deadLetter: deadLetters().deadLetter, send: (input, options) => gate.then(() => network.send(input, options)) });
+    const logger = winston.createLogger({ transports: [transport] });
+    loggers.push(logger);
+    logger.info('slow', auditMeta(1));
+    const error = await transport.flush({ timeoutMs: 10 }).then(() => undefined, (e: unknown) => e as Error);
+    expect(error).toMatchObject({ name: 'TimeoutError', message: 'auditlake: 1 event(s) not delivered within 10 ms; they stay queued' });
+    release();
+    await transport.flush();
+    expect(transport.stats()).toMatchObject({ delivered: 1, deadLettered: { total: 0 } });
+  });
+
   it('shares a given sink: ending the transport flushes it but leaves it open', async () => {
     const { createAuditSink } = await import('@auditlake/core');
     const network = recordingSend();

@@ -5,13 +5,14 @@
  * single retry layer.
  */
 import { hash } from 'node:crypto';
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import { HttpRequest } from '@smithy/core/protocols';
 import { Hash } from '@smithy/core/serde';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { AwsRequestError } from '../errors.js';
 import { memoizeCredentials, type AwsCredentials, type AwsCredentialsProvider } from './credentials.js';
+import type { Env } from './proxy.js';
+import { createRoute, type Route } from './route.js';
 
 export interface AwsHttpClientOptions {
   /** SigV4 signing name: `cloudtrail-data`, `logs`. */
@@ -25,8 +26,21 @@ export interface AwsHttpClientOptions {
   requestTimeoutMs: number;
   /** Keep-alive sockets per host. */
   maxSockets: number;
-  /** An agent of your own (a proxy agent, say); `maxSockets` is then yours to set. */
+  /**
+   * An agent of your own (a proxy agent of another package, a custom TLS setup), matching the
+   * endpoint's protocol. `maxSockets`, `proxy` and the proxy variables are then not used.
+   */
   agent?: HttpAgent;
+  /**
+   * The proxy for every request, loopback endpoints included: an `http://` or `https://` URL,
+   * credentials in it as `http://user:password@host:port`; `false` for none, whatever the
+   * environment says. @default from `env`: `https_proxy`/`HTTPS_PROXY` (https endpoints) or
+   * `http_proxy`/`HTTP_PROXY` (http endpoints), except for `no_proxy`/`NO_PROXY` matches and
+   * loopback endpoints
+   */
+  proxy?: string | false;
+  /** Where the proxy variables are read. @default process.env */
+  env?: Env;
 }
 
 /** A signed request, exactly as it goes on the wire. */
@@ -57,9 +71,8 @@ const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 export function createAwsHttpClient(options: AwsHttpClientOptions): AwsHttpClient {
   const base = new URL(options.endpoint);
-  const secure = base.protocol === 'https:';
-  const agent = options.agent ?? new (secure ? HttpsAgent : HttpAgent)({ keepAlive: true, maxSockets: options.maxSockets });
-  const request = secure ? httpsRequest : httpRequest;
+  const route = createRoute(base, options);
+  const agent = route.agent;
   const prefix = base.pathname.replace(/\/+$/, '');
   const signer = new SignatureV4({
     service: options.service,
@@ -99,7 +112,7 @@ export function createAwsHttpClient(options: AwsHttpClientOptions): AwsHttpClien
       return { method: 'POST', url: `${base.origin}${fullPath}${search ? `?${search}` : ''}`, headers: signed.headers, body };
     },
     exchange(signed, abortSignal) {
-      return exchange(request, agent, signed, options.requestTimeoutMs, abortSignal);
+      return exchange(route, signed, options.requestTimeoutMs, abortSignal);
     },
     destroy() {
       agent.destroy();
@@ -119,7 +132,7 @@ function queryString(query: Record<string, string>): string {
     .join('&');
 }
 
-function exchange(send: typeof httpRequest, agent: HttpAgent, signed: SignedRequest, timeoutMs: number, abortSignal: AbortSignal | undefined): Promise<RawResponse> {
+function exchange(route: Route, signed: SignedRequest, timeoutMs: number, abortSignal: AbortSignal | undefined): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const finish = (error: Error | undefined, response?: RawResponse) => {
@@ -131,7 +144,18 @@ function exchange(send: typeof httpRequest, agent: HttpAgent, signed: SignedRequ
       else resolve(response as RawResponse);
     };
     const url = new URL(signed.url);
-    const req = send({ agent, protocol: url.protocol, hostname: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method: 'POST', headers: signed.headers });
+    const { agent, send, forward, via } = route;
+    const req = forward
+      ? send({
+        agent,
+        hostname: forward.proxy.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: forward.proxy.port,
+        ...(forward.proxy.protocol === 'https:' ? { servername: forward.proxy.hostname } : {}),
+        path: signed.url,
+        method: 'POST',
+        headers: forward.authorization ? { ...signed.headers, 'proxy-authorization': forward.authorization } : signed.headers,
+      })
+      : send({ agent, protocol: url.protocol, hostname: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method: 'POST', headers: signed.headers });
     const timer = setTimeout(() => {
       const error = new AwsRequestError(`no complete response within ${timeoutMs} ms`, { errorCode: 'TimeoutError' });
       req.destroy(error);
@@ -147,7 +171,13 @@ function exchange(send: typeof httpRequest, agent: HttpAgent, signed: SignedRequ
     abortSignal?.addEventListener('abort', onAbort, { once: true });
 
     req.on('error', (error: NodeJS.ErrnoException) => {
-      finish(new AwsRequestError(describeNetworkError(error, `request to ${url.host} failed`), { errorCode: error.code ?? error.name, cause: error }));
+      // The tunnel's own failures (a refused CONNECT) come already described.
+      if (error instanceof AwsRequestError) {
+        const { errorCode, statusCode } = error;
+        finish(new AwsRequestError(`request to ${url.host}${via} failed: ${error.message}`, { errorCode, ...(statusCode === undefined ? {} : { statusCode }), cause: error }));
+      } else {
+        finish(new AwsRequestError(describeNetworkError(error, `request to ${url.host}${via} failed`, via), { errorCode: error.code ?? error.name, cause: error }));
+      }
     });
     req.on('response', (response) => {
       const chunks: Buffer[] = [];
@@ -157,7 +187,7 @@ function exchange(send: typeof httpRequest, agent: HttpAgent, signed: SignedRequ
         if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk);
       });
       response.on('error', (error: NodeJS.ErrnoException) => {
-        finish(new AwsRequestError(describeNetworkError(error, `response from ${url.host} failed`), { errorCode: error.code ?? error.name, cause: error }));
+        finish(new AwsRequestError(describeNetworkError(error, `response from ${url.host}${via} failed`, via), { errorCode: error.code ?? error.name, cause: error }));
       });
       response.on('end', () => {
         finish(undefined, { statusCode: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') });
@@ -168,8 +198,8 @@ function exchange(send: typeof httpRequest, agent: HttpAgent, signed: SignedRequ
 }
 
 /** `ECONNREFUSED 127.0.0.1:1`, `ECONNRESET: response from host failed: socket hang up`: the code first, so causes read alike in every message. */
-function describeNetworkError(error: NodeJS.ErrnoException & { address?: string; port?: number }, what: string): string {
-  if (error.code && error.address) return `${error.code} ${error.address}${error.port ? `:${error.port}` : ''}`;
+function describeNetworkError(error: NodeJS.ErrnoException & { address?: string; port?: number }, what: string, via: string): string {
+  if (error.code && error.address) return `${error.code} ${error.address}${error.port ? `:${error.port}` : ''}${via}`;
   return `${error.code ?? error.name}: ${what}: ${error.message}`;
 }
 
@@ -185,6 +215,13 @@ export function readErrorResponse(response: RawResponse): AwsRequestError {
   const body = (json !== null && typeof json === 'object' ? json : {}) as Record<string, unknown>;
   const bodyCode = Object.keys(body).find((key) => key.toLowerCase() === 'code');
   const rawCode = header(headers, 'x-amzn-errortype') ?? (bodyCode ? body[bodyCode] : undefined) ?? body.__type;
+  if (statusCode === 407 && rawCode === undefined) {
+    // Only a proxy answers 407: an HTTP endpoint's proxy that wants credentials.
+    return new AwsRequestError('the proxy wants credentials (HTTP 407): give them in the proxy URL, http://user:password@host:port', {
+      errorCode: 'ProxyAuthenticationRequired',
+      statusCode,
+    });
+  }
   const errorCode = typeof rawCode === 'string' && rawCode.length > 0 ? bareErrorName(rawCode) : `Http${statusCode}`;
   const message = body.message ?? body.Message;
   return new AwsRequestError(typeof message === 'string' && message.length > 0 ? message : `HTTP ${statusCode} ${errorCode}`, {

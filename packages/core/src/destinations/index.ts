@@ -7,7 +7,7 @@ import { createCloudWatchLogsDestination, decodeLogsEntry, LOGS_ENTRY_FORMAT } f
 export function createDestination(o: ResolvedAuditSinkOptions): Destination {
   const d = o.destination;
   // Region and endpoint are missing only with a custom send, which leaves the client unused.
-  const client = { region: d.region as string, endpoint: d.endpoint as string, credentials: d.credentials, requestTimeoutMs: d.requestTimeoutMs, maxSockets: d.maxSockets };
+  const client = { region: d.region as string, endpoint: d.endpoint as string, credentials: d.credentials, requestTimeoutMs: d.requestTimeoutMs, maxSockets: d.maxSockets, ...o.transport };
   if (d.kind === 'cloudwatch-logs') {
     return createCloudWatchLogsDestination({
       logGroupName: d.logGroupName,

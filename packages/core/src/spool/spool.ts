@@ -1,5 +1,5 @@
 import { mkdirSync, readdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import type { Clock, ClockTimer } from '../clock.js';
 import type { BatchLimits, BatchRule, Destination, QueuedEvent, SpoolPlace } from '../destination.js';
 import type { Reporter } from '../diagnostics.js';
@@ -391,9 +391,15 @@ export class Spool implements EventStore {
     if (this.#writer?.dirty) this.#armSync();
   }
 
+  /** Removes a finished adopted directory, unless it still holds one adopted in turn that is not finished (it goes with its own last segment). */
   #removeDirectory(directory: SpoolDirectory): void {
+    const inside = `${directory.path}${sep}`;
+    if (this.#directories.some((other) => other !== directory && other.path.startsWith(inside))) return;
     rmSync(directory.path, { recursive: true, force: true });
     this.#directories.splice(this.#directories.indexOf(directory), 1);
+    // Its parent may have been waiting for it.
+    const parent = this.#directories.find((other) => other.adopted && directory.path.startsWith(`${other.path}${sep}`) && other.segments.length === 0 && !this.#sources.some((source) => source.directory === other));
+    if (parent) this.#removeDirectory(parent);
   }
 
   /** The disk cannot be written: from now on, new events are held in memory; the unwritten ones join them. */
