@@ -19,11 +19,11 @@ async function run(file, args = [], env = {}) {
 
 /** The rows of the first Markdown table printed after `title`. */
 function rowsAfter(stdout, title) {
-  const section = stdout.slice(stdout.indexOf(title));
-  return section
-    .split('\n')
-    .filter((line) => line.startsWith('| '))
-    .slice(2)
+  const lines = stdout.slice(stdout.indexOf(title)).split('\n');
+  const first = lines.findIndex((line) => line.startsWith('| '));
+  const end = lines.findIndex((line, i) => i > first && !line.startsWith('| '));
+  return lines
+    .slice(first + 2, end === -1 ? undefined : end)
     .map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim()));
 }
 
@@ -59,7 +59,7 @@ describe('benches, shrunk', { timeout: 180_000 }, () => {
     const { code, stdout, stderr } = await run('peers.mjs', ['--records', '200', '--runs', '1', '--only', 'winston,otel']);
     expect(code, stderr).toBe(0);
     const rows = rowsAfter(stdout, '## auditlake beside its peers');
-    expect(rows.length).toBe(7);
+    expect(rows.length).toBe(8);
     for (const row of rows) expect(row[1]).toBe('200 / 200');
   });
 
