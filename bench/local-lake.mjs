@@ -43,7 +43,8 @@ if (isMainThread) {
   const nullRuns = [];
   let failures = 0;
   for (let run = 0; run < runs; run++) {
-    const lake = await startLocalLake({ fsync: !values['no-fsync'] });
+    // quiet: no request log line per request, which the null server does not write either.
+    const lake = await startLocalLake({ fsync: !values['no-fsync'], quiet: true });
     try {
       const result = await load({ endpoint: lake.endpoint, channelArn: lake.channelArn, credentials: lake.credentials }, settings);
       const [{ count }] = await lake.query(`SELECT count(*) AS count FROM ${lake.eventDataStoreId}`);
