@@ -148,7 +148,11 @@ try {
       const above = median(list.map((r) => r.peakRss - r.baselineRss));
       const outageBlock = median(list.map((r) => r.outageBlockMs));
       const recoveryBlock = median(list.map((r) => r.blockMs));
-      const met = above <= TARGET_RSS && Math.max(outageBlock, recoveryBlock) <= TARGET_BLOCK_MS;
+      const block = Math.max(outageBlock, recoveryBlock);
+      const idleBlock = Math.max(median(list.map((r) => r.idleOutageMs)), median(list.map((r) => r.idleRecoveryMs)));
+      // When an idle process on the same machine was itself held up that long, the machine (not the
+      // code) decides the figure: the block target cannot be judged from this run.
+      const blockVerdict = block <= TARGET_BLOCK_MS ? 'block met' : idleBlock >= TARGET_BLOCK_MS ? 'block not judged (idle process blocked as long)' : 'block missed';
       rows.push([
         label,
         `+${mib(above)} (${mib(median(list.map((r) => r.baselineRss)))})`,
@@ -157,7 +161,7 @@ try {
         fmt(median(list.map((r) => r.delivered))),
         summarizeReasons(list.map((r) => r.letters.byReason), median),
         `${fmt(Math.max(...list.map((r) => r.lost)))}${list.some((r) => !r.settled) ? ' (did not settle)' : ''}`,
-        `${met ? 'met' : 'missed'}${list.some((r) => r.spoolWritten === false) ? '; spoolDir NOT written' : ''}${list.some((r) => r.endedEarly) ? `; process ended before its shutdown resolved in ${list.filter((r) => r.endedEarly).length} of ${list.length} runs` : ''}; recovery ${fmt(median(list.map((r) => r.recoveryMs)) / 1000, 1)} s; duplicates ≤ ${fmt(Math.max(...list.map((r) => r.duplicates)))}`,
+        `RSS ${above <= TARGET_RSS ? 'met' : 'missed'}, ${blockVerdict}${list.some((r) => r.spoolWritten === false) ? '; spoolDir NOT written' : ''}${list.some((r) => r.endedEarly) ? `; process ended before its shutdown resolved in ${list.filter((r) => r.endedEarly).length} of ${list.length} runs` : ''}; recovery ${fmt(median(list.map((r) => r.recoveryMs)) / 1000, 1)} s; duplicates ≤ ${fmt(Math.max(...list.map((r) => r.duplicates)))}`,
       ]);
     }
   }
