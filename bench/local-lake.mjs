@@ -96,28 +96,10 @@ if (isMainThread) {
   }
 } else {
   const { createPutAuditEventsClient } = await import('@auditlake/core');
-  const { createHash } = await import('node:crypto');
-  const eventDataChecksum = (eventData) => createHash('sha256').update(eventData).digest('base64');
   const { endpoint, channelArn, credentials, seconds, clients, eventBytes } = workerData;
   const client = createPutAuditEventsClient({ region: 'us-east-1', endpoint, credentials, maxSockets: clients });
-  // A pool of distinct ~eventBytes events, built once so the load loop only sends.
-  const pool = Array.from({ length: 500 }, (_, i) => {
-    const base = {
-      version: '1.0',
-      userIdentity: { type: 'CustomUserIdentity', principalId: `user-${i % 37}` },
-      eventSource: 'bench.auditlake',
-      eventName: ['Login', 'Read', 'Update', 'Delete'][i % 4],
-      eventTime: '2026-01-01T00:00:00Z',
-      UID: `uid-${i}`,
-      recipientAccountId: '123456789012',
-      sourceIPAddress: `10.0.${i % 256}.${(i * 7) % 256}`,
-      requestParameters: { resource: `/items/${i}`, padding: '' },
-    };
-    const short = JSON.stringify(base).length;
-    base.requestParameters.padding = 'x'.repeat(Math.max(0, eventBytes - short));
-    const eventData = JSON.stringify(base);
-    return { eventData, eventDataChecksum: eventDataChecksum(eventData) };
-  });
+  const { eventPool } = await import('./audit-events.mjs');
+  const pool = eventPool(500, eventBytes);
   const deadline = performance.now() + seconds * 1000;
   const latencies = [];
   let events = 0;

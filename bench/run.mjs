@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 const BENCHES = {
   core: { file: 'core.mjs', what: 'core pipeline beside its floor (~1 min)' },
   lake: { file: 'local-lake.mjs', what: 'local lake ingestion beside a null server (~1 min)' },
+  'lake-scale': { file: 'local-lake-scale.mjs', what: 'the local lake at a million events: ingest, restart, queries, RSS (writes ~1.5 GB; minutes)' },
   destinations: { file: 'destinations.mjs', what: 'CloudTrail Lake and CloudWatch Logs destinations in one run (~2 min)' },
   'front-ends': { file: 'front-ends.mjs', what: "front ends beside their logger's baseline (~2 min)" },
   peers: { file: 'peers.mjs', what: 'CPU per delivered record and peak RSS beside the peers (~4 min)' },

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The demo: a local lake, the three example services (OpenTelemetry, winston, pino) logging
-// their audit trails into it, then CloudTrail Lake SQL over the result. Ends by itself, and
-// exits non-zero if anything is missing, so CI can run it too.
+// their audit trails into it twice, once through CloudTrail Lake's API (a channel) and once
+// through CloudWatch Logs' (a log group), then CloudTrail Lake SQL over both. Ends by itself,
+// and exits non-zero if anything is missing, so CI can run it too.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,19 +20,27 @@ const DELIVERED_PER_EXAMPLE = 6;
 // when NO_COLOR is set (https://no-color.org).
 const bold = process.stdout.isTTY === true && !process.env.NO_COLOR ? (text) => `\x1b[1m${text}\x1b[0m` : (text) => text;
 const heading = (text) => console.log(`\n${bold(text)}`);
+const GROUP = '/demo/audit';
 
-heading('Starting a local CloudTrail-Lake-compatible server (auditlake serve)');
-const lake = await serveLake();
-console.log(`endpoint ${lake.env.AUDITLAKE_ENDPOINT}\nchannel  ${lake.env.AUDITLAKE_CHANNEL_ARN}\nstore    ${lake.store}`);
+heading('Starting a local lake that speaks CloudTrail Lake and CloudWatch Logs (auditlake serve --log-group)');
+const lake = await serveLake(['--log-group', GROUP]);
+console.log(`endpoint  ${lake.env.AUDITLAKE_ENDPOINT}\nchannel   ${lake.channelArn}\nstore     ${lake.store}\nlog group ${lake.logGroupName}`);
 const deadLetters = join(tmpdir(), `auditlake-demo-dead-letters-${process.pid}.jsonl`);
-const env = { ...process.env, ...lake.env, AUDITLAKE_DEAD_LETTER: deadLetters };
+// Each run picks one destination: a channel (CloudTrail Lake customers) or a log group (everyone else).
+const destinations = {
+  'CloudTrail Lake': { AUDITLAKE_CHANNEL_ARN: lake.channelArn, AUDITLAKE_LOG_GROUP: '' },
+  'CloudWatch Logs': { AUDITLAKE_CHANNEL_ARN: '', AUDITLAKE_LOG_GROUP: GROUP },
+};
 
 let failed = false;
 try {
-  for (const example of Object.keys(sources)) {
-    heading(`examples/${example}: ${RECORDS_PER_EXAMPLE} log records (${sources[example]})`);
-    const run = spawnSync(process.execPath, [join(root, 'examples', example, 'index.mjs')], { env, stdio: 'inherit', timeout: 60_000 });
-    if (run.status !== 0) throw new Error(`examples/${example} exited with ${run.status ?? run.signal}`);
+  for (const [destination, variables] of Object.entries(destinations)) {
+    const env = { ...process.env, ...lake.env, ...variables, AUDITLAKE_DEAD_LETTER: deadLetters };
+    for (const example of Object.keys(sources)) {
+      heading(`examples/${example} → ${destination}: ${RECORDS_PER_EXAMPLE} log records (${sources[example]})`);
+      const run = spawnSync(process.execPath, [join(root, 'examples', example, 'index.mjs')], { env, stdio: 'inherit', timeout: 60_000 });
+      if (run.status !== 0) throw new Error(`examples/${example} (${destination}) exited with ${run.status ?? run.signal}`);
+    }
   }
   await lake.stop();
 
@@ -40,9 +49,14 @@ try {
   console.log(canonical);
   lake.cli('query', canonical);
 
-  heading('Events per source');
+  heading('Events per source, CloudTrail Lake (the event data store)');
   const perSource = `SELECT eventData.eventSource AS source, count(*) AS events, count_if(eventData.errorCode IS NOT NULL) AS failures, count(DISTINCT eventData.userIdentity.principalId) AS principals FROM ${lake.store} GROUP BY eventData.eventSource ORDER BY source`;
   lake.cli('query', perSource);
+
+  heading('The same in CloudWatch Logs (the log group is a table; each message is the same event)');
+  const perSourceLogs = `SELECT message.eventSource AS source, count(*) AS events, count_if(message.errorCode IS NOT NULL) AS failures, count(DISTINCT message.userIdentity.principalId) AS principals FROM "${GROUP}" GROUP BY message.eventSource ORDER BY source`;
+  console.log(`In Logs Insights: stats count(*) as events, count(errorCode) as failures, count_distinct(userIdentity.principalId) as principals by eventSource`);
+  lake.cli('query', perSourceLogs);
 
   heading('Tamper check (auditlake verify)');
   if (lake.cli('verify') !== 0) throw new Error('auditlake verify failed');
@@ -51,15 +65,17 @@ try {
   const letters = readFileSync(deadLetters, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
   for (const letter of letters) console.log(`${letter.reason.code}: ${letter.reason.message} (eventName ${JSON.parse(letter.event.eventData).eventName})`);
 
-  // Per source, every audit record with an actor delivered, the one without dead-lettered, the
-  // plain log line skipped; and no password left in clear.
+  // Per source and destination, every audit record with an actor delivered, the one without
+  // dead-lettered, the plain log line skipped; and no password left in clear.
   const expected = DELIVERED_PER_EXAMPLE;
-  const counts = Object.fromEntries(lake.query(perSource).map((row) => [row.source, Number(row.events)]));
-  const leaked = lake.query(`SELECT count(*) AS n FROM ${lake.store} WHERE element_at(eventData.requestParameters, 'password') = 'hunter2'`)[0].n;
-  for (const source of Object.values(sources)) if (counts[source] !== expected) throw new Error(`${source}: ${counts[source]} events in the lake, expected ${expected}`);
-  if (letters.length !== 3 || letters.some((l) => l.reason.code !== 'FieldNotFound')) throw new Error(`expected 3 FieldNotFound dead letters, got ${letters.length}`);
-  if (Number(leaked) !== 0) throw new Error('a redacted password reached the lake');
-  heading(`Done: ${expected * 3} events delivered and queryable, 3 dead-lettered with a reason, 3 plain log lines skipped.`);
+  for (const [destination, sql, table, field] of [['CloudTrail Lake', perSource, lake.store, 'eventData'], ['CloudWatch Logs', perSourceLogs, `"${GROUP}"`, 'message']]) {
+    const counts = Object.fromEntries(lake.query(sql).map((row) => [row.source, Number(row.events)]));
+    for (const source of Object.values(sources)) if (counts[source] !== expected) throw new Error(`${source}: ${counts[source]} events in ${destination}, expected ${expected}`);
+    const leaked = lake.query(`SELECT count(*) AS n FROM ${table} WHERE element_at(${field}.requestParameters, 'password') = 'hunter2'`)[0].n;
+    if (Number(leaked) !== 0) throw new Error(`a redacted password reached ${destination}`);
+  }
+  if (letters.length !== 6 || letters.some((l) => l.reason.code !== 'FieldNotFound')) throw new Error(`expected 6 FieldNotFound dead letters, got ${letters.length}`);
+  heading(`Done: ${expected * 3} events delivered to each destination and queryable, 3 dead-lettered with a reason and 3 plain log lines skipped in each run.`);
 } catch (error) {
   failed = true;
   console.error(`\ndemo failed: ${error instanceof Error ? error.message : String(error)}`);

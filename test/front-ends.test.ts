@@ -1,12 +1,7 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DeadLetter } from '@auditlake/core';
 import type { LocalLake } from '@auditlake/local';
-import { closeAll, countIn, KEY, runId, strictLake } from './helpers.js';
+import { closeAll, countIn, strictLake } from './helpers.js';
+import { removeFixtureDirs, runFixture as runFixtureWith } from './support/run-fixture.js';
 
 // Each front end, the real thing, in its own process: it logs COUNT audit records, plain
 // lines and invalid audit records, finishes the way its host finishes (OTel shutdown, winston
@@ -15,52 +10,12 @@ import { closeAll, countIn, KEY, runId, strictLake } from './helpers.js';
 // AWS chain (environment variables), as in production.
 
 const COUNT = 200;
-const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
-const dirs: string[] = [];
 afterEach(async () => {
   await closeAll();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  removeFixtureDirs();
 });
 
-interface Run { code: number | null; stderr: string; ms: number; letters: DeadLetter[]; source: string }
-
-function runFixture(lake: LocalLake, fixture: string, env: Record<string, string> = {}): Promise<Run> {
-  const dir = mkdtempSync(join(tmpdir(), 'auditlake-fe-'));
-  dirs.push(dir);
-  const source = runId();
-  const deadLetter = join(dir, 'dead.jsonl');
-  const started = Date.now();
-  const child = spawn(process.execPath, [join(fixtures, fixture)], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: dir,
-      AWS_ACCESS_KEY_ID: KEY.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey,
-      AUDITLAKE_CHANNEL_ARN: lake.channelArn,
-      AUDITLAKE_ENDPOINT: lake.endpoint,
-      AUDITLAKE_DEAD_LETTER: deadLetter,
-      COUNT: String(COUNT),
-      SOURCE: source,
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) => {
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      let letters: DeadLetter[] = [];
-      try {
-        letters = readFileSync(deadLetter, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as DeadLetter);
-      } catch {
-        // no dead letters at all
-      }
-      resolve({ code, stderr, ms: Date.now() - started, letters, source });
-    });
-  });
-}
+const runFixture = (lake: LocalLake, fixture: string, env?: Record<string, string>) => runFixtureWith(lake, fixture, COUNT, env);
 
 const frontEnds: [string, string, Record<string, string>][] = [
   ['OTel LoggerProvider + AuditLakeLogRecordProcessor', 'otel.mjs', { MODE: 'processor' }],

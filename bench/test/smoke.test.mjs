@@ -41,6 +41,12 @@ describe('benches, shrunk', { timeout: 180_000 }, () => {
     expect(rowsAfter(stdout, '## local lake').map((row) => row[0])).toEqual(['null server (fake endpoint)', 'local lake']);
   });
 
+  it('lake-scale: ingest, restarts and queries of a lake in its own process', async () => {
+    const { code, stdout, stderr } = await run('local-lake-scale.mjs', ['--events', '3000', '--runs', '1', '--clients', '1']);
+    expect(code, stderr).toBe(0);
+    expect(rowsAfter(stdout, 'local lake at scale').map((row) => row[0])).toContain('warm count(*), s');
+  });
+
   it('destinations: CloudTrail Lake and CloudWatch Logs in one run', async () => {
     const { code, stdout, stderr } = await run('destinations.mjs', ['--events', '2000', '--latency-ms', '1']);
     expect(code, stderr).toBe(0);

@@ -2,14 +2,15 @@
 // AWS CloudTrail Lake.
 //
 // Run: npm install && node index.mjs
-// With AUDITLAKE_CHANNEL_ARN set (and AWS credentials from the usual chain) it sends there.
-// Without, it starts a local lake in this process (@auditlake/local), sends to it, and shows
-// what arrived. This directory is a complete project: copy it anywhere.
+// With AUDITLAKE_CHANNEL_ARN (CloudTrail Lake), or AUDITLAKE_LOG_GROUP and AWS_REGION (CloudWatch
+// Logs), set (and AWS credentials from the usual chain) it sends there. Without, it starts a
+// local lake in this process (@auditlake/local), sends to it, and shows what arrived. This
+// directory is a complete project: copy it anywhere.
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { AuditLakeLogRecordProcessor } from '@auditlake/otel';
 
-const lake = process.env.AUDITLAKE_CHANNEL_ARN ? undefined : await (await import('@auditlake/local')).startLocalLake({ quiet: true });
+const lake = process.env.AUDITLAKE_CHANNEL_ARN || process.env.AUDITLAKE_LOG_GROUP ? undefined : await (await import('@auditlake/local')).startLocalLake({ quiet: true });
 const destination = lake ? { channelArn: lake.channelArn, endpoint: lake.endpoint, credentials: lake.credentials } : {};
 // The spool keeps every accepted event on disk until it is delivered: a crash, an exit or an
 // outage loses nothing, and the next run sends what this one left. (AUDITLAKE_SPOOL_DIR overrides it.)

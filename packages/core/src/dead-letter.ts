@@ -1,5 +1,5 @@
-import { closeSync, constants, fchmodSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, constants, fchmodSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { AuditEvent } from './audit-event.js';
 import type { Reporter } from './diagnostics.js';
 
@@ -32,6 +32,8 @@ export interface DeadLetterWriter {
   readonly destination: string;
   /** One letter; `eventJson` is the `AuditEvent` as JSON text. */
   write(eventJson: string, code: string, message: string, attempts: number, time: number): void;
+  /** Letters of many events with one reason (a failed request, the exit): the reason is written out once for all. */
+  writeMany(events: readonly { eventJson: string; attempts: number }[], code: string, message: string, time: number): void;
   /** Writes what is buffered, synchronously. */
   flush(): void;
 }
@@ -41,8 +43,20 @@ const MAX_BUFFERED_BYTES = 64 * 1024;
 
 /** The line of a dead-letter file: built from the event's JSON text, without parsing it. */
 export function deadLetterLine(eventJson: string, code: string, message: string, attempts: number, time: number): string {
-  return `{"event":${eventJson},"reason":${JSON.stringify({ code, message })},"time":"${new Date(time).toISOString()}","attempts":${attempts}}\n`;
+  return lineOf(eventJson, reasonPart(code, message, time), attempts);
 }
+
+/** What the lines of one reason and time share, serialized once. */
+function reasonPart(code: string, message: string, time: number): string {
+  return `,"reason":${JSON.stringify({ code, message })},"time":"${new Date(time).toISOString()}","attempts":`;
+}
+
+function lineOf(eventJson: string, reason: string, attempts: number): string {
+  return `{"event":${eventJson}${reason}${attempts}}\n`;
+}
+
+/** A letter written out in one piece is at most this large before it goes to the file. */
+const CHUNK_BYTES = 1024 * 1024;
 
 /**
  * A writer for a JSON Lines file or a handler function. File letters are buffered (at most
@@ -85,6 +99,10 @@ class HandlerWriter implements DeadLetterWriter {
     }
   }
 
+  writeMany(events: readonly { eventJson: string; attempts: number }[], code: string, message: string, time: number): void {
+    for (const { eventJson, attempts } of events) this.write(eventJson, code, message, attempts, time);
+  }
+
   flush(): void {
     this.fallback.flush();
   }
@@ -109,14 +127,38 @@ class FileWriter implements DeadLetterWriter {
   ) {}
 
   write(eventJson: string, code: string, message: string, attempts: number, time: number): void {
-    const line = deadLetterLine(eventJson, code, message, attempts, time);
-    this.#pending.push(line);
-    this.#pendingBytes += line.length;
+    this.#pending.push(deadLetterLine(eventJson, code, message, attempts, time));
+    this.#pendingBytes += (this.#pending[this.#pending.length - 1] as string).length;
     if (this.#pendingBytes >= MAX_BUFFERED_BYTES) return this.flush();
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(() => this.flush());
     }
+  }
+
+  /**
+   * Many letters at once (the exit listener's 10,000, a failed batch): each line is written
+   * piece by piece into a buffer of at most 1 MiB, which goes to the file when full; no
+   * intermediate strings, so this stays cheap even at exit.
+   */
+  writeMany(events: readonly { eventJson: string; attempts: number }[], code: string, message: string, time: number): void {
+    this.flush();
+    const reason = reasonPart(code, message, time);
+    let chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    let used = 0;
+    for (const { eventJson, attempts } of events) {
+      const most = 12 + (eventJson.length + reason.length) * 3 + 24;
+      if (used + most > chunk.length) {
+        if (used > 0) this.#write(chunk.subarray(0, used));
+        used = 0;
+        if (most > chunk.length) chunk = Buffer.allocUnsafe(most);
+      }
+      used += chunk.write('{"event":', used, 'latin1');
+      used += chunk.write(eventJson, used, 'utf8');
+      used += chunk.write(reason, used, 'utf8');
+      used += chunk.write(`${attempts}}\n`, used, 'latin1');
+    }
+    if (used > 0) this.#write(chunk.subarray(0, used));
   }
 
   flush(): void {
@@ -125,24 +167,28 @@ class FileWriter implements DeadLetterWriter {
     const text = this.#pending.join('');
     this.#pending = [];
     this.#pendingBytes = 0;
-    const written = this.#append(text);
-    if (written < text.length) toStderr(text.slice(written));
+    this.#write(Buffer.from(text, 'utf8'));
   }
 
-  /** Appends whole lines; returns how many characters of `text` are safely in the file. */
-  #append(text: string): number {
+  /** Whole lines to the file, or (when it cannot be written) to stderr: never lost. */
+  #write(lines: Buffer): void {
+    if (!this.#append(lines)) toStderr(lines);
+  }
+
+  /** Appends whole lines; false when the file could not take them (some may be in it). */
+  #append(lines: Buffer): boolean {
     let fd: number | undefined;
     try {
       // O_NOFOLLOW: a symlink planted at the path must not redirect audit data elsewhere.
-      fd = openSync(this.destination, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0), 0o600);
+      fd = openLetterFile(this.destination);
       const stat = fstatSync(fd);
       if ((stat.mode & 0o077) !== 0) restrictMode(fd, this.destination, this.reporter);
-      const bytes = Buffer.from(this.#torn || endsWithoutNewline(fd, stat.size) ? `\n${text}` : text, 'utf8');
+      if (this.#torn || endsWithoutNewline(fd, stat.size)) writeAll(fd, NEWLINE);
       let offset = 0;
       try {
-        while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+        while (offset < lines.length) offset += writeSync(fd, lines, offset, lines.length - offset);
         this.#torn = false;
-        return text.length;
+        return true;
       } catch (error) {
         this.#torn = offset > 0;
         throw error;
@@ -150,10 +196,29 @@ class FileWriter implements DeadLetterWriter {
     } catch (error) {
       this.reporter.report('error', `dead-letter-file:${this.destination}`, `auditlake: cannot append to dead-letter file ${this.destination} (${String(error)}); writing dead letters to stderr`);
       // Lines before the failure may be in the file; stderr gets them all again rather than none.
-      return 0;
+      return false;
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
+  }
+}
+
+const NEWLINE = Buffer.from('\n');
+
+function writeAll(fd: number, bytes: Buffer): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+}
+
+/** Opens the file for appending, creating it (0600) and its directory (0700) when missing; never through a symlink. */
+function openLetterFile(path: string): number {
+  const flags = constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0);
+  try {
+    return openSync(path, flags, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    return openSync(path, flags, 0o600);
   }
 }
 
@@ -177,9 +242,10 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
 
-function toStderr(text: string): void {
+function toStderr(text: string | Buffer): void {
   try {
-    writeSync(2, text);
+    if (typeof text === 'string') writeSync(2, text);
+    else writeAll(2, text);
   } catch {
     // stderr itself is gone; there is nowhere left to write.
   }

@@ -316,7 +316,9 @@ class Sink implements AuditSink {
   #settled(events: QueuedEvent[], outcome: 'delivered' | 'deadLettered', code?: string, message?: string): void {
     if (outcome === 'delivered' && this.#o.onDelivered) this.#notifyDelivered(events);
     if (outcome === 'deadLettered') {
-      for (const event of events) this.#writeDeadLetter(this.#destination.auditEventJson(event), code as string, message as string, event.attempts);
+      const letters = events.map((event) => ({ eventJson: this.#destination.auditEventJson(event), attempts: event.attempts }));
+      this.#deadLetters.writeMany(letters, code as string, message as string, this.#o.clock.now());
+      this.#announce(code as string, message as string);
     }
     this.#ledger.settled(events, outcome, code);
     this.#store.release(events);
@@ -356,6 +358,11 @@ class Sink implements AuditSink {
 
   #writeDeadLetter(eventJson: string, code: string, message: string, attempts: number): void {
     this.#deadLetters.write(eventJson, code, message, attempts, this.#o.clock.now());
+    this.#announce(code, message);
+  }
+
+  /** The first dead letter of each reason reaches stderr (later ones only debug output). */
+  #announce(code: string, message: string): void {
     this.#reporter.report('warn', `dead-letter:${code}`, `auditlake: events are being dead-lettered to ${this.#deadLetters.destination}; first with reason ${code}: ${message}`);
   }
 

@@ -57,6 +57,22 @@ describe('dead-letter file', () => {
     expect(readLetters(path)).toHaveLength(200);
   });
 
+  it('writes many letters of one reason exactly as one by one, creating a missing directory (0700) on the way', () => {
+    const dir = tempDir();
+    const one = join(dir, 'one.jsonl');
+    const many = join(dir, 'nested', 'deeper', 'many.jsonl');
+    const reporter = new Reporter(quietDiagnostics().diagnostics);
+    const events = Array.from({ length: 3000 }, (_, n) => ({ eventJson: JSON.stringify({ id: `id-${n}`, eventData: JSON.stringify({ n, text: `é€😀 \\ " ${'x'.repeat(n % 700)}` }) }), attempts: n % 4 }));
+    const a = createDeadLetterWriter(one, join(dir, 'f.jsonl'), reporter);
+    for (const event of events) a.write(event.eventJson, 'Exit', 'the process exited', event.attempts, TIME);
+    a.flush();
+    const b = createDeadLetterWriter(many, join(dir, 'f.jsonl'), reporter);
+    b.writeMany(events, 'Exit', 'the process exited', TIME);
+    expect(readFileSync(many, 'utf8')).toBe(readFileSync(one, 'utf8'));
+    expect(readLetters(many)).toHaveLength(3000);
+    expect(statSync(join(dir, 'nested')).mode & 0o777).toBe(0o700);
+  });
+
   it('makes an existing world-readable file private', () => {
     const path = join(tempDir(), 'open.jsonl');
     writeFileSync(path, '');

@@ -52,15 +52,16 @@ export async function authenticate(
 }
 
 /**
- * The control plane in strict mode: only the owner account. The model's `AccessDeniedException`
+ * The control plane (and CloudWatch Logs) in strict mode: only the owner account. The model's `AccessDeniedException`
  * has no HTTP status of its own, so it is a client error, 400, as awsJson1_1 sends those.
  */
-export function authorizeControlPlane(context: CallerContext, caller: Caller, operation: string): AwsServiceError | undefined {
+export function authorizeControlPlane(context: CallerContext, caller: Caller, operation: string, service = 'cloudtrail'): AwsServiceError | undefined {
   if (!context.strictAuth || caller.accountId === context.ownerAccountId) return undefined;
-  return new AwsServiceError(
-    'AccessDeniedException',
-    `Account ${caller.accountId} is not authorized to perform: cloudtrail:${operation}. The local lake's channels, event data stores and queries belong to account ${context.ownerAccountId}; other accounts may only call PutAuditEvents on channels whose resource policy allows them.`,
-  );
+  const owned =
+    service === 'logs'
+      ? `The local lake's log groups belong to account ${context.ownerAccountId}.`
+      : `The local lake's channels, event data stores and queries belong to account ${context.ownerAccountId}; other accounts may only call PutAuditEvents on channels whose resource policy allows them.`;
+  return new AwsServiceError('AccessDeniedException', `Account ${caller.accountId} is not authorized to perform: ${service}:${operation}. ${owned}`);
 }
 
 function headerName(lower: string): string {

@@ -30,9 +30,20 @@ export interface Checkpoint {
   time: string;
 }
 
-interface Pending {
-  records: Omit<StoredRecord, 'seq'>[];
-  resolve: () => void;
+/** The text of record `seq` as it is hashed and written; it must start with `{"seq":<seq>`. */
+export type RecordSerializer<R> = (seq: number, record: R) => string;
+
+/** Where an append's records went. */
+export interface AppendedRecords {
+  /** `seq` of the first record. */
+  firstSeq: number;
+  /** Byte offset of each record's line in the log. */
+  offsets: number[];
+}
+
+interface Pending<R> {
+  records: R[];
+  resolve: (appended: AppendedRecords) => void;
   reject: (error: Error) => void;
 }
 
@@ -42,7 +53,11 @@ interface State {
   bytes: number;
 }
 
-export class EventLog {
+/**
+ * By default a log holds CloudTrail Lake records (stored-event.ts); another kind of record (a
+ * CloudWatch Logs log event) comes with its own serializer.
+ */
+export class EventLog<R = Omit<StoredRecord, 'seq'>> {
   readonly dir: string;
   readonly #handle: FileHandle;
   readonly #headHandle: FileHandle;
@@ -51,7 +66,8 @@ export class EventLog {
   readonly #since: number;
   #headSlot: number;
   #committed: State;
-  #queue: Pending[] = [];
+  readonly #serialize: RecordSerializer<R>;
+  #queue: Pending<R>[] = [];
   #writing: Promise<void> | undefined;
   /** Bytes past the committed state may be in the file (a failed write not yet cut off). */
   #damaged = false;
@@ -61,8 +77,15 @@ export class EventLog {
   #checkpointedSeq: number;
   #closed = false;
 
-  private constructor(dir: string, handles: { log: FileHandle; head: FileHandle }, state: State, head: { since: number; slot: number }, options: { fsync: boolean; diagnostics: Diagnostics }) {
+  private constructor(
+    dir: string,
+    handles: { log: FileHandle; head: FileHandle },
+    state: State,
+    head: { since: number; slot: number },
+    options: { fsync: boolean; diagnostics: Diagnostics; serialize: RecordSerializer<R> },
+  ) {
     this.dir = dir;
+    this.#serialize = options.serialize;
     this.#handle = handles.log;
     this.#headHandle = handles.head;
     this.#committed = state;
@@ -79,7 +102,11 @@ export class EventLog {
    * that only lost its newline gets it back. Records the head says were acknowledged but that
    * are gone from the end are never passed over: the log does not open.
    */
-  static async open(dir: string, eventDataStoreArn: string, options: { fsync: boolean; diagnostics: Diagnostics }): Promise<EventLog> {
+  static async open<R = Omit<StoredRecord, 'seq'>>(
+    dir: string,
+    eventDataStoreArn: string,
+    options: { fsync: boolean; diagnostics: Diagnostics; serialize?: RecordSerializer<R> },
+  ): Promise<EventLog<R>> {
     await mkdir(dir, { recursive: true });
     const path = join(dir, LOG_FILE);
     const headPath = join(dir, HEAD_FILE);
@@ -127,7 +154,8 @@ export class EventLog {
         await headHandle.sync();
         if (!stored) syncDirectory(dir);
       }
-      return new EventLog(dir, { log: handle, head: headHandle }, state, { since, slot }, options);
+      const serialize = (options.serialize ?? recordJson) as RecordSerializer<R>;
+      return new EventLog<R>(dir, { log: handle, head: headHandle }, state, { since, slot }, { ...options, serialize });
     } catch (error) {
       await headHandle?.close();
       await handle.close();
@@ -150,9 +178,9 @@ export class EventLog {
    * they are durable and covered by the head. Rejects when the disk refuses the write; later
    * appends try again.
    */
-  append(records: Omit<StoredRecord, 'seq'>[]): Promise<void> {
+  append(records: R[]): Promise<AppendedRecords> {
     if (this.#closed) return Promise.reject(new Error('the event log is closed'));
-    const done = new Promise<void>((resolve, reject) => this.#queue.push({ records, resolve, reject }));
+    const done = new Promise<AppendedRecords>((resolve, reject) => this.#queue.push({ records, resolve, reject }));
     this.#writing ??= this.#drain();
     return done;
   }
@@ -162,9 +190,12 @@ export class EventLog {
       while (this.#queue.length > 0) {
         const batch = this.#queue;
         this.#queue = [];
+        let offsets: number[];
         try {
           if (this.#damaged) await this.#cutBack();
-          this.#committed = await this.#commit(batch.flatMap((pending) => pending.records));
+          const committed = await this.#commit(batch.flatMap((pending) => pending.records));
+          offsets = committed.offsets;
+          this.#committed = committed.state;
         } catch (error) {
           const failure = new Error(`cannot write ${join(this.dir, LOG_FILE)}: ${(error as Error).message}`, { cause: error });
           this.#reportFailure(failure.message);
@@ -176,7 +207,13 @@ export class EventLog {
           this.#diagnostics.warn(`auditlake: ${join(this.dir, LOG_FILE)} is written again (after: ${this.#failing})`);
           this.#failing = undefined;
         }
-        for (const pending of batch) pending.resolve();
+        let seq = this.#committed.seq - offsets.length + 1;
+        let at = 0;
+        for (const pending of batch) {
+          pending.resolve({ firstSeq: seq, offsets: offsets.slice(at, at + pending.records.length) });
+          seq += pending.records.length;
+          at += pending.records.length;
+        }
         await this.#checkpoint(false);
       }
     } finally {
@@ -185,13 +222,18 @@ export class EventLog {
   }
 
   /** Writes, syncs and heads one group of records; the returned state is what is acknowledged. */
-  async #commit(records: Omit<StoredRecord, 'seq'>[]): Promise<State> {
+  async #commit(records: R[]): Promise<{ state: State; offsets: number[] }> {
     let { seq, hash } = this.#committed;
     const lines: string[] = [];
+    const offsets: number[] = [];
+    let position = this.#committed.bytes;
     for (const record of records) {
-      const json = recordJson(++seq, record);
+      const json = this.#serialize(++seq, record);
       hash = chainHash(hash, json);
-      lines.push(frameLine(hash, json));
+      const line = frameLine(hash, json);
+      lines.push(line);
+      offsets.push(position);
+      position += Buffer.byteLength(line);
     }
     const buffer = Buffer.from(lines.join(''), 'utf8');
     this.#damaged = true;
@@ -204,7 +246,7 @@ export class EventLog {
     const state = { seq, hash, bytes: this.#committed.bytes + buffer.length };
     this.#headSlot = await writeHead(this.#headHandle, { ...state, since: this.#since }, this.#headSlot);
     this.#damaged = false;
-    return state;
+    return { state, offsets };
   }
 
   /** Cuts the log back to the last acknowledged record. */

@@ -1,5 +1,6 @@
 /**
- * Fault injection for PutAuditEvents: the failures a real client must survive, on demand.
+ * Fault injection for the data plane (PutAuditEvents, and CloudWatch Logs' PutLogEvents): the
+ * failures a real client must survive, on demand, each in the words of the API it hits.
  * Each kind fires with its `rate`, at most `count` times when a count is given (so a test can
  * script "the first two requests are throttled" with `{ rate: 1, count: 2 }`).
  */
@@ -27,13 +28,19 @@ export interface FaultSpec {
   eventThrottle?: Rule;
   /** A valid event is answered in `failed[]` with `InternalFailure` instead of being stored. */
   eventInternalFailure?: Rule;
+  /**
+   * A valid event is refused for good and not stored: in PutAuditEvents' `failed[]` with
+   * `InvalidData`; in PutLogEvents as expired (`expiredLogEventEndIndex`), where rejections are
+   * a run from the start of the request, so the run ends at the first event the draw spares.
+   */
+  eventRejected?: Rule;
   /** Seed of the random draws, for reproducible runs. @default unseeded (Math.random) */
   seed?: number;
 }
 
 export type FaultKind = Exclude<keyof FaultSpec, 'seed'>;
 
-export const FAULT_KINDS: readonly FaultKind[] = ['throttle', 'serverError', 'latency', 'reset', 'resetAfterStore', 'eventThrottle', 'eventInternalFailure'];
+export const FAULT_KINDS: readonly FaultKind[] = ['throttle', 'serverError', 'latency', 'reset', 'resetAfterStore', 'eventThrottle', 'eventInternalFailure', 'eventRejected'];
 
 /** Kinds whose text form takes a `value@` prefix, and what the value is. */
 const VALUE_OF: Partial<Record<FaultKind, string>> = { throttle: 'retryAfterSeconds', serverError: 'statusCode', latency: 'delayMs' };

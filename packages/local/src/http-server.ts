@@ -11,15 +11,16 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Diagnostics } from '@auditlake/core';
 import { MAX_REQUEST_BODY_BYTES } from '@auditlake/core/internal';
 import { AwsServiceError, isAwsServiceError } from './aws-error.js';
-import { resolveTarget, runJsonOperation } from './aws-json-dispatch.js';
+import { resolveTarget, runJsonOperation, type JsonService } from './aws-json-dispatch.js';
 import { authenticate, authorizeControlPlane, type CallerContext } from './caller.js';
 import { limitConnections } from './connection-limits.js';
 import { OncePerCause } from './once-per-cause.js';
-import { CLOUDTRAIL_SERVICE } from './control-plane/index.js';
+import { CLOUDTRAIL_SERVICE, type ControlPlaneContext } from './control-plane/index.js';
 import type { FaultInjector } from './faults.js';
 import type { HostCheck } from './host-check.js';
 import { header, readBody, sendError, sendJson, type Protocol } from './http-io.js';
 import type { LakeStore } from './lake-store.js';
+import { LOGS_MAX_REQUEST_BODY_BYTES, LOGS_SERVICE, PUT_LOG_EVENTS, type LogsContext } from './logs/operations.js';
 import { putAuditEvents } from './put-audit-events.js';
 import { parseQueryString } from './put-audit-events-request.js';
 import type { QueryRegistry } from './query-registry.js';
@@ -46,8 +47,11 @@ export interface LakeServer {
   close(graceMs?: number): Promise<void>;
 }
 
-/** The awsJson1_1 services behind `POST /`, told apart by their target prefix. */
-const JSON_SERVICES = [CLOUDTRAIL_SERVICE] as const;
+/** The awsJson1_1 services behind `POST /`, told apart by their target prefix; each runs against what it needs of one context. */
+const JSON_SERVICES: readonly JsonService<ControlPlaneContext & LogsContext>[] = [CLOUDTRAIL_SERVICE, LOGS_SERVICE];
+
+/** Which data-plane call a request is (the calls fault injection acts on), by its dialect of errors. */
+type DataPlane = 'cloudtrail-data' | 'logs';
 
 /** What one request did, for its request-log line. */
 interface Outcome {
@@ -147,20 +151,19 @@ async function handle(context: LakeServerContext, req: IncomingMessage, res: Ser
   }
   const target = route === 'json-1.1' ? header(req, 'x-amz-target') : undefined;
   const resolved = route === 'json-1.1' ? resolveTarget(JSON_SERVICES, target) : undefined;
+  const logs = resolved?.service === LOGS_SERVICE;
   outcome.operation = route === 'rest-json' ? 'PutAuditEvents' : printable(resolved?.name ?? target ?? 'UnknownOperation');
+  const dataPlane: DataPlane | undefined = route === 'rest-json' ? 'cloudtrail-data' : logs && resolved?.name === PUT_LOG_EVENTS ? 'logs' : undefined;
 
-  if (route === 'rest-json' && !(await injectRequestFaults(context, req, res, outcome, stopping))) return;
+  if (dataPlane !== undefined && !(await injectRequestFaults(context, req, res, outcome, stopping, dataPlane))) return;
 
-  const body = await readBody(req, MAX_REQUEST_BODY_BYTES);
+  const limit = logs ? LOGS_MAX_REQUEST_BODY_BYTES : MAX_REQUEST_BODY_BYTES;
+  const body = await readBody(req, limit);
   if (body === 'aborted') return;
   if (body === 'too-large') {
     res.setHeader('connection', 'close');
-    fail(
-      res,
-      route,
-      outcome,
-      new AwsServiceError('RequestEntityTooLargeException', `The request body exceeds the limit of ${MAX_REQUEST_BODY_BYTES} bytes (100 events or 1 MB per PutAuditEvents request).`, 413),
-    );
+    const why = logs ? 'a PutLogEvents request holds at most 1,048,576 bytes of messages' : '100 events or 1 MB per PutAuditEvents request';
+    fail(res, route, outcome, new AwsServiceError('RequestEntityTooLargeException', `The request body exceeds the limit of ${limit} bytes (${why}).`, 413));
     return;
   }
 
@@ -197,13 +200,21 @@ async function handle(context: LakeServerContext, req: IncomingMessage, res: Ser
     } else {
       const contentType = header(req, 'content-type')?.split(';')[0]?.trim().toLowerCase();
       if (contentType !== 'application/x-amz-json-1.1' && contentType !== 'application/x-amz-json-1.0') {
-        throw new AwsServiceError('UnsupportedMediaTypeException', `Unsupported Content-Type '${contentType ?? ''}'; the CloudTrail API takes application/x-amz-json-1.1.`, 415);
+        throw new AwsServiceError('UnsupportedMediaTypeException', `Unsupported Content-Type '${contentType ?? ''}'; the ${logs ? 'CloudWatch Logs' : 'CloudTrail'} API takes application/x-amz-json-1.1.`, 415);
       }
       if (resolved?.operation) {
-        const denied = authorizeControlPlane(context, caller, resolved.name);
+        const denied = authorizeControlPlane(context, caller, resolved.name, resolved.service.signingName);
         if (denied) throw denied;
       }
-      const output = await runJsonOperation({ store: context.store, queries: context.queries, now: context.now }, resolved, target, body);
+      const countEvents = (events: number, rejected: number) => {
+        outcome.events = events;
+        outcome.failed = rejected;
+      };
+      const output = await runJsonOperation({ store: context.store, queries: context.queries, now: context.now, faults: context.faults, countEvents }, resolved, target, body);
+      if (dataPlane === 'logs' && context.faults.draw('resetAfterStore')) {
+        req.socket.destroy();
+        return;
+      }
       sendJson(res, 200, 'application/x-amz-json-1.1', output);
     }
   } catch (error) {
@@ -212,8 +223,14 @@ async function handle(context: LakeServerContext, req: IncomingMessage, res: Ser
   }
 }
 
-/** The PutAuditEvents faults that act before the request is read; false when the request is over. */
-async function injectRequestFaults(context: LakeServerContext, req: IncomingMessage, res: ServerResponse, outcome: Outcome, stopping: AbortSignal): Promise<boolean> {
+/**
+ * The faults that act before a data-plane request (PutAuditEvents, PutLogEvents) is read;
+ * false when the request is over. Each API fails in its own words: CloudTrail Lake throttles
+ * with 429, CloudWatch Logs with 400 `ThrottlingException` ("Rate exceeded") and fails with its
+ * modeled 500 `ServiceUnavailableException` (reference/cloudwatch-logs-facts.md §2.5).
+ */
+async function injectRequestFaults(context: LakeServerContext, req: IncomingMessage, res: ServerResponse, outcome: Outcome, stopping: AbortSignal, dataPlane: DataPlane): Promise<boolean> {
+  const protocol: Protocol = dataPlane === 'logs' ? 'json-1.1' : 'rest-json';
   const latency = context.faults.draw('latency');
   if (latency) {
     const slept = await delay(latency.delayMs, true, { signal: stopping }).catch(() => false);
@@ -230,7 +247,7 @@ async function injectRequestFaults(context: LakeServerContext, req: IncomingMess
   if (throttle) {
     req.resume();
     const headers: Record<string, string> = throttle.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(throttle.retryAfterSeconds) };
-    fail(res, 'rest-json', outcome, new AwsServiceError('ThrottlingException', 'Rate exceeded', 429, headers));
+    fail(res, protocol, outcome, new AwsServiceError('ThrottlingException', 'Rate exceeded', dataPlane === 'logs' ? 400 : 429, headers));
     return false;
   }
   const serverError = context.faults.draw('serverError');
@@ -239,8 +256,10 @@ async function injectRequestFaults(context: LakeServerContext, req: IncomingMess
     const error =
       serverError.statusCode === 503
         ? new AwsServiceError('ServiceUnavailable', 'The service is unavailable. Please try again later.', 503)
-        : new AwsServiceError('InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.', 500);
-    fail(res, 'rest-json', outcome, error);
+        : dataPlane === 'logs'
+          ? new AwsServiceError('ServiceUnavailableException', 'The service cannot complete the request.', 500)
+          : new AwsServiceError('InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.', 500);
+    fail(res, protocol, outcome, error);
     return false;
   }
   return true;

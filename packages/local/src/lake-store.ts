@@ -1,6 +1,7 @@
 /**
  * The writable side of a data directory: the catalog, one event log per event data store,
- * and the routing of a channel's events to the logs of its destinations.
+ * and the routing of a channel's events to the logs of its destinations; and beside them the
+ * CloudWatch Logs log groups (logs/log-store.ts).
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import type { QuerySource } from './query-engine.js';
 import { LOCAL_LAKE_DEFAULTS, SERVICE_LIMITS } from './options.js';
 import { externalIdPolicy } from './resource-policy.js';
 import type { StoredRecord } from './stored-event.js';
+import { LogStore } from './logs/log-store.js';
 
 /** What GetChannel reports as `IngestionStatus`; kept in memory only. */
 export interface IngestionStatus {
@@ -31,19 +33,24 @@ export interface LakeStoreOptions {
 
 export class LakeStore {
   readonly catalog: Catalog;
+  /** The CloudWatch Logs log groups, streams and events. */
+  readonly logs: LogStore;
   readonly #logs = new Map<string, EventLog>();
   readonly #fsync: boolean;
   readonly #diagnostics: Diagnostics;
   readonly #ingestion = new Map<string, IngestionStatus>();
 
-  private constructor(catalog: Catalog, options: LakeStoreOptions) {
+  private constructor(catalog: Catalog, logs: LogStore, options: LakeStoreOptions) {
     this.catalog = catalog;
+    this.logs = logs;
     this.#fsync = options.fsync;
     this.#diagnostics = options.diagnostics;
   }
 
   static async open(dataDir: string, options: LakeStoreOptions): Promise<LakeStore> {
-    const store = new LakeStore(Catalog.open(dataDir, options), options);
+    const catalog = Catalog.open(dataDir, options);
+    const logs = await LogStore.open(dataDir, { region: catalog.region, accountId: catalog.accountId, fsync: options.fsync, diagnostics: options.diagnostics });
+    const store = new LakeStore(catalog, logs, options);
     try {
       for (const eds of store.catalog.eventDataStores) await store.#openLog(eds);
     } catch (error) {
@@ -151,7 +158,7 @@ export class LakeStore {
   /** Appends the records to every destination of the channel; resolves when all are durable. */
   async ingest(channel: ChannelInfo, records: Omit<StoredRecord, 'seq'>[]): Promise<void> {
     if (records.length === 0) return;
-    const appends: Promise<void>[] = [];
+    const appends: Promise<unknown>[] = [];
     for (const eds of this.destinations(channel)) {
       const log = this.#logs.get(eds.id);
       if (log) appends.push(log.append(records));
@@ -175,7 +182,7 @@ export class LakeStore {
   async close(): Promise<void> {
     const logs = [...this.#logs.values()];
     this.#logs.clear();
-    const results = await Promise.allSettled(logs.map((log) => log.close()));
+    const results = await Promise.allSettled([...logs.map((log) => log.close()), this.logs.close()]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }

@@ -8,8 +8,7 @@ import { isLoopbackHost, createHostCheck } from './host-check.js';
 import { createLakeServer, type LakeServer } from './http-server.js';
 import { LakeStore } from './lake-store.js';
 import { LOCAL_LAKE_DEFAULTS, resolveLocalLakeOptions, type LocalLakeOptions } from './options.js';
-import { QueryEngine } from './query-engine.js';
-import { QueryRegistry } from './query-registry.js';
+import { startLakeQueries } from './lake-queries.js';
 import { RequestRateLimiter } from './rate-limit.js';
 import type { JsonValue } from './sql-values.js';
 import type { SigV4Secret } from './sigv4.js';
@@ -23,6 +22,8 @@ export interface LocalLake {
   /** The default event data store: `FROM <eventDataStoreId>` in SQL. */
   readonly eventDataStoreId: string;
   readonly eventDataStoreArn: string;
+  /** The CloudWatch Logs log group of the `logGroupName` option, ready for PutLogEvents (`FROM "<name>"` in SQL); undefined without it. */
+  readonly logGroupName: string | undefined;
   readonly region: string;
   readonly accountId: string;
   /** Absolute path of the data directory. */
@@ -42,8 +43,8 @@ export interface LocalLake {
 
 /**
  * Starts an embedded CloudTrail-Lake-compatible server: PutAuditEvents, the CloudTrail query
- * and channel APIs, a durable hash-chained store, and SQL. A default channel and event data
- * store exist from the first start and are reused on restart.
+ * and channel APIs, the CloudWatch Logs API, a durable hash-chained store, and SQL. A default
+ * channel and event data store exist from the first start and are reused on restart.
  */
 export async function startLocalLake(options: LocalLakeOptions = {}): Promise<LocalLake> {
   const o = resolveLocalLakeOptions(options);
@@ -77,6 +78,9 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
       },
       o.now(),
     );
+    if (o.logGroupName !== undefined && store.logs.group(o.logGroupName) === undefined) {
+      await store.logs.createGroup({ name: o.logGroupName, creationTime: o.now(), logGroupClass: 'STANDARD', deletionProtectionEnabled: false, tags: {} });
+    }
     const { region, accountId } = store.catalog;
     const keyPair = loadOrCreateKeyPair(dataDir);
     const secrets = new Map<string, SigV4Secret>([[keyPair.accessKeyId, { secretAccessKey: keyPair.secretAccessKey, accountId }]]);
@@ -84,15 +88,9 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
       secrets.set(c.accessKeyId, { secretAccessKey: c.secretAccessKey, accountId: c.accountId ?? accountId, ...(c.sessionToken === undefined ? {} : { sessionToken: c.sessionToken }) });
     }
 
-    let engine: Promise<QueryEngine> | undefined;
-    const getEngine = () => {
-      engine ??= QueryEngine.create({ sources: () => store.querySources(), now: o.now, diagnostics: o.diagnostics });
-      return engine;
-    };
-    cleanups.push(async () => {
-      if (engine) await (await engine.catch(() => undefined))?.close();
-    });
-    const queries = new QueryRegistry(getEngine, o.now, o.maxQueryResultRows);
+    const sql = startLakeQueries({ ...o, catalog: store.catalog, logs: store.logs.catalog });
+    cleanups.push(() => sql.close());
+    const queries = sql.registry;
     const faults = new FaultInjector(o.faults);
 
     const lakeServer: LakeServer = createLakeServer({
@@ -133,14 +131,12 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
       channelArn: channel.arn,
       eventDataStoreId: eventDataStore.id,
       eventDataStoreArn: eventDataStore.arn,
+      logGroupName: o.logGroupName,
       region,
       accountId,
       dataDir,
       credentials: keyPair,
-      async query(sql) {
-        const result = await (await getEngine()).run(sql, o.maxQueryResultRows);
-        return result.rows.map((row) => Object.fromEntries(result.columns.map((column, i) => [column, row[i] as JsonValue])));
-      },
+      query: (statement) => sql.query(statement),
       setFaults(spec) {
         faults.set(spec === '' ? undefined : spec);
       },

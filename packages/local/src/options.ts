@@ -1,7 +1,8 @@
 import { ConfigurationError, defaultDiagnostics, type Diagnostics } from '@auditlake/core';
-import { EXTERNAL_ID_PATTERN } from '@auditlake/core/internal';
+import { EXTERNAL_ID_PATTERN, LOG_GROUP_NAME_PATTERN } from '@auditlake/core/internal';
 import { defaultMaxConnections } from './connection-limits.js';
 import { parseFaultSpec, type FaultSpec } from './faults.js';
+import { resolveQueryOptions, type LocalLakeQueryOptions, type ResolvedQueryOptions } from './query-options.js';
 
 /** A key pair the lake accepts (strict mode verifies SigV4 signatures against these). */
 export interface LocalLakeCredential {
@@ -23,7 +24,7 @@ export interface LocalLakeCredential {
  * Options of `startLocalLake`. Every field is optional; a bad value throws a
  * `ConfigurationError` naming the option, the rule and the value.
  */
-export interface LocalLakeOptions {
+export interface LocalLakeOptions extends LocalLakeQueryOptions {
   /** TCP port to listen on; 0 picks a free one (read it back from `endpoint`). @default 0 */
   port?: number;
   /** Interface to listen on. `0.0.0.0` exposes the lake (and its SQL) to the network. @default '127.0.0.1' */
@@ -67,6 +68,13 @@ export interface LocalLakeOptions {
   channelName?: string;
   /** Name of the default event data store. @default 'auditlake-local' */
   eventDataStoreName?: string;
+  /**
+   * A CloudWatch Logs log group to have from the start (created when missing, kept on restart),
+   * for applications that send with `logGroupName`; see `LocalLake.logGroupName`. Any other group
+   * is created through the API (`CreateLogGroup`, or a sink's `createLogGroup: true`).
+   * @default none
+   */
+  logGroupName?: string;
   /** Where the lake reports about itself (recoveries, internal errors). @default `util.debuglog('auditlake')`, warnings as process warnings */
   diagnostics?: Diagnostics;
   /**
@@ -88,8 +96,8 @@ export interface LocalLakeOptions {
    */
   allowedHosts?: readonly string[];
   /**
-   * Requests per second each account may make, per API (PutAuditEvents and the control plane
-   * count apart); beyond it the lake answers `ThrottlingException` as the service does. A token
+   * Requests per second each account may make, per API (PutAuditEvents, the control plane and
+   * CloudWatch Logs count apart); beyond it the lake answers `ThrottlingException` as the service does. A token
    * bucket refilled at `maxTps` per second with a burst of `maxTps`, on the `now` clock.
    * @default undefined (no limit)
    */
@@ -157,7 +165,7 @@ export const DEFAULT_SERVE_PORT = LOCAL_LAKE_DEFAULTS.servePort;
 export const MIN_RETENTION_DAYS = SERVICE_LIMITS.minRetentionDays;
 export const MAX_RETENTION_DAYS = SERVICE_LIMITS.maxRetentionDays;
 
-export interface ResolvedLocalLakeOptions {
+export interface ResolvedLocalLakeOptions extends ResolvedQueryOptions {
   port: number;
   host: string;
   dataDir: string | undefined;
@@ -175,6 +183,7 @@ export interface ResolvedLocalLakeOptions {
   maxQueryResultRows: number;
   channelName: string;
   eventDataStoreName: string;
+  logGroupName: string | undefined;
   diagnostics: Diagnostics;
   /** Undefined when quiet. */
   requestLog: ((line: string) => void) | undefined;
@@ -243,6 +252,10 @@ export function resolveLocalLakeOptions(options: LocalLakeOptions = {}): Resolve
   if (typeof eventDataStoreName !== 'string' || !NAME_PATTERN.test(eventDataStoreName)) {
     throw new ConfigurationError('eventDataStoreName', '3-128 characters of [a-zA-Z0-9._-]', eventDataStoreName);
   }
+  const logGroupName = options.logGroupName;
+  if (logGroupName !== undefined && (typeof logGroupName !== 'string' || !LOG_GROUP_NAME_PATTERN.test(logGroupName) || logGroupName.startsWith('aws/'))) {
+    throw new ConfigurationError('logGroupName', 'a log group name: 1-512 characters of [A-Za-z0-9._/#-], not starting with aws/', logGroupName);
+  }
   const diagnostics = options.diagnostics ?? defaultDiagnostics;
   if (typeof diagnostics !== 'object' || diagnostics === null || !['debug', 'warn', 'error'].every((k) => typeof (diagnostics as unknown as Record<string, unknown>)[k] === 'function')) {
     throw new ConfigurationError('diagnostics', 'an object with debug, warn and error functions', diagnostics);
@@ -263,6 +276,7 @@ export function resolveLocalLakeOptions(options: LocalLakeOptions = {}): Resolve
   const idleTimeoutMs = options.idleTimeoutMs ?? LOCAL_LAKE_DEFAULTS.idleTimeoutMs;
   if (!Number.isInteger(idleTimeoutMs) || idleTimeoutMs < 1) throw new ConfigurationError('idleTimeoutMs', 'an integer >= 1', idleTimeoutMs);
   return {
+    ...resolveQueryOptions(options),
     port,
     host,
     dataDir: options.dataDir,
@@ -279,6 +293,7 @@ export function resolveLocalLakeOptions(options: LocalLakeOptions = {}): Resolve
     maxQueryResultRows,
     channelName,
     eventDataStoreName,
+    logGroupName,
     diagnostics,
     requestLog,
     allowedHosts: [...(allowedHosts as string[])],

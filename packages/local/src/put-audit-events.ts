@@ -79,6 +79,10 @@ export async function putAuditEvents(context: PutAuditEventsContext, call: PutAu
       response.failed.push({ id: event.id, errorCode: 'InternalFailure', errorMessage: 'The event could not be stored (injected fault); send it again.' });
       continue;
     }
+    if (context.faults.draw('eventRejected')) {
+      response.failed.push({ id: event.id, errorCode: 'InvalidData', errorMessage: 'The event was refused (injected fault); it is not taken if sent again.' });
+      continue;
+    }
     const eventID = randomUUID();
     records.push({
       eventVersion: STORED_EVENT_VERSION,

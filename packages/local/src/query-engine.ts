@@ -1,28 +1,58 @@
 /**
- * SQL over the stores with an in-memory DuckDB. Each store's log is loaded incrementally into
- * a table shaped like CloudTrail Lake's integration-event schema (eventData a struct, the
- * JSON-object fields `map<string,string>`), and each query sees it through a view named after
- * the store id that hides expired events. Queries run one at a time.
+ * SQL over the lake with an embedded DuckDB. Each source (an event data store) is a table of
+ * its CloudTrail Lake schema, read from the source's columnar copy and the tail of its log
+ * (source-tables.ts); each query sees it through a temporary view of its own connection,
+ * named as the query names it, with the retention cut-off of that moment.
  *
- * The engine reads the logs, never writes them; it works beside a running server (a torn
- * last line is simply not loaded yet). SQL cannot reach the file system: DuckDB's external
- * access is off except for the engine's own staging directory.
+ * - A statement is checked when prepared, without loading anything: parsed, its parse tree
+ *   checked (sql-guard.ts), and bound against empty tables of the right schema, so a bad
+ *   statement fails StartQuery itself.
+ * - Queries run concurrently, each on its own connection, up to `maxRunningQueries`; more wait
+ *   in order of arrival. Loading the log (and writing the columnar copy) happens on one
+ *   maintenance connection, one step at a time.
+ * - DuckDB gets a memory limit, a private spill directory, and no file access beyond the
+ *   engine's own directories, locked before any query runs.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { open, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance, StatementType, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { Diagnostics } from '@auditlake/core';
 import { AwsServiceError, invalidQuery } from './aws-error.js';
+import { oneLineMessage, statementError } from './query-errors.js';
+import { eventsMatched } from './query-profile.js';
+import { processAlive } from './process-alive.js';
+import { QuerySlots } from './query-slots.js';
+import { INTERNAL_SCHEMA, SEGMENT_ROWS, SourceTables, sqlString, type SourceSnapshot } from './source-tables.js';
+import { guardStatement, parseTree, parseTreeText } from './sql-guard.js';
+import { applyTrinoSemantics, TRANSFORM_MACROS } from './sql-transform.js';
 import { firstKeyword, rewriteQuery } from './sql-rewrite.js';
 import { toJsonValue, toResultString, type JsonValue } from './sql-values.js';
+import type { TableSource } from './table-sources.js';
+import { TRINO_MACROS } from './trino-functions.js';
 
-/** A store as the engine needs it. */
+/** The shape `lake-store.ts` builds for the engine before table-sources.ts; kept for it, unused here. */
 export interface QuerySource {
   id: string;
   logPath: string;
   retentionDays: number;
+}
+
+export interface QueryEngineOptions {
+  /** The sources, read at each statement (new stores appear as they are created). */
+  sources: () => readonly TableSource[];
+  now: () => number;
+  diagnostics: Diagnostics;
+  /** The directory holding every source's columnar copy. */
+  columnarRoot: string;
+  /** Keep the columnar copies up to date (the server), or only read them (`auditlake query`). */
+  writable: boolean;
+  memoryLimitMb: number;
+  maxRunningQueries: number;
+  /** Rows per columnar segment. @default SEGMENT_ROWS */
+  segmentRows?: number;
+  /** The columnar keeper's mode: write full chunks of log as segments, hold nothing in memory (see source-tables.ts). */
+  segmentsOnly?: boolean;
 }
 
 export interface PreparedQuery {
@@ -30,351 +60,379 @@ export interface PreparedQuery {
   statement: string;
   /** As DuckDB runs it. */
   sql: string;
-  eventDataStoreIds: string[];
+  /** The sources the statement names. */
+  tables: string[];
+}
+
+export interface RunOptions {
+  /** More rows than this is an error (`QueryResultsTooLarge`), or with `truncate`, the rest is dropped. */
+  maxRows: number;
+  /** Return the first `maxRows` rows (and `truncated: true`) rather than fail. */
+  truncate?: boolean;
+  /** Rows are handed over as they come, in chunks, instead of being kept in `rows`. */
+  onRows?: (rows: (JsonValue | string | null)[][], columns: string[]) => void;
+  /** `json`: JSON-friendly values (`query()`, the CLI); `strings`: GetQueryResults strings. */
+  format: 'json' | 'strings';
+  /** With `strings`: a result larger than this (in UTF-16 bytes of its strings) is an error. */
+  maxBytes?: number;
+  /** Aborting interrupts the query (or takes it out of the queue); the reason is rethrown. */
+  signal?: AbortSignal;
+  /** Called when the query leaves the queue and starts running. */
+  onStart?: () => void;
 }
 
 export interface QueryResult {
   columns: string[];
-  /** Rows as JSON-friendly values. */
-  rows: JsonValue[][];
-  /** Rows as GetQueryResults strings. */
-  strings: (string | null)[][];
-  /** Events in the stores the query names (retention applied), and the log bytes behind them. */
+  rows: (JsonValue | string | null)[][];
+  /** Rows in the result (also those handed to `onRows`). */
+  rowCount: number;
+  /** Whether rows beyond `maxRows` were dropped (`truncate`). */
+  truncated: boolean;
+  /** Events that matched the query (see query-profile.ts). */
+  eventsMatched: number;
+  /** Events in the sources the query names, and the log bytes behind them. */
   eventsScanned: number;
   bytesScanned: number;
   executionTimeMs: number;
-}
-
-interface LoadedStore {
-  table: string;
-  loadedBytes: number;
-  rows: number;
+  /** Size estimate of `rows` in memory. */
+  bytes: number;
 }
 
 const DAY_MS = 86_400_000;
-/** Bytes of log staged into DuckDB per step; bounds the engine's own memory while loading. */
-const LOAD_CHUNK_BYTES = 16 * 1024 * 1024;
-
-const MAP = 'MAP(VARCHAR, VARCHAR)';
-/** json_transform structure of eventData: unknown keys are dropped, missing ones are NULL, nested map values become JSON text. */
-const EVENT_DATA_STRUCTURE = JSON.stringify({
-  version: 'VARCHAR',
-  userIdentity: { type: 'VARCHAR', principalId: 'VARCHAR', details: MAP },
-  userAgent: 'VARCHAR',
-  eventSource: 'VARCHAR',
-  eventName: 'VARCHAR',
-  eventTime: 'VARCHAR',
-  UID: 'VARCHAR',
-  requestParameters: MAP,
-  responseElements: MAP,
-  errorCode: 'VARCHAR',
-  errorMessage: 'VARCHAR',
-  sourceIPAddress: 'VARCHAR',
-  recipientAccountId: 'VARCHAR',
-  additionalEventData: MAP,
-});
-const EVENT_DATA_TYPE =
-  `STRUCT(version VARCHAR, userIdentity STRUCT(type VARCHAR, principalId VARCHAR, details ${MAP}), userAgent VARCHAR, eventSource VARCHAR, ` +
-  `eventName VARCHAR, eventTime VARCHAR, UID VARCHAR, requestParameters ${MAP}, responseElements ${MAP}, errorCode VARCHAR, errorMessage VARCHAR, ` +
-  `sourceIPAddress VARCHAR, recipientAccountId VARCHAR, additionalEventData ${MAP})`;
-const TABLE_COLUMNS =
-  'seq BIGINT, eventVersion VARCHAR, eventCategory VARCHAR, eventType VARCHAR, eventID VARCHAR, eventTime TIMESTAMP, awsRegion VARCHAR, ' +
-  'recipientAccountId VARCHAR, addendum STRUCT(reason VARCHAR, updatedFields VARCHAR, originalUID VARCHAR, originalEventID VARCHAR), ' +
-  `metadata STRUCT(ingestionTime VARCHAR, channelARN VARCHAR), eventData ${EVENT_DATA_TYPE}`;
-const VIEW_COLUMNS = 'eventVersion, eventCategory, eventType, eventID, eventTime, awsRegion, recipientAccountId, addendum, metadata, eventData';
-const RECORD_TYPE =
-  'STRUCT(seq BIGINT, eventVersion VARCHAR, eventCategory VARCHAR, eventType VARCHAR, eventID VARCHAR, eventTime VARCHAR, awsRegion VARCHAR, ' +
-  'recipientAccountId VARCHAR, metadata STRUCT(ingestionTime VARCHAR, channelARN VARCHAR), id VARCHAR, eventData VARCHAR)';
-
-/**
- * A few Trino functions CloudTrail Lake queries use that DuckDB spells differently.
- * `element_at` follows Trino for maps: the value, or NULL when the key is absent.
- */
-const TRINO_MACROS = [
-  'CREATE MACRO element_at(m, k) AS map_extract_value(m, k)',
-  'CREATE MACRO json_extract_scalar(j, p) AS json_extract_string(j, p)',
-  'CREATE MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)',
-  'CREATE MACRO regexp_like(s, p) AS regexp_matches(s, p)',
-];
+const SHARED_MEMORY = '/dev/shm';
 
 export class QueryEngine {
   readonly #instance: DuckDBInstance;
-  readonly #connection: DuckDBConnection;
-  /** A second connection that only checks statements, so StartQuery never waits behind a running query. */
+  readonly #maintenance: DuckDBConnection;
   readonly #checker: DuckDBConnection;
-  readonly #stagingDir: string;
-  readonly #sources: () => readonly QuerySource[];
-  readonly #now: () => number;
-  readonly #diagnostics: Diagnostics;
-  readonly #loaded = new Map<string, LoadedStore>();
-  #tail: Promise<unknown> = Promise.resolve();
-  #staged = 0;
+  readonly #privateDir: string;
+  /** Where log lines are staged for DuckDB: in memory (/dev/shm) where there is such a place. */
+  readonly #stageDir: string;
+  readonly #options: QueryEngineOptions;
+  readonly #reserved: ReadonlySet<string>;
+  readonly #slots: QuerySlots;
+  readonly #tables = new Map<string, Promise<SourceTables>>();
+  readonly #running = new Set<DuckDBConnection>();
+  #checkerViews = '';
+  #maintenanceTail: Promise<unknown> = Promise.resolve();
+  #checkerTail: Promise<unknown> = Promise.resolve();
+  #names = 0;
   #closed = false;
 
-  private constructor(instance: DuckDBInstance, connection: DuckDBConnection, checker: DuckDBConnection, stagingDir: string, options: QueryEngineOptions) {
+  private constructor(instance: DuckDBInstance, maintenance: DuckDBConnection, checker: DuckDBConnection, dirs: { private: string; stage: string }, reserved: Set<string>, options: QueryEngineOptions) {
+    this.#privateDir = dirs.private;
+    this.#stageDir = dirs.stage;
     this.#instance = instance;
-    this.#connection = connection;
+    this.#maintenance = maintenance;
     this.#checker = checker;
-    this.#stagingDir = stagingDir;
-    this.#sources = options.sources;
-    this.#now = options.now;
-    this.#diagnostics = options.diagnostics;
+    this.#reserved = reserved;
+    this.#options = options;
+    this.#slots = new QuerySlots(options.maxRunningQueries);
   }
 
   static async create(options: QueryEngineOptions): Promise<QueryEngine> {
-    const stagingDir = mkdtempSync(join(tmpdir(), 'auditlake-sql-'));
+    for (const root of [tmpdir(), SHARED_MEMORY]) removeDeadEnginesDirs(root);
+    const privateDir = mkdtempSync(join(tmpdir(), `auditlake-sql-${process.pid}-`));
+    for (const dir of ['spill', 'scratch']) mkdirSync(join(privateDir, dir));
+    // Staged log lines are written and read once: in memory they cost the disk nothing, where the log's fsyncs wait.
+    const stageDir = existsSync(SHARED_MEMORY) ? mkdtempSync(join(SHARED_MEMORY, `auditlake-stage-${process.pid}-`)) : join(privateDir, 'stage');
+    mkdirSync(stageDir, { recursive: true });
     let instance: DuckDBInstance | undefined;
     try {
-      instance = await DuckDBInstance.create(':memory:');
-      const connection = await instance.connect();
-      await connection.run(`SET allowed_directories = [${sqlString(`${stagingDir}/`)}]`);
-      await connection.run('SET enable_external_access = false');
-      await connection.run('SET lock_configuration = true');
-      for (const macro of TRINO_MACROS) await connection.run(macro);
+      instance = await DuckDBInstance.create(':memory:', {
+        memory_limit: `${options.memoryLimitMb}MB`,
+        // DuckDB spills here, not to ./.tmp under the server's working directory.
+        temp_directory: join(privateDir, 'spill'),
+        max_temp_directory_size: '4GB',
+        autoinstall_known_extensions: 'false',
+        autoload_known_extensions: 'false',
+      });
+      const setup = await instance.connect();
+      await setup.run("SET TimeZone = 'UTC'");
+      await setup.run(`CREATE SCHEMA ${INTERNAL_SCHEMA}`);
+      for (const macro of [...TRINO_MACROS, ...TRANSFORM_MACROS]) await setup.run(macro);
+      const reserved = await catalogNames(setup);
+      const allowed = [stageDir, join(privateDir, 'scratch'), options.columnarRoot].map((dir) => sqlString(`${dir}/`));
+      await setup.run(`SET allowed_directories = [${allowed.join(', ')}]`);
+      await setup.run('SET enable_external_access = false');
+      setup.closeSync();
+      const maintenance = await instance.connect();
       const checker = await instance.connect();
-      return new QueryEngine(instance, connection, checker, stagingDir, options);
+      return new QueryEngine(instance, maintenance, checker, { private: privateDir, stage: stageDir }, reserved, options);
     } catch (error) {
       instance?.closeSync();
-      rmSync(stagingDir, { recursive: true, force: true });
+      rmSync(privateDir, { recursive: true, force: true });
+      rmSync(stageDir, { recursive: true, force: true });
       throw error;
     }
   }
 
   /**
-   * Checks that `statement` is one SELECT over known stores, without running it. Only a store
-   * never queried before needs the serialized path (its view must exist for the check).
+   * Checks that `statement` is one SELECT over known sources, and binds it (unknown columns and
+   * functions, type errors), without reading any data.
    */
   async prepare(statement: string): Promise<PreparedQuery> {
-    if (this.#closed) throw new Error('the query engine is closed');
-    const prepared = this.#rewrite(statement);
-    if (prepared.eventDataStoreIds.some((id) => !this.#loaded.has(id))) {
-      await this.#serial(() => this.#refreshViews(prepared.eventDataStoreIds, false));
-    }
-    await this.#check(prepared, this.#checker);
-    return prepared;
-  }
-
-  /**
-   * Runs a query (prepared or not); more than `maxRows` rows is an error. `onStart` is called
-   * when the query's turn comes; returning false skips it (it was cancelled while queued).
-   */
-  run(query: string | PreparedQuery, maxRows: number, onStart?: () => boolean): Promise<QueryResult> {
-    return this.#serial(async () => {
-      if (onStart && !onStart()) throw new AwsServiceError('QueryCancelled', 'The query was cancelled before it started.');
-      const prepared = typeof query === 'string' ? this.#rewrite(query) : query;
-      await this.#refreshViews(prepared.eventDataStoreIds, true);
-      await this.#check(prepared, this.#connection);
-      const started = performance.now();
-      let reader;
+    this.#checkOpen();
+    if (typeof statement !== 'string' || statement.trim().length === 0) throw invalidQuery('The query statement is empty.');
+    const keyword = firstKeyword(statement);
+    if (keyword !== 'SELECT' && keyword !== 'WITH') throw invalidQuery(`Only SELECT statements are supported (this one starts with ${keyword || 'no keyword'}).`);
+    const sources = this.#options.sources();
+    const known = new Map(sources.map((source) => [source.name.toLowerCase(), source.name]));
+    const rewritten = rewriteQuery(statement, known, this.#options.now());
+    return this.#onChecker(async () => {
+      const serialized = await this.#checker.runAndReadAll(`SELECT json_serialize_sql(${sqlString(rewritten.sql)})`);
+      const tree = parseTree(String(serialized.getRows()[0]?.[0]));
+      guardStatement(tree, { tables: new Set(known.keys()), reserved: this.#reserved });
+      let sql = rewritten.sql;
+      if (applyTrinoSemantics(tree)) {
+        const deserialized = await this.#checker.runAndReadAll(`SELECT json_deserialize_sql(${sqlString(parseTreeText(tree))})`);
+        sql = String(deserialized.getRows()[0]?.[0]);
+      }
+      await this.#ensureCheckerViews(sources);
       try {
-        reader = await this.#connection.streamAndReadUntil(prepared.sql, maxRows + 1);
+        const prepared = await this.#checker.prepare(sql);
+        prepared.destroySync();
       } catch (error) {
-        throw invalidQuery(cleanMessage(error));
+        throw statementError(error);
       }
-      if (reader.currentRowCount > maxRows) {
-        throw new AwsServiceError('QueryResultsTooLarge', `The query returned more than ${maxRows} rows; narrow it down or add a LIMIT.`);
-      }
-      const columns = reader.columnNames();
-      const raw = reader.getRows();
-      const executionTimeMs = Math.round(performance.now() - started);
-      let eventsScanned = 0;
-      let bytesScanned = 0;
-      for (const id of prepared.eventDataStoreIds) {
-        const loaded = this.#loaded.get(id);
-        if (!loaded) continue;
-        eventsScanned += loaded.rows;
-        bytesScanned += loaded.loadedBytes;
-      }
-      return {
-        columns,
-        rows: raw.map((row) => row.map(toJsonValue)),
-        strings: raw.map((row) => row.map(toResultString)),
-        eventsScanned,
-        bytesScanned,
-        executionTimeMs,
-      };
+      return { statement, sql, tables: rewritten.tables };
     });
   }
 
-  /** Interrupts the query running now, if any. */
-  interrupt(): void {
-    if (!this.#closed) this.#connection.interrupt();
+  /** Runs a query (prepared or not); it waits for its sources to be read, then for a free slot. */
+  async run(query: string | PreparedQuery, options: RunOptions): Promise<QueryResult> {
+    const prepared = typeof query === 'string' ? await this.prepare(query) : query;
+    const tables = await Promise.all(prepared.tables.map((name) => this.#synced(name)));
+    options.signal?.throwIfAborted();
+    const release = await this.#slots.acquire(options.signal);
+    const snapshots = tables.map((table) => table?.snapshot());
+    const connection = await this.#instance.connect();
+    this.#running.add(connection);
+    const abort = () => connection.interrupt();
+    options.signal?.addEventListener('abort', abort);
+    try {
+      options.onStart?.();
+      return await this.#execute(connection, prepared, snapshots, options);
+    } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      if (error instanceof AwsServiceError) throw error;
+      throw new AwsServiceError('QueryFailed', oneLineMessage(error));
+    } finally {
+      options.signal?.removeEventListener('abort', abort);
+      this.#running.delete(connection);
+      connection.closeSync();
+      for (const snapshot of snapshots) snapshot?.release();
+      release();
+    }
+  }
+
+  /** A DuckDB setting's value, as the engine runs (for diagnostics; SQL itself cannot read settings). */
+  async setting(name: string): Promise<string> {
+    const reader = await this.#onMaintenance(() => this.#maintenance.runAndReadAll(`SELECT current_setting(${sqlString(name)})::VARCHAR`));
+    return String(reader.getRows()[0]?.[0]);
+  }
+
+  /** Reads new log lines of every source, and keeps the columnar copies current; for the server's background work. */
+  async maintain(behindBytes = 0): Promise<void> {
+    const sources = this.#options.sources();
+    for (const [name, tables] of [...this.#tables]) {
+      if (sources.some((source) => source.name === name)) continue;
+      // Deleted (or pending deletion): its rows leave memory; running queries keep their snapshot views.
+      this.#tables.delete(name);
+      const gone = await tables.catch(() => undefined);
+      if (gone) await this.#onMaintenance(() => gone.drop());
+    }
+    for (const source of sources) {
+      const tables = await this.#current(source);
+      if (behindBytes === 0 || tables.behindBy(behindBytes)) await this.#onMaintenance(() => tables.sync());
+    }
+  }
+
+  /** Makes reading the logs stop after the current step (for good: the engine is about to close). */
+  stopReading(): void {
+    for (const tables of this.#tables.values()) void tables.then((t) => t.stop(), () => undefined);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#connection.interrupt();
-    await this.#tail.catch(() => undefined);
-    this.#checker.closeSync();
-    this.#connection.closeSync();
-    this.#instance.closeSync();
-    rmSync(this.#stagingDir, { recursive: true, force: true });
-  }
-
-  #serial<T>(task: () => Promise<T>): Promise<T> {
-    if (this.#closed) return Promise.reject(new Error('the query engine is closed'));
-    const guarded = () => (this.#closed ? Promise.reject(new Error('the query engine is closed')) : task());
-    const result = this.#tail.then(guarded, guarded);
-    this.#tail = result.catch(() => undefined);
-    return result;
-  }
-
-  #rewrite(statement: string): PreparedQuery {
-    if (typeof statement !== 'string' || statement.trim().length === 0) throw invalidQuery('The query statement is empty.');
-    const keyword = firstKeyword(statement);
-    if (keyword !== 'SELECT' && keyword !== 'WITH') {
-      throw invalidQuery(`Only SELECT statements are supported (this one starts with ${keyword || 'no keyword'}).`);
-    }
-    const known = new Map(this.#sources().map((source) => [source.id.toLowerCase(), source.id]));
-    const { sql, eventDataStoreIds } = rewriteQuery(statement, known);
-    return { statement, sql, eventDataStoreIds };
-  }
-
-  async #check(prepared: PreparedQuery, connection: DuckDBConnection): Promise<void> {
-    let statements;
-    try {
-      statements = await connection.extractStatements(prepared.sql);
-    } catch (error) {
-      throw invalidQuery(cleanMessage(error));
-    }
-    if (statements.count !== 1) throw invalidQuery(`Only one SELECT statement is allowed (found ${statements.count}).`);
-    let statement;
-    try {
-      statement = await statements.prepare(0);
-    } catch (error) {
-      throw invalidQuery(cleanMessage(error));
-    }
-    try {
-      if (statement.statementType !== StatementType.SELECT) {
-        throw invalidQuery(`Only SELECT statements are supported (this is a ${StatementType[statement.statementType]} statement).`);
+    for (const connection of this.#running) connection.interrupt();
+    this.#slots.close();
+    // Reading a long backlog of log stops after the current step: what is not in the columnar copy yet is read at the next start.
+    this.stopReading();
+    await this.#maintenanceTail.catch(() => undefined);
+    for (const tables of this.#tables.values()) {
+      try {
+        await (await tables).close();
+      } catch (error) {
+        this.#options.diagnostics.warn(`auditlake: could not save the columnar copy: ${(error as Error).message}`);
       }
-    } finally {
-      statement.destroySync();
     }
+    await this.#checkerTail.catch(() => undefined);
+    this.#checker.closeSync();
+    this.#maintenance.closeSync();
+    this.#instance.closeSync();
+    rmSync(this.#privateDir, { recursive: true, force: true });
+    rmSync(this.#stageDir, { recursive: true, force: true });
+  }
+
+  async #execute(connection: DuckDBConnection, prepared: PreparedQuery, snapshots: (SourceSnapshot | undefined)[], options: RunOptions): Promise<QueryResult> {
+    const sources = new Map(this.#options.sources().map((source) => [source.name, source]));
+    const now = this.#options.now();
+    for (const [i, name] of prepared.tables.entries()) {
+      const source = sources.get(name);
+      const snapshot = snapshots[i];
+      if (source === undefined || snapshot === undefined) throw new AwsServiceError('EventDataStoreNotFoundException', `The specified event data store ID does not exist: ${name}`);
+      const cutoff = `TIMESTAMP '${new Date(now - source.retentionDays * DAY_MS).toISOString().replace('T', ' ').replace('Z', '')}'`;
+      await connection.run(`CREATE OR REPLACE TEMP VIEW "${name}" AS ${snapshot.viewSql(cutoff)}`);
+    }
+    const profile = join(this.#stageDir, `${this.#name()}.profile.json`);
+    await connection.run("SET enable_profiling = 'json'");
+    await connection.run(`SET profiling_output = ${sqlString(profile)}`);
+    const started = performance.now();
+    const result = await connection.stream(prepared.sql);
+    const columns = result.columnNames();
+    const rows: (JsonValue | string | null)[][] = [];
+    const budget = { bytes: 0, maxBytes: options.maxBytes };
+    let rowCount = 0;
+    let truncated = false;
+    for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+      let raw = chunk.getRows();
+      if (rowCount + raw.length > options.maxRows) {
+        if (!options.truncate) throw new AwsServiceError('QueryResultsTooLarge', `The query returned more than ${options.maxRows} rows; narrow it down or add a LIMIT.`);
+        raw = raw.slice(0, options.maxRows - rowCount);
+        truncated = true;
+      }
+      const converted = convertRows(raw, options.format, budget);
+      rowCount += converted.length;
+      if (options.onRows) options.onRows(converted, columns);
+      else rows.push(...converted);
+      if (truncated) break;
+    }
+    const executionTimeMs = Math.round(performance.now() - started);
+    let matched: number | undefined;
+    try {
+      matched = truncated ? undefined : eventsMatched(readFileSync(profile, 'utf8'));
+    } catch {
+      matched = undefined;
+    } finally {
+      rmSync(profile, { force: true });
+    }
+    return {
+      columns,
+      rows,
+      rowCount,
+      truncated,
+      bytes: budget.bytes,
+      eventsMatched: matched ?? 0,
+      eventsScanned: snapshots.reduce((sum, snapshot) => sum + (snapshot?.rows ?? 0), 0),
+      bytesScanned: snapshots.reduce((sum, snapshot) => sum + (snapshot?.logBytes ?? 0), 0),
+      executionTimeMs,
+    };
+  }
+
+  /** The source's tables, opened on first use. */
+  #tablesOf(source: TableSource): Promise<SourceTables> {
+    let tables = this.#tables.get(source.name);
+    if (tables === undefined) {
+      tables = this.#onMaintenance(() =>
+        SourceTables.open(source, { connection: this.#maintenance, stageDir: this.#stageDir, diagnostics: this.#options.diagnostics, writable: this.#options.writable, scratchDir: join(this.#privateDir, 'scratch'), tableName: () => this.#name(), segmentRows: this.#options.segmentRows ?? SEGMENT_ROWS, segmentsOnly: this.#options.segmentsOnly }),
+      );
+      this.#tables.set(source.name, tables);
+      tables.catch(() => this.#tables.delete(source.name));
+    }
+    return tables;
   }
 
   /**
-   * Loads what was appended to the named stores' logs since the last query and (re)creates
-   * their views with the retention cut-off of now. Stores not named still get (empty-if-new)
-   * views so that the statement binds; only `load` stores are read.
+   * The source's tables, after dropping those of an earlier source of the same name and
+   * another identity (a CloudWatch Logs log group deleted and created again under its name).
    */
-  async #refreshViews(ids: readonly string[], load: boolean): Promise<void> {
-    const sources = new Map(this.#sources().map((source) => [source.id, source]));
-    for (const id of ids) {
-      const source = sources.get(id);
-      if (!source) continue;
-      const loaded = await this.#table(source);
-      if (load) await this.#load(source, loaded);
-      const cutoff = new Date(this.#now() - source.retentionDays * DAY_MS).toISOString().replace('T', ' ').replace('Z', '');
-      await this.#connection.run(`CREATE OR REPLACE VIEW "${id}" AS SELECT ${VIEW_COLUMNS} FROM ${loaded.table} WHERE eventTime >= TIMESTAMP '${cutoff}'`);
+  async #current(source: TableSource): Promise<SourceTables> {
+    const held = this.#tables.get(source.name);
+    const existing = await held?.catch(() => undefined);
+    if (existing !== undefined && existing.source.identity !== source.identity && this.#tables.get(source.name) === held) {
+      this.#tables.delete(source.name);
+      await this.#onMaintenance(() => existing.drop());
     }
+    return this.#tablesOf(source);
   }
 
-  async #table(source: QuerySource): Promise<LoadedStore> {
-    let loaded = this.#loaded.get(source.id);
-    if (!loaded) {
-      loaded = { table: `__auditlake_events_${this.#loaded.size + 1}`, loadedBytes: 0, rows: 0 };
-      await this.#connection.run(`CREATE TABLE ${loaded.table} (${TABLE_COLUMNS})`);
-      this.#loaded.set(source.id, loaded);
-    }
-    return loaded;
+  /** The source's tables with everything its log held when this was called. */
+  async #synced(name: string): Promise<SourceTables | undefined> {
+    const source = this.#options.sources().find((s) => s.name === name);
+    if (source === undefined) return undefined;
+    const tables = await this.#current(source);
+    await this.#onMaintenance(() => tables.sync());
+    return tables;
   }
 
-  /** Stages the complete new lines of the log and inserts them. */
-  async #load(source: QuerySource, loaded: LoadedStore): Promise<void> {
-    let size: number;
-    try {
-      size = statSync(source.logPath).size;
-    } catch {
-      return;
+  async #ensureCheckerViews(sources: readonly TableSource[]): Promise<void> {
+    const key = sources.map((source) => `${source.name}:${source.schema.kind}`).join(',');
+    if (key === this.#checkerViews) return;
+    for (const source of sources) {
+      const empty = `${INTERNAL_SCHEMA}.empty_${source.schema.kind}`;
+      await this.#checker.run(`CREATE TABLE IF NOT EXISTS ${empty} (${source.schema.tableColumns})`);
+      await this.#checker.run(`CREATE OR REPLACE TEMP VIEW "${source.name}" AS SELECT ${source.schema.publicColumns} FROM ${empty}`);
     }
-    if (size <= loaded.loadedBytes) return;
-    const handle = await open(source.logPath, 'r');
-    try {
-      while (loaded.loadedBytes < size) {
-        const length = Math.min(LOAD_CHUNK_BYTES, size - loaded.loadedBytes);
-        const buffer = Buffer.alloc(length);
-        const { bytesRead } = await handle.read(buffer, 0, length, loaded.loadedBytes);
-        let end = buffer.subarray(0, bytesRead).lastIndexOf(0x0a) + 1;
-        if (end === 0) {
-          // A line longer than a chunk: read on to its end (or stop at a torn tail).
-          if (bytesRead < length || loaded.loadedBytes + length >= size) return;
-          const whole = await readLine(handle, loaded.loadedBytes, size);
-          if (whole === undefined) return;
-          end = await this.#insert(loaded, whole);
-        } else {
-          await this.#insert(loaded, buffer.subarray(0, end));
-        }
-        loaded.loadedBytes += end;
+    this.#checkerViews = key;
+  }
+
+  #onMaintenance<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#maintenanceTail.then(() => (this.#closed ? Promise.reject(new Error('the query engine is closed')) : task()));
+    this.#maintenanceTail = result.catch(() => undefined);
+    return result;
+  }
+
+  #onChecker<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#checkerTail.then(() => (this.#closed ? Promise.reject(new Error('the query engine is closed')) : task()));
+    this.#checkerTail = result.catch(() => undefined);
+    return result;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new Error('the query engine is closed');
+  }
+
+  #name(): string {
+    return `t_${++this.#names}`;
+  }
+}
+
+/**
+ * An engine removes its directories when it closes; a process killed first leaves them. Their
+ * names carry the pid: those of processes that are gone are removed by the next engine.
+ */
+function removeDeadEnginesDirs(root: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = /^auditlake-(?:sql|stage)-(\d+)-/.exec(name)?.[1];
+    if (pid === undefined || processAlive(Number(pid))) continue;
+    rmSync(join(root, name), { recursive: true, force: true });
+  }
+}
+
+/** Every name the catalog answers to without a schema (system views included): no WITH table may take one. */
+async function catalogNames(connection: DuckDBConnection): Promise<Set<string>> {
+  const reader = await connection.runAndReadAll('SELECT lower(view_name) FROM duckdb_views() UNION SELECT lower(table_name) FROM duckdb_tables()');
+  return new Set(reader.getRows().map((row) => String(row[0])));
+}
+
+function convertRows(raw: DuckDBValue[][], format: RunOptions['format'], budget: { bytes: number; maxBytes: number | undefined }): (JsonValue | string | null)[][] {
+  if (format === 'json') return raw.map((row) => row.map(toJsonValue));
+  return raw.map((row) =>
+    row.map((value) => {
+      const text = toResultString(value);
+      budget.bytes += 16 + (text?.length ?? 0) * 2;
+      if (budget.maxBytes !== undefined && budget.bytes > budget.maxBytes) {
+        throw new AwsServiceError('QueryResultsTooLarge', `The query results are larger than the lake keeps (${budget.maxBytes} bytes, maxQueryResultsBytes); narrow the query down or add a LIMIT.`);
       }
-    } finally {
-      await handle.close();
-    }
-  }
-
-  async #insert(loaded: LoadedStore, lines: Buffer): Promise<number> {
-    const staging = join(this.#stagingDir, `stage-${++this.#staged}.jsonl`);
-    await writeFile(staging, lines);
-    try {
-      const expected = countNewlines(lines);
-      const result = await this.#connection.run(
-        `INSERT INTO ${loaded.table} SELECT record.seq, record.eventVersion, record.eventCategory, record.eventType, record.eventID, ` +
-          `TRY_CAST(record.eventTime AS TIMESTAMP), record.awsRegion, record.recipientAccountId, NULL, ` +
-          `{'ingestionTime': record.metadata.ingestionTime, 'channelARN': record.metadata.channelARN}, ` +
-          `CASE WHEN json_valid(record.eventData) THEN json_transform(record.eventData, '${EVENT_DATA_STRUCTURE}') END ` +
-          `FROM read_json(${sqlString(staging)}, format = 'newline_delimited', ignore_errors = true, maximum_object_size = 67108864, ` +
-          `columns = {hash: 'VARCHAR', record: '${RECORD_TYPE}'}) WHERE record.seq IS NOT NULL`,
-      );
-      const inserted = result.rowsChanged;
-      loaded.rows += inserted;
-      if (inserted < expected) {
-        this.#diagnostics.warn(`auditlake: ${expected - inserted} damaged records were left out of SQL; run "auditlake verify" to locate them`);
-      }
-      return lines.length;
-    } finally {
-      rmSync(staging, { force: true });
-    }
-  }
-}
-
-export interface QueryEngineOptions {
-  /** The stores, read at each query (new stores appear as they are created). */
-  sources: () => readonly QuerySource[];
-  now: () => number;
-  diagnostics: Diagnostics;
-}
-
-async function readLine(handle: Awaited<ReturnType<typeof open>>, from: number, size: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let position = from;
-  while (position < size) {
-    const buffer = Buffer.alloc(Math.min(LOAD_CHUNK_BYTES, size - position));
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-    if (bytesRead === 0) break;
-    const newline = buffer.subarray(0, bytesRead).indexOf(0x0a);
-    if (newline !== -1) {
-      chunks.push(buffer.subarray(0, newline + 1));
-      return Buffer.concat(chunks);
-    }
-    chunks.push(buffer.subarray(0, bytesRead));
-    position += bytesRead;
-  }
-  return undefined;
-}
-
-function sqlString(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}
-
-function countNewlines(buffer: Buffer): number {
-  let count = 0;
-  for (let i = buffer.indexOf(0x0a); i !== -1; i = buffer.indexOf(0x0a, i + 1)) count++;
-  return count;
-}
-
-/** DuckDB's message without its error-class prefix noise, on one line where it can be. */
-function cleanMessage(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.length > 990 ? `${text.slice(0, 990)}…` : text;
+      return text;
+    }),
+  );
 }

@@ -1,12 +1,16 @@
 /**
  * The asynchronous query lifecycle of StartQuery / DescribeQuery / GetQueryResults /
- * CancelQuery: a query is checked when started (a bad statement fails StartQuery itself),
- * then runs in the background, QUEUED → RUNNING → FINISHED | FAILED | CANCELLED. Results stay
- * in memory for the most recent queries only.
+ * CancelQuery: a statement is checked when started (a bad one fails StartQuery itself, at
+ * once, without loading any store), then runs in the background:
+ * QUEUED (its stores being read, or waiting for a free slot) → RUNNING →
+ * FINISHED | FAILED | CANCELLED | TIMED_OUT (after `timeoutMs` of running).
+ * Results are kept for the most recent queries, within a byte budget: the oldest are
+ * forgotten first (as the service forgets queries after seven days).
  */
 import { randomUUID } from 'node:crypto';
 import { AwsServiceError } from './aws-error.js';
-import type { PreparedQuery, QueryEngine, QueryResult } from './query-engine.js';
+import { oneLineMessage } from './query-errors.js';
+import type { QueryEngine, QueryResult } from './query-engine.js';
 
 export type QueryStatus = 'QUEUED' | 'RUNNING' | 'FINISHED' | 'FAILED' | 'CANCELLED' | 'TIMED_OUT';
 
@@ -16,26 +20,44 @@ export interface QueryRecord {
   eventDataStoreIds: string[];
   status: QueryStatus;
   createdAt: number;
+  /** Rows as GetQueryResults strings. */
   result?: QueryResult;
   errorMessage?: string;
 }
 
-/** CloudTrail's quota: "10 queued or running". */
+export interface QueryRegistryOptions {
+  engine: () => Promise<QueryEngine>;
+  now: () => number;
+  /** Most rows a result may have. */
+  maxRows: number;
+  /** Longest a query may run. */
+  timeoutMs: number;
+  /** Most bytes the kept results may take together (one result may take them all). */
+  maxResultsBytes: number;
+}
+
+/** The service's quota: 10 queries queued or running. */
 const MAX_ACTIVE_QUERIES = 10;
-/** Finished queries kept for DescribeQuery and GetQueryResults; the oldest are forgotten first. */
+/** Queries remembered (finished ones are forgotten first). */
 const MAX_KEPT_QUERIES = 200;
+
+/** Why a query stopped early: the status it ends in. */
+class QueryStop extends Error {
+  readonly status: 'CANCELLED' | 'TIMED_OUT';
+  constructor(status: 'CANCELLED' | 'TIMED_OUT', message: string) {
+    super(message);
+    this.status = status;
+  }
+}
 
 export class QueryRegistry {
   readonly #queries = new Map<string, QueryRecord>();
-  readonly #engine: () => Promise<QueryEngine>;
-  readonly #now: () => number;
-  readonly #maxRows: number;
-  #running: QueryRecord | undefined;
+  readonly #controllers = new Map<string, AbortController>();
+  readonly #options: QueryRegistryOptions;
+  #resultBytes = 0;
 
-  constructor(engine: () => Promise<QueryEngine>, now: () => number, maxRows: number) {
-    this.#engine = engine;
-    this.#now = now;
-    this.#maxRows = maxRows;
+  constructor(options: QueryRegistryOptions) {
+    this.#options = options;
   }
 
   async start(statement: string): Promise<QueryRecord> {
@@ -43,38 +65,49 @@ export class QueryRegistry {
     if (active >= MAX_ACTIVE_QUERIES) {
       throw new AwsServiceError('MaxConcurrentQueriesException', `You are already running the maximum number of concurrent queries (${MAX_ACTIVE_QUERIES}). Wait a minute for some queries to finish, and then run the query again.`);
     }
-    const engine = await this.#engine();
+    const engine = await this.#options.engine();
     const prepared = await engine.prepare(statement);
-    const record: QueryRecord = { id: randomUUID(), statement, eventDataStoreIds: prepared.eventDataStoreIds, status: 'QUEUED', createdAt: this.#now() };
+    const record: QueryRecord = { id: randomUUID(), statement, eventDataStoreIds: prepared.tables, status: 'QUEUED', createdAt: this.#options.now() };
     this.#queries.set(record.id, record);
     this.#forgetOld();
-    void this.#execute(engine, record, prepared);
-    return record;
-  }
-
-  async #execute(engine: QueryEngine, record: QueryRecord, prepared: PreparedQuery): Promise<void> {
-    // Queued behind the engine's other work: RUNNING only once the engine starts this one, so
-    // that cancelling a queued query never interrupts another.
-    const start = () => {
-      if (record.status !== 'QUEUED') return false;
-      record.status = 'RUNNING';
-      this.#running = record;
-      return true;
-    };
-    try {
-      const result = await engine.run(prepared, this.#maxRows, start);
-      if (record.status === 'RUNNING') {
-        record.result = result;
+    const controller = new AbortController();
+    this.#controllers.set(record.id, controller);
+    let timer: NodeJS.Timeout | undefined;
+    const run = engine.run(prepared, {
+      maxRows: this.#options.maxRows,
+      maxBytes: this.#options.maxResultsBytes,
+      format: 'strings',
+      signal: controller.signal,
+      onStart: () => {
+        record.status = 'RUNNING';
+        timer = setTimeout(() => controller.abort(new QueryStop('TIMED_OUT', `The query timed out: it ran longer than ${this.#options.timeoutMs} ms (queryTimeoutMs).`)), this.#options.timeoutMs);
+        timer.unref();
+      },
+    });
+    run
+      .then((result) => {
+        // Cancelled just as it finished: CancelQuery already answered CANCELLED.
+        if (record.status !== 'RUNNING') return;
         record.status = 'FINISHED';
-      }
-    } catch (error) {
-      if (record.status === 'RUNNING') {
-        record.status = 'FAILED';
-        record.errorMessage = errorMessage(error);
-      }
-    } finally {
-      if (this.#running === record) this.#running = undefined;
-    }
+        record.result = result;
+        this.#resultBytes += result.bytes;
+        this.#evictResults(record);
+      })
+      .catch((error: unknown) => {
+        if (record.status === 'CANCELLED') return;
+        if (error instanceof QueryStop) {
+          record.status = error.status;
+          if (error.status === 'TIMED_OUT') record.errorMessage = error.message;
+        } else {
+          record.status = 'FAILED';
+          record.errorMessage = oneLineMessage(error);
+        }
+      })
+      .finally(() => {
+        clearTimeout(timer);
+        this.#controllers.delete(record.id);
+      });
+    return record;
   }
 
   get(id: string): QueryRecord {
@@ -92,23 +125,32 @@ export class QueryRegistry {
     if (record.status !== 'QUEUED' && record.status !== 'RUNNING') {
       throw new AwsServiceError('InactiveQueryException', `The query ${id} cannot be cancelled because it is ${record.status}.`);
     }
-    const wasRunning = record.status === 'RUNNING';
     record.status = 'CANCELLED';
-    if (wasRunning && this.#running === record) (await this.#engine()).interrupt();
+    this.#controllers.get(id)?.abort(new QueryStop('CANCELLED', 'The query was cancelled.'));
     return record;
   }
 
-  #forgetOld(): void {
-    if (this.#queries.size <= MAX_KEPT_QUERIES) return;
+  /** Stops every query still queued or running. */
+  close(): void {
+    for (const controller of this.#controllers.values()) controller.abort(new QueryStop('CANCELLED', 'The local lake is stopping.'));
+  }
+
+  /** Forgets the oldest finished results until the kept ones fit the budget (the newest always stays). */
+  #evictResults(newest: QueryRecord): void {
     for (const [id, record] of this.#queries) {
-      if (this.#queries.size <= MAX_KEPT_QUERIES) break;
-      if (record.status !== 'QUEUED' && record.status !== 'RUNNING') this.#queries.delete(id);
+      if (this.#resultBytes <= this.#options.maxResultsBytes) break;
+      if (record === newest || record.result === undefined) continue;
+      this.#resultBytes -= record.result.bytes;
+      this.#queries.delete(id);
     }
   }
-}
 
-function errorMessage(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  const padded = text.length < 4 ? `${text}    `.slice(0, 4) : text;
-  return padded.length > 1000 ? `${padded.slice(0, 999)}…` : padded;
+  #forgetOld(): void {
+    for (const [id, record] of this.#queries) {
+      if (this.#queries.size <= MAX_KEPT_QUERIES) break;
+      if (record.status === 'QUEUED' || record.status === 'RUNNING') continue;
+      if (record.result) this.#resultBytes -= record.result.bytes;
+      this.#queries.delete(id);
+    }
+  }
 }

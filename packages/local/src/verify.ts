@@ -1,5 +1,6 @@
 /**
- * `auditlake verify`: re-reads every store's log, recomputes the hash chain, and checks it
+ * `auditlake verify`: re-reads every store's log (and every CloudWatch Logs log group's, which
+ * is the same kind of log), recomputes the hash chain, and checks it
  * against the head (`head.json`, which names every acknowledged record) and the checkpoints of
  * `digest.jsonl`, stopping at the first problem of each store: an altered record, a missing or
  * reordered one, events cut off the end, or a missing or damaged digest.
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { HEAD_FILE, readHead, type ChainHead } from './chain-head.js';
 import { DIGEST_FILE, LOG_FILE, type Checkpoint } from './event-log.js';
 import { openCatalogReadOnly } from './lake-store.js';
+import { LogCatalog } from './logs/log-catalog.js';
 import { isNextRecordWithoutNewline } from './log-files.js';
 import { chainHash, genesisHash, unframeLine } from './stored-event.js';
 
@@ -38,10 +40,16 @@ export interface StoreVerification {
   warnings: string[];
 }
 
+/** A CloudWatch Logs log group's verification: the same checks as an event data store's. */
+export interface LogGroupVerification extends Omit<StoreVerification, 'eventDataStoreId' | 'name'> {
+  logGroupName: string;
+}
+
 export interface VerifyReport {
   ok: boolean;
   dataDir: string;
   stores: StoreVerification[];
+  logGroups: LogGroupVerification[];
 }
 
 export async function verifyDataDir(dataDir: string): Promise<VerifyReport> {
@@ -50,7 +58,13 @@ export async function verifyDataDir(dataDir: string): Promise<VerifyReport> {
   for (const eds of catalog.eventDataStores) {
     stores.push(await verifyStore(catalog.storeDir(eds.id), eds.id, eds.name, eds.arn));
   }
-  return { ok: stores.every((s) => s.ok), dataDir, stores };
+  const logs = LogCatalog.open(dataDir, catalog, { readOnly: true });
+  const logGroups: LogGroupVerification[] = [];
+  for (const group of logs.logGroups) {
+    const { eventDataStoreId: _id, name: _name, ...checked } = await verifyStore(logs.groupDir(group), group.id, group.name, logs.identity(group));
+    logGroups.push({ logGroupName: group.name, ...checked });
+  }
+  return { ok: stores.every((s) => s.ok) && logGroups.every((g) => g.ok), dataDir, stores, logGroups };
 }
 
 async function verifyStore(dir: string, id: string, name: string, arn: string): Promise<StoreVerification> {
@@ -215,8 +229,11 @@ function readCheckpoints(path: string, warnings: string[]): Checkpoint[] {
 /** Human-readable lines for the command. */
 export function formatVerifyReport(report: VerifyReport): string[] {
   const lines: string[] = [];
-  for (const store of report.stores) {
-    const label = `event data store ${store.eventDataStoreId} (${store.name})`;
+  const checked = [
+    ...report.stores.map((store) => ({ label: `event data store ${store.eventDataStoreId} (${store.name})`, store })),
+    ...report.logGroups.map((store) => ({ label: `log group ${store.logGroupName}`, store })),
+  ];
+  for (const { label, store } of checked) {
     if (store.ok) lines.push(`OK      ${label}: ${store.events} events, chain head ${store.head}`);
     else {
       const p = store.problem as StoreProblem;

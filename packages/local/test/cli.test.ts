@@ -13,6 +13,11 @@ describe('auditlake: usage errors', () => {
     [['serve', '--faults', 'explode=1'], /--faults: unknown fault kind "explode"/],
     [['serve', '--retention-days', '5'], /--retention-days must be an integer from 7 to 3653/],
     [['query'], /query needs the SQL/],
+    [['query', 'SELECT 1', '--output', 'xml'], /--output must be one of table, json, csv \(actual: "xml"\)/],
+    [['query', 'SELECT 1', '--file', 'x.sql'], /either as an argument or with --file, not both/],
+    [['query', '--file', '/nonexistent/q.sql'], /cannot read --file \/nonexistent\/q.sql: ENOENT/],
+    [['query', 'SELECT 1', '--max-rows', 'many'], /--max-rows must be an integer from 0 to/],
+    [['serve', '--query-timeout-ms', '0'], /--query-timeout-ms must be an integer from 1 to 86400000/],
     [['query', 'SELECT', '1'], /unexpected argument "1"/],
     [['replay'], /replay needs the dead-letter file/],
     [['replay', '/nonexistent/file.jsonl', '--channel-arn', 'x'], /no such file/],
@@ -32,7 +37,9 @@ describe('auditlake serve', () => {
     expect(server.channelArn).toMatch(/^arn:aws:cloudtrail:us-east-1:123456789012:channel\//);
     expect(output).toContain(`data directory:    ${dir}`);
     expect(output).toContain('faults:            throttle=1x1');
-    expect(output).toMatch(new RegExp(`^export AUDITLAKE_ENDPOINT=${server.endpoint} AUDITLAKE_CHANNEL_ARN=${server.channelArn} AWS_ACCESS_KEY_ID=AKIA\\w+ AWS_SECRET_ACCESS_KEY=\\S+ AWS_REGION=us-east-1`, 'm'));
+    // Changed deliberately (issue 9): the export line no longer carries the lake's key pair, which replaced the shell's real AWS credentials (--env-file writes it instead).
+    expect(output).toMatch(new RegExp(`^export AUDITLAKE_ENDPOINT=${server.endpoint} AUDITLAKE_CHANNEL_ARN=${server.channelArn}$`, 'm'));
+    expect(output).not.toMatch(/AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID/);
     const body = { auditEvents: [auditEvent('serve-1')] };
     expect((await putRaw(server.endpoint, { channelArn: server.channelArn, body })).status).toBe(429);
     expect((await putRaw(server.endpoint, { channelArn: server.channelArn, body })).status).toBe(200);
@@ -87,7 +94,7 @@ describe('auditlake replay', () => {
       [letter('dl-1', good(1), true), letter('dl-2', good(2)), letter('dl-3', good(3)), letter('dl-bad', JSON.stringify(eventData({ UID: undefined }))), 'not json at all', ''].join('\n'),
     );
     const result = await cli(['replay', file, '--endpoint', l.endpoint, '--channel-arn', l.channelArn], { AWS_ACCESS_KEY_ID: 'AKIDREPLAY', AWS_SECRET_ACCESS_KEY: 'x' });
-    expect(result.stdout).toContain(`replayed 4 dead letters from ${file}: delivered 3, dead-lettered 1`);
+    expect(result.stdout).toContain(`replayed 4 dead letters from ${file}: delivered 3, already delivered before 0, dead-lettered 1`);
     expect(result.stdout).toContain('dead-lettered with FieldNotFound: 1');
     expect(result.stdout).toContain('line 5 skipped: not valid JSON');
     expect(result.code).toBe(1);
@@ -103,7 +110,7 @@ describe('auditlake replay', () => {
     const clean = join(tempDir(), 'clean.jsonl');
     writeFileSync(clean, `${letter('dl-4', good(4))}\n`);
     const second = await cli(['replay', clean], { AUDITLAKE_ENDPOINT: l.endpoint, AUDITLAKE_CHANNEL_ARN: l.channelArn, AWS_ACCESS_KEY_ID: 'AKIDREPLAY', AWS_SECRET_ACCESS_KEY: 'x' });
-    expect(second.stdout).toContain('delivered 1, dead-lettered 0');
+    expect(second.stdout).toContain('delivered 1, already delivered before 0, dead-lettered 0');
     expect(second.code).toBe(0);
   });
 });

@@ -101,13 +101,17 @@ describe('@aws-sdk/client-cloudtrail: queries', { timeout: 120_000 }, () => {
 
   it('CancelQuery stops a running query and a queued one; StartQuery does not wait behind a running query', async () => {
     const slow = await client.send(new StartQueryCommand({ QueryStatement: 'SELECT sum(hash(i)) AS s FROM range(5000000000) t(i)' }));
+    // Two queries run at once (maxRunningQueries); a third waits. Changed deliberately (issue 9): queries used to run one at a time.
+    const slower = await client.send(new StartQueryCommand({ QueryStatement: 'SELECT sum(hash(i)) AS s FROM range(6000000000) t(i)' }));
     expect(await started(slow.QueryId as string)).toBe('RUNNING');
-    // StartQuery answered while the slow query still runs: it does not wait behind it.
+    expect(await started(slower.QueryId as string)).toBe('RUNNING');
+    // StartQuery answered while the slow queries still run: it does not wait behind them.
     const queued = await client.send(new StartQueryCommand({ QueryStatement: 'SELECT 42 AS x' }));
     expect((await client.send(new DescribeQueryCommand({ QueryId: slow.QueryId }))).QueryStatus).toBe('RUNNING');
     expect((await client.send(new DescribeQueryCommand({ QueryId: queued.QueryId }))).QueryStatus).toBe('QUEUED');
     expect(await client.send(new CancelQueryCommand({ QueryId: queued.QueryId }))).toMatchObject({ QueryId: queued.QueryId, QueryStatus: 'CANCELLED' });
     expect(await client.send(new CancelQueryCommand({ QueryId: slow.QueryId }))).toMatchObject({ QueryId: slow.QueryId, QueryStatus: 'CANCELLED' });
+    expect(await client.send(new CancelQueryCommand({ QueryId: slower.QueryId }))).toMatchObject({ QueryId: slower.QueryId, QueryStatus: 'CANCELLED' });
     // The engine is free again at once: the next query finishes.
     const next = await client.send(new StartQueryCommand({ QueryStatement: 'SELECT 7 AS y' }));
     expect((await finished(next.QueryId as string)).QueryStatus).toBe('FINISHED');

@@ -175,7 +175,7 @@ export async function signedRequest(
   endpoint: string,
   options: {
     credentials: { accessKeyId: string; secretAccessKey: string };
-    service: 'cloudtrail' | 'cloudtrail-data';
+    service: 'cloudtrail' | 'cloudtrail-data' | 'logs';
     path?: string;
     query?: Record<string, string>;
     headers: Record<string, string>;
@@ -219,5 +219,17 @@ export function signedControl(
     headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.${operation}` },
     body: JSON.stringify(input),
     ...options,
+  });
+}
+
+/** A signed PutAuditEvents call (restJson1). */
+export function signedPutAuditEvents(endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }, channelArn: string, auditEvents: unknown[]): Promise<RawResponse> {
+  return signedRequest(endpoint, {
+    credentials,
+    service: 'cloudtrail-data',
+    path: '/PutAuditEvents',
+    query: { channelArn },
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ auditEvents }),
   });
 }

@@ -28,8 +28,9 @@ describe('retention', () => {
     expect((response.json.successful as unknown[]).length).toBe(2);
 
     const count = async (id: string) => (await l.query(`SELECT count(*) AS n FROM ${id}`))[0]?.n;
+    // Retention counts from the ingestion time; the top-level eventTime is the event's own (changed deliberately, issue 9).
     const [stamped] = await l.query(`SELECT eventTime, metadata.ingestionTime AS ingested FROM ${l.eventDataStoreId} LIMIT 1`);
-    expect(stamped).toEqual({ eventTime: '2026-01-01 12:00:00.000', ingested: '2026-01-01T12:00:00.000Z' });
+    expect(stamped).toEqual({ eventTime: '2022-09-25 10:00:00.000', ingested: '2026-01-01T12:00:00.000Z' });
     expect([await count(l.eventDataStoreId), await count(longerId)]).toEqual([2, 2]);
 
     clock += 7 * DAY - 1000;

@@ -42,13 +42,15 @@ describe('SQL: CloudTrail Lake queries as written', () => {
     expect(rows).toEqual([{ p: 'bob', q: 'bob' }]);
   });
 
-  it('compares the top-level eventTime (a timestamp) with a timestamp literal', async () => {
-    const now = new Date();
-    const day = (offset: number) => new Date(now.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
-    const [inside] = await l.query(`SELECT count(*) AS n FROM ${l.eventDataStoreId} WHERE eventTime >= '${day(-1)} 00:00:00' AND eventTime < '${day(1)} 00:00:00'`);
-    const [outside] = await l.query(`SELECT count(*) AS n FROM ${l.eventDataStoreId} WHERE eventTime < '${day(-1)} 00:00:00'`);
-    expect(inside).toEqual({ n: 4 });
-    expect(outside).toEqual({ n: 0 });
+  it('compares the top-level eventTime (a timestamp: the event\'s own eventData.eventTime) with a timestamp literal', async () => {
+    // Changed deliberately (issue 9): the top-level eventTime was the ingestion time.
+    const [inside] = await l.query(`SELECT count(*) AS n FROM ${l.eventDataStoreId} WHERE eventTime >= '2022-09-24 00:00:00' AND eventTime < '2022-09-26 00:00:00'`);
+    const [outside] = await l.query(`SELECT count(*) AS n FROM ${l.eventDataStoreId} WHERE eventTime < '2022-09-24 00:00:00'`);
+    expect(inside).toEqual({ n: 2 });
+    expect(outside).toEqual({ n: 1 });
+    const [row] = await l.query(`SELECT eventTime, metadata.ingestionTime AS ingested FROM ${l.eventDataStoreId} WHERE eventData.UID = 'u3'`);
+    expect(row?.eventTime).toBe('2022-09-26 08:30:00.000');
+    expect(Math.abs(Date.parse(row?.ingested as string) - Date.now())).toBeLessThan(600_000);
   });
 
   it('GROUP BY, ORDER BY and LIMIT; counts are plain numbers', async () => {
@@ -110,7 +112,8 @@ describe('SQL: CloudTrail Lake queries as written', () => {
   });
 
   it('cannot read files through SQL', async () => {
-    await expect(l.query(`SELECT * FROM read_text('/etc/passwd')`)).rejects.toMatchObject({ name: 'InvalidQueryStatementException', message: expect.stringMatching(/disabled by configuration|Permission/) as unknown });
+    // The message changed deliberately (issue 9): table functions are refused before DuckDB sees the statement.
+    await expect(l.query(`SELECT * FROM read_text('/etc/passwd')`)).rejects.toMatchObject({ name: 'InvalidQueryStatementException', message: expect.stringMatching(/read_text/) as unknown });
   });
 
   it('an unknown store id → EventDataStoreNotFoundException', async () => {

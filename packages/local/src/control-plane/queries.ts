@@ -36,7 +36,7 @@ function describeQuery(context: ControlPlaneContext, input: Input): unknown {
     QueryString: record.statement,
     QueryStatus: record.status,
     QueryStatistics: {
-      EventsMatched: result?.rows.length ?? 0,
+      EventsMatched: result?.eventsMatched ?? 0,
       EventsScanned: result?.eventsScanned ?? 0,
       BytesScanned: result?.bytesScanned ?? 0,
       ExecutionTimeInMillis: result?.executionTimeMs ?? 0,
@@ -60,13 +60,13 @@ function getQueryResults(context: ControlPlaneContext, input: Input): unknown {
       ErrorMessage: record.errorMessage,
     });
   }
-  const page = result.strings.slice(offset, offset + max);
+  const page = result.rows.slice(offset, offset + max);
   const next = offset + page.length;
   return omitUndefined({
     QueryStatus: record.status,
-    QueryStatistics: { ResultsCount: page.length, TotalResultsCount: result.strings.length, BytesScanned: result.bytesScanned },
+    QueryStatistics: { ResultsCount: page.length, TotalResultsCount: result.rows.length, BytesScanned: result.bytesScanned },
     QueryResultRows: page.map((row) => row.map((value, i) => ({ [result.columns[i] as string]: value }))),
-    NextToken: next < result.strings.length ? pageToken(`q:${record.id}`, next) : undefined,
+    NextToken: next < result.rows.length ? pageToken(`q:${record.id}`, next) : undefined,
   });
 }
 
