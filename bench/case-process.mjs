@@ -96,6 +96,36 @@ export function resultOrEarlyEnd(running) {
   });
 }
 
+/**
+ * An idle process that only watches its own event loop: what the machine alone does to a loop
+ * (scheduling on shared cores), the noise floor under the event-loop figures of the same window.
+ * `read()` resolves with the longest delay in ms since the last read, `stop()` ends it.
+ */
+export function startIdleProbe() {
+  const child = spawn(process.execPath, [self], { env: { ...process.env, BENCH_IDLE_PROBE: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ready = once(child, 'message');
+  return {
+    async read() {
+      await ready;
+      const reply = once(child, 'message');
+      child.send({ type: 'read' });
+      const [message] = await reply;
+      return message.maxMs;
+    },
+    stop: () => child.connected && child.disconnect(),
+  };
+}
+
+function idleProbe() {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  process.on('message', () => {
+    process.send({ maxMs: histogram.max / 1e6 });
+    histogram.reset();
+  });
+  process.send({ type: 'ready' });
+}
+
 function nextMessage(type) {
   return new Promise((resolve) => {
     const listener = (message) => {
@@ -161,4 +191,7 @@ async function main() {
   process.disconnect();
 }
 
-if (process.argv[1] === self) await main();
+if (process.argv[1] === self) {
+  if (process.env.BENCH_IDLE_PROBE) idleProbe();
+  else await main();
+}

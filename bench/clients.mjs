@@ -12,13 +12,20 @@ import { record } from './workload.mjs';
 const MESSAGE = 'role binding changed';
 const LOG_GROUP = 'bench';
 
-/** The clients, by name: `side` says whose it is, `logger` which front end. */
+/**
+ * The clients, by name: `side` says whose it is, `logger` which front end. auditlake clients
+ * send to CloudTrail Lake; their `-cwl` twins send the same events to CloudWatch Logs (core's
+ * second destination), the API the CloudWatch peers use.
+ */
 export const CLIENTS = {
   'winston-auditlake': { side: 'auditlake', logger: 'winston', label: '@auditlake/winston' },
+  'winston-auditlake-cwl': { side: 'auditlake', logger: 'winston', label: '@auditlake/winston → CloudWatch Logs', cwl: true },
   'winston-cloudwatch': { side: 'peer', logger: 'winston', label: 'winston-cloudwatch' },
   'pino-auditlake': { side: 'auditlake', logger: 'pino', label: '@auditlake/pino' },
+  'pino-auditlake-cwl': { side: 'auditlake', logger: 'pino', label: '@auditlake/pino → CloudWatch Logs', cwl: true },
   'pino-cloudwatch': { side: 'peer', logger: 'pino', label: '@serdnam/pino-cloudwatch-transport' },
   'otel-auditlake-processor': { side: 'auditlake', logger: 'otel', label: 'AuditLakeLogRecordProcessor' },
+  'otel-auditlake-processor-cwl': { side: 'auditlake', logger: 'otel', label: 'AuditLakeLogRecordProcessor → CloudWatch Logs', cwl: true },
   'otel-auditlake-exporter': { side: 'auditlake', logger: 'otel', label: 'BatchLogRecordProcessor + AuditLakeLogRecordExporter' },
   'otel-otlp-json': { side: 'peer', logger: 'otel', label: 'BatchLogRecordProcessor + OTLP/HTTP JSON' },
   'otel-otlp-proto': { side: 'peer', logger: 'otel', label: 'BatchLogRecordProcessor + OTLP/HTTP protobuf' },
@@ -28,7 +35,7 @@ const winstonFormat = (winston) => winston.format.combine(winston.format.timesta
 
 async function openWinston(name, { key, endpoint, options }) {
   const { default: winston } = await import('winston');
-  if (name === 'winston-auditlake') {
+  if (name.startsWith('winston-auditlake')) {
     const { AuditLakeTransport } = await import('@auditlake/winston');
     const transport = new AuditLakeTransport({ eventSource: key, ...options });
     const logger = winston.createLogger({ format: winstonFormat(winston), transports: [transport] });
@@ -68,7 +75,7 @@ async function openPino(name, { key, options }) {
   const { default: pino } = await import('pino');
   const env = process.env;
   const transport =
-    name === 'pino-auditlake'
+    name.startsWith('pino-auditlake')
       ? pino.transport({ target: '@auditlake/pino', options })
       : pino.transport({
           target: '@serdnam/pino-cloudwatch-transport',
@@ -99,7 +106,7 @@ async function openOtel(name, { key, endpoint, options, queue }) {
   // drops silently); `undefined` keeps every library's default.
   const batch = (exporter) => new BatchLogRecordProcessor(queue === undefined ? { exporter } : { exporter, maxQueueSize: queue });
   let processor;
-  if (name === 'otel-auditlake-processor') {
+  if (name.startsWith('otel-auditlake-processor')) {
     const { AuditLakeLogRecordProcessor } = await import('@auditlake/otel');
     const sized = queue === undefined ? {} : { maxQueueEvents: queue, maxQueueBytes: Math.max(16 * 1024 * 1024, 4 * 1024 * queue) };
     processor = new AuditLakeLogRecordProcessor({ ...sized, ...options });
@@ -124,6 +131,9 @@ export async function openClient(name, context) {
   const client = CLIENTS[name];
   if (!client) throw new Error(`unknown client "${name}" (known: ${Object.keys(CLIENTS).join(', ')})`);
   const open = { winston: openWinston, pino: openPino, otel: openOtel }[client.logger];
-  return open(name, { options: {}, ...context });
+  const options = context.options ?? {};
+  // A log group of its own per fake endpoint: created by the sink, as a first run would.
+  const destination = client.cwl ? { logGroupName: LOG_GROUP, logStreamName: context.key, createLogGroup: true } : {};
+  return open(name, { ...context, options: { ...destination, ...options } });
 }
 

@@ -14,9 +14,10 @@
 // Event sizes are BENCH_SIZES (eventData bytes, comma-separated; default 1000,20000). Per-event cost
 // must grow no faster than the event: BENCH_SIZES=500,1000,2000,5000,10000,20000,50000,100000 sweeps
 // the range, and the last column (CPU per KB of eventData, relative to the smallest size) shows any
-// super-linear step. BENCH_SPOOL=0 leaves the spool runs out.
+// super-linear step. BENCH_SPOOL=0 leaves the spool runs out. BENCH_SCALE shrinks the runs (e.g.
+// 0.01 for a smoke test); the figures want the default.
 //
-//   BENCH_RUNS=3 BENCH_AUDITLAKE_OPTIONS='{}' node bench/core.mjs
+//   BENCH_RUNS=3 BENCH_SCALE=1 BENCH_AUDITLAKE_OPTIONS='{}' node bench/core.mjs
 import { createAuditSink, createPutAuditEventsClient } from '@auditlake/core';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -167,9 +168,10 @@ async function run(events, padding, options = MEMORY_ONLY) {
 
 const SIZES = (process.env.BENCH_SIZES ?? '1000,20000').split(',').map(Number);
 if (SIZES.some((bytes) => !Number.isInteger(bytes) || bytes < 500)) throw new Error(`BENCH_SIZES must be integers of at least 500 (actual: ${process.env.BENCH_SIZES})`);
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const label = (bytes) => (bytes >= 1000 ? `${bytes / 1000} KB events` : `${bytes} B events`);
 // About 600 MB of eventData per run (300,000 events of 1 KB, 30,000 of 20 KB), so that every size runs about as long.
-const scenarios = SIZES.map((bytes) => ({ name: label(bytes), bytes, events: Math.max(3_000, Math.min(300_000, Math.round(600_000_000 / bytes))) }));
+const scenarios = SIZES.map((bytes) => ({ name: label(bytes), bytes, events: Math.max(1000, Math.round(SCALE * Math.max(3_000, Math.min(300_000, Math.round(600_000_000 / bytes))))) }));
 
 const rows = [];
 const spoolRows = [];

@@ -90,7 +90,7 @@ async function runCase(name) {
         : name === 'otel-exporter'
           ? new BatchLogRecordProcessor({ exporter: new AuditLakeLogRecordExporter({}), maxQueueSize: RECORDS })
           : // The same allowance as the baseline's maxQueueSize, so that a burst fits in both.
-            new AuditLakeLogRecordProcessor({ maxQueueEvents: RECORDS, maxQueueBytes: 1024 * RECORDS * 4 });
+            new AuditLakeLogRecordProcessor({ maxQueueEvents: RECORDS, maxQueueBytes: Math.max(16 * 1024 * 1024, 4 * 1024 * RECORDS) });
     const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': source }), processors: [processor] });
     const logger = provider.getLogger('bench');
     const started = clock();

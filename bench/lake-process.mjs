@@ -48,7 +48,8 @@ export async function startLakeProcess(options = {}) {
 
 if (process.argv[1] === self) {
   const { startLocalLake } = await import('@auditlake/local');
-  const lake = await startLocalLake(JSON.parse(process.argv[2] ?? '{}'));
+  // quiet: a request log line per request would cost the lake CPU on the cores the clients measure on.
+  const lake = await startLocalLake({ quiet: true, ...JSON.parse(process.argv[2] ?? '{}') });
   process.on('message', (message) => {
     void (async () => {
       if (message.type === 'close') {

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { caseEnv, caseOptions, resultOrEarlyEnd, spawnCase } from './case-process.mjs';
+import { caseEnv, caseOptions, resultOrEarlyEnd, spawnCase, startIdleProbe } from './case-process.mjs';
 import { deadLetterCounter, formatReasons, summarizeReasons } from './dead-letters.mjs';
 import { startFakeEndpoint } from './fake-endpoint.mjs';
 import { probeSpool } from './spool-probe.mjs';
@@ -83,7 +83,9 @@ async function runOnce(frontEnd, spool, run) {
   const memoryOnly = { ...options };
   delete memoryOnly.spoolDir;
   const given = spool ? caseOptions({ spoolDir: join(scratch, 'spool'), ...options }, name) : memoryOnly;
+  const idle = startIdleProbe();
   try {
+    await idle.read();
     const started = performance.now();
     const running = spawnCase({ client: FRONT_ENDS[frontEnd], key: name, endpoint: fake.url, records, mode: 'outage', chunk, options: given }, caseEnv({ endpoint: fake.url, deadLetter }));
     const logged = await running.logged;
@@ -93,6 +95,7 @@ async function runOnce(frontEnd, spool, run) {
     const remaining = outageMs - (performance.now() - started);
     if (remaining > 0) await delay(remaining);
     const outageLasted = performance.now() - started;
+    const idleOutageMs = await idle.read();
     await fake.setDown(false);
     const upAt = performance.now();
     running.send({ type: 'up' });
@@ -100,10 +103,12 @@ async function runOnce(frontEnd, spool, run) {
     const recoveryMs = performance.now() - upAt;
     running.send({ type: 'finish' });
     const result = await resultOrEarlyEnd(running);
+    const idleRecoveryMs = await idle.read();
     const counts = fake.counts();
     const final = letters.poll();
-    return { ...result, spoolWritten, outageLasted, settled, recoveryMs, delivered: counts.distinct, duplicates: counts.duplicates, letters: final, lost: records - counts.distinct - final.total };
+    return { ...result, idleOutageMs, idleRecoveryMs, spoolWritten, outageLasted, settled, recoveryMs, delivered: counts.distinct, duplicates: counts.duplicates, letters: final, lost: records - counts.distinct - final.total };
   } finally {
+    idle.stop();
     await fake.close();
   }
 }
@@ -129,7 +134,7 @@ try {
   console.log(`\n## outage: ${fmt(records)} audit records logged while the endpoint is down (${values.down === 'refused' ? 'connection refused' : 'HTTP 503'}), then it returns`);
   console.log(machine);
   console.log(
-    `Median of ${runs} runs, each in its own process; records logged ${chunk} per event-loop turn; outage ≥ ${fmt(outageMs / 1000)} s from the first record; targets (issue 7): peak RSS ≤ baseline + 128 MiB, no event-loop block > ${TARGET_BLOCK_MS} ms. auditlake options: ${JSON.stringify(options)}; the rest are defaults.\n`,
+    `Median of ${runs} runs, each in its own process; records logged ${chunk} per event-loop turn; outage ≥ ${fmt(outageMs / 1000)} s from the first record; targets (issue 7): peak RSS ≤ baseline + 128 MiB, no event-loop block > ${TARGET_BLOCK_MS} ms; in brackets, the longest block of an idle process watching its own loop in the same window (what the shared machine alone causes). auditlake options: ${JSON.stringify(options)}; the rest are defaults.\n`,
   );
   const rows = [];
   for (const spool of spoolModes) {
@@ -143,20 +148,24 @@ try {
       const above = median(list.map((r) => r.peakRss - r.baselineRss));
       const outageBlock = median(list.map((r) => r.outageBlockMs));
       const recoveryBlock = median(list.map((r) => r.blockMs));
-      const met = above <= TARGET_RSS && Math.max(outageBlock, recoveryBlock) <= TARGET_BLOCK_MS;
+      const block = Math.max(outageBlock, recoveryBlock);
+      const idleBlock = Math.max(median(list.map((r) => r.idleOutageMs)), median(list.map((r) => r.idleRecoveryMs)));
+      // When an idle process on the same machine was itself held up that long, the machine (not the
+      // code) decides the figure: the block target cannot be judged from this run.
+      const blockVerdict = block <= TARGET_BLOCK_MS ? 'block met' : idleBlock >= TARGET_BLOCK_MS ? 'block not judged (idle process blocked as long)' : 'block missed';
       rows.push([
         label,
         `+${mib(above)} (${mib(median(list.map((r) => r.baselineRss)))})`,
-        fmt(outageBlock),
-        fmt(recoveryBlock),
+        `${fmt(outageBlock)} (${fmt(median(list.map((r) => r.idleOutageMs)))})`,
+        `${fmt(recoveryBlock)} (${fmt(median(list.map((r) => r.idleRecoveryMs)))})`,
         fmt(median(list.map((r) => r.delivered))),
         summarizeReasons(list.map((r) => r.letters.byReason), median),
         `${fmt(Math.max(...list.map((r) => r.lost)))}${list.some((r) => !r.settled) ? ' (did not settle)' : ''}`,
-        `${met ? 'met' : 'missed'}${list.some((r) => r.spoolWritten === false) ? '; spoolDir NOT written' : ''}${list.some((r) => r.endedEarly) ? `; process ended before its shutdown resolved in ${list.filter((r) => r.endedEarly).length} of ${list.length} runs` : ''}; recovery ${fmt(median(list.map((r) => r.recoveryMs)) / 1000, 1)} s; duplicates ≤ ${fmt(Math.max(...list.map((r) => r.duplicates)))}`,
+        `RSS ${above <= TARGET_RSS ? 'met' : 'missed'}, ${blockVerdict}${list.some((r) => r.spoolWritten === false) ? '; spoolDir NOT written' : ''}${list.some((r) => r.endedEarly) ? `; process ended before its shutdown resolved in ${list.filter((r) => r.endedEarly).length} of ${list.length} runs` : ''}; recovery ${fmt(median(list.map((r) => r.recoveryMs)) / 1000, 1)} s; duplicates ≤ ${fmt(Math.max(...list.map((r) => r.duplicates)))}`,
       ]);
     }
   }
-  printTable(['front end', 'peak RSS above baseline MiB (baseline)', 'longest block in outage ms', 'longest block in recovery + shutdown ms', 'delivered', 'dead-lettered by reason', 'unaccounted (max)', 'targets; notes'], rows);
+  printTable(['front end', 'peak RSS above baseline MiB (baseline)', 'longest block in outage ms (idle process)', 'longest block in recovery + shutdown ms (idle process)', 'delivered', 'dead-lettered by reason', 'unaccounted (max)', 'targets; notes'], rows);
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

@@ -20,9 +20,9 @@ import { RECORD_BYTES } from './workload.mjs';
 
 /** Per logger: the auditlake clients and the peer they are compared with (the first peer is the ratio's baseline). */
 const GROUPS = [
-  { logger: 'winston', ours: ['winston-auditlake'], peers: ['winston-cloudwatch'] },
-  { logger: 'pino', ours: ['pino-auditlake'], peers: ['pino-cloudwatch'] },
-  { logger: 'otel', ours: ['otel-auditlake-processor', 'otel-auditlake-exporter'], peers: ['otel-otlp-json', 'otel-otlp-proto'] },
+  { logger: 'winston', ours: ['winston-auditlake', 'winston-auditlake-cwl'], peers: ['winston-cloudwatch'] },
+  { logger: 'pino', ours: ['pino-auditlake', 'pino-auditlake-cwl'], peers: ['pino-cloudwatch'] },
+  { logger: 'otel', ours: ['otel-auditlake-processor', 'otel-auditlake-exporter', 'otel-auditlake-processor-cwl'], peers: ['otel-otlp-json', 'otel-otlp-proto'] },
 ];
 
 const { values } = parseArgs({

@@ -8,11 +8,12 @@ import { fileURLToPath } from 'node:url';
 const BENCHES = {
   core: { file: 'core.mjs', what: 'core pipeline beside its floor (~1 min)' },
   lake: { file: 'local-lake.mjs', what: 'local lake ingestion beside a null server (~1 min)' },
+  destinations: { file: 'destinations.mjs', what: 'CloudTrail Lake and CloudWatch Logs destinations in one run (~2 min)' },
   'front-ends': { file: 'front-ends.mjs', what: "front ends beside their logger's baseline (~2 min)" },
   peers: { file: 'peers.mjs', what: 'CPU per delivered record and peak RSS beside the peers (~4 min)' },
   faults: { file: 'faults.mjs', what: '20,000-record burst under 20 % throttling and 5 % resets (~4 min)' },
   outage: { file: 'outage.mjs', what: '200,000 records during a 60 s outage, with and without a spool (~12 min)' },
-  'lake-scale': { file: 'local-lake-scale.mjs', what: 'the local lake at 1,000,000 events: restart to first answer, warm queries, RSS (~15 min)' },
+  'lake-scale': { file: 'local-lake-scale.mjs', what: 'the local lake at 1,000,000 events: ingest, restart to first answer, warm queries, RSS (writes ~1.5 GB; ~15 min)' },
 };
 
 const names = process.argv.slice(2);
