@@ -15,6 +15,8 @@ export default defineConfig({
       ...otel3Project(),
       unit('winston'),
       unit('pino'),
+      // The benches' harness: the fake endpoint every side-by-side figure is counted by.
+      { test: { name: 'bench', root: 'bench', include: ['test/**/*.test.mjs'], testTimeout: 30_000 } },
       { test: { name: 'integration', root: 'test', include: ['**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } },
     ],
   },

@@ -1,5 +1,10 @@
+import { createHash } from 'node:crypto';
+
+/** `eventDataChecksum` as the service defines it: base64 of the SHA-256 of eventData's UTF-8 bytes. */
+const checksum = (eventData) => createHash('sha256').update(eventData).digest('base64');
+
 /** A pool of distinct integration events of about `eventBytes` each, built once so that load loops only send. */
-export function eventPool(size, eventBytes, eventDataChecksum) {
+export function eventPool(size, eventBytes, eventDataChecksum = checksum) {
   return Array.from({ length: size }, (_, i) => {
     const base = {
       version: '1.0',

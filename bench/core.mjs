@@ -1,9 +1,40 @@
 // Core pipeline throughput: add() → map → validate → queue → batch → serialize → SigV4-sign,
 // into a sender that signs the exact request body and then answers "all accepted" without a
 // network. Also: requests used per 10,000 events against the minimum, and request-body fill.
+//
+// Its baseline is the floor, measured in the same process on the same eventData: the work no
+// implementation can skip — JSON.stringify of eventData, one SHA-256 for the checksum,
+// escaping it into the request body, and per request the body's SHA-256 and the signature
+// (core's own signer). The ratio core / floor is what the pipeline adds on top.
+//
+// Sink options come as data (BENCH_AUDITLAKE_OPTIONS='{"maxQueueEvents":20000}'), so the same
+// bench runs on any engine. When core has a disk spool (bench/spool-probe.mjs), the pipeline is
+// also run with `spoolDir` in the same process, and the spool's cost is printed as a ratio.
+//
+// Event sizes are BENCH_SIZES (eventData bytes, comma-separated; default 1000,20000). Per-event cost
+// must grow no faster than the event: BENCH_SIZES=500,1000,2000,5000,10000,20000,50000,100000 sweeps
+// the range, and the last column (CPU per KB of eventData, relative to the smallest size) shows any
+// super-linear step. BENCH_SPOOL=0 leaves the spool runs out. BENCH_SCALE shrinks the runs (e.g.
+// 0.01 for a smoke test); the figures want the default.
+//
+//   BENCH_RUNS=3 BENCH_SCALE=1 BENCH_AUDITLAKE_OPTIONS='{}' node bench/core.mjs
 import { createAuditSink, createPutAuditEventsClient } from '@auditlake/core';
-import { cpus } from 'node:os';
-import { median, printTable } from './table.mjs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { probeSpool } from './spool-probe.mjs';
+import { jsonObject, machineLine, median, printTable, ratio } from './table.mjs';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const OPTIONS = jsonObject(process.env.BENCH_AUDITLAKE_OPTIONS, 'BENCH_AUDITLAKE_OPTIONS');
+const MEMORY_ONLY = { ...OPTIONS };
+delete MEMORY_ONLY.spoolDir;
+const spool = process.env.BENCH_SPOOL === '0' ? { available: false, why: 'left out (BENCH_SPOOL=0)' } : probeSpool(OPTIONS);
+const scratch = mkdtempSync(join(tmpdir(), 'auditlake-bench-core-'));
+let spools = 0;
+/** Options of a run with a spool: a fresh directory each time, so no run starts on another's leftovers. */
+const withSpool = () => ({ ...OPTIONS, spoolDir: join(OPTIONS.spoolDir ?? scratch, `spool-${spools++}`) });
 
 const CHANNEL_ARN = 'arn:aws:cloudtrail:us-east-1:123456789012:channel/bench';
 
@@ -53,19 +84,63 @@ async function padTo(bytes) {
   return { padding, actual };
 }
 
-async function run(events, padding) {
-  const client = createPutAuditEventsClient({
+const signingClient = () =>
+  createPutAuditEventsClient({
     region: 'us-east-1',
     endpoint: 'https://cloudtrail-data.us-east-1.amazonaws.com',
     credentials: { accessKeyId: 'AKIDBENCHMARK', secretAccessKey: 'bench-secret' },
   });
+
+/** The eventData objects the pipeline builds from the first `count` records (what the floor serializes). */
+async function eventDataPool(count, padding) {
+  const pool = [];
+  const sink = createAuditSink({
+    channelArn: CHANNEL_ARN,
+    deadLetter: () => {},
+    send: async (input) => {
+      for (const e of input.auditEvents) pool.push(JSON.parse(e.eventData));
+      return { successful: input.auditEvents.map((e) => ({ id: e.id, eventID: e.id })), failed: [] };
+    },
+  });
+  for (let i = 0; i < count; i++) {
+    sink.add(record(i, padding));
+    const wait = sink.waitForCapacity();
+    if (wait) await wait;
+  }
+  await sink.shutdown();
+  if (pool.length !== count) throw new Error(`the floor's pool holds ${pool.length} of ${count} events`);
+  return pool;
+}
+
+/** The floor: the unavoidable work for `events` events, batched as the pipeline batches them. */
+async function floor(events, pool, perRequest) {
+  const client = signingClient();
+  const cpuBefore = process.cpuUsage();
+  for (let start = 0; start < events; start += perRequest) {
+    const entries = [];
+    const end = Math.min(events, start + perRequest);
+    for (let i = start; i < end; i++) {
+      const eventData = JSON.stringify(pool[i % pool.length]);
+      const checksum = createHash('sha256').update(eventData).digest('base64');
+      entries.push(`{"id":"e${i}","eventData":${JSON.stringify(eventData)},"eventDataChecksum":"${checksum}"}`);
+    }
+    const body = Buffer.from(`{"auditEvents":[${entries.join(',')}]}`, 'utf8');
+    await client.prepare({ channelArn: CHANNEL_ARN, auditEvents: [] }, body);
+  }
+  const cpu = process.cpuUsage(cpuBefore);
+  client.destroy();
+  return (cpu.user + cpu.system) / events;
+}
+
+async function run(events, padding, options = MEMORY_ONLY) {
+  const client = signingClient();
   const bodies = [];
   const send = async (input, options) => {
     const request = await client.prepare(input, options.body);
     bodies.push(request.body.length);
     return { successful: input.auditEvents.map((e) => ({ id: e.id, eventID: e.id })), failed: [] };
   };
-  const sink = createAuditSink({ channelArn: CHANNEL_ARN, send, deadLetter: () => {}, flushIntervalMs: 1000 });
+  const sink = createAuditSink({ channelArn: CHANNEL_ARN, send, deadLetter: () => {}, flushIntervalMs: 1000, ...options });
   const records = Array.from({ length: Math.min(events, 2000) }, (_, i) => record(i, padding));
   const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
@@ -84,35 +159,67 @@ async function run(events, padding) {
   const full = bodies.slice(0, -1);
   return {
     eventsPerSecond: events / seconds,
-    cpuPerEventUs: ((cpu.user + cpu.system) / events),
+    cpuPerEventUs: (cpu.user + cpu.system) / events,
     requests: stats.requests,
+    eventsPerRequest: events / stats.requests,
     meanBody: full.length ? full.reduce((a, b) => a + b, 0) / full.length : bodies[0],
   };
 }
 
-const scenarios = [
-  { name: '1 KB events', bytes: 1_000, events: 300_000 },
-  { name: '20 KB events', bytes: 20_000, events: 30_000 },
-];
+const SIZES = (process.env.BENCH_SIZES ?? '1000,20000').split(',').map(Number);
+if (SIZES.some((bytes) => !Number.isInteger(bytes) || bytes < 500)) throw new Error(`BENCH_SIZES must be integers of at least 500 (actual: ${process.env.BENCH_SIZES})`);
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+const label = (bytes) => (bytes >= 1000 ? `${bytes / 1000} KB events` : `${bytes} B events`);
+// About 600 MB of eventData per run (300,000 events of 1 KB, 30,000 of 20 KB), so that every size runs about as long.
+const scenarios = SIZES.map((bytes) => ({ name: label(bytes), bytes, events: Math.max(1000, Math.round(SCALE * Math.max(3_000, Math.min(300_000, Math.round(600_000_000 / bytes))))) }));
 
 const rows = [];
+const spoolRows = [];
 for (const scenario of scenarios) {
   const { padding, actual } = await padTo(scenario.bytes);
-  await run(Math.min(20_000, scenario.events), padding); // warm-up
+  const pool = await eventDataPool(2000, padding);
+  const warm = await run(Math.min(20_000, scenario.events), padding);
+  const perRequest = Math.round(warm.eventsPerRequest);
+  await floor(Math.min(20_000, scenario.events), pool, perRequest);
+  if (spool.available) await run(Math.min(20_000, scenario.events), padding, withSpool());
   const runs = [];
-  for (let i = 0; i < 3; i++) runs.push(await run(scenario.events, padding));
+  const floors = [];
+  const spooled = [];
+  for (let i = 0; i < RUNS; i++) {
+    runs.push(await run(scenario.events, padding));
+    floors.push(await floor(scenario.events, pool, perRequest));
+    if (spool.available) spooled.push(await run(scenario.events, padding, withSpool()));
+  }
   const tenK = await run(10_000, padding);
   const minimum = Math.ceil(10_000 / Math.min(100, Math.floor(1_000_000 / (actual + 120))));
+  const cpu = median(runs.map((r) => r.cpuPerEventUs));
+  const rate = median(runs.map((r) => r.eventsPerSecond));
+  const floorCpu = median(floors);
   rows.push([
     scenario.name,
     `${actual} B`,
-    Math.round(median(runs.map((r) => r.eventsPerSecond))).toLocaleString('en-US'),
-    median(runs.map((r) => r.cpuPerEventUs)).toFixed(2),
+    Math.round(rate).toLocaleString('en-US'),
+    cpu.toFixed(2),
+    floorCpu.toFixed(2),
+    ratio(cpu, floorCpu),
+    (cpu / (actual / 1000)).toFixed(2),
     `${tenK.requests} (min ${minimum})`,
     `${((tenK.meanBody / 1_000_000) * 100).toFixed(1)} %`,
   ]);
+  if (spool.available) {
+    const spoolRate = median(spooled.map((r) => r.eventsPerSecond));
+    const spoolCpu = median(spooled.map((r) => r.cpuPerEventUs));
+    spoolRows.push([scenario.name, Math.round(rate).toLocaleString('en-US'), Math.round(spoolRate).toLocaleString('en-US'), ratio(spoolRate, rate), cpu.toFixed(2), spoolCpu.toFixed(2), ratio(spoolCpu, cpu)]);
+  }
 }
+rmSync(scratch, { recursive: true, force: true });
 
-console.log(`\n## core pipeline (map → validate → batch → serialize → sign → null sender)`);
-console.log(`Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; median of 3 runs; one thread.\n`);
-printTable(['event', 'eventData size', 'events/s', 'CPU µs/event', 'requests per 10,000 events', 'mean body / 1,000,000 B'], rows);
+console.log(`\n## core pipeline (map → validate → batch → serialize → sign → null sender) beside its floor`);
+console.log(machineLine());
+console.log(
+  `Median of ${RUNS} runs, core and floor interleaved in one process; one thread. Floor: JSON.stringify of the same eventData, SHA-256 checksum, escaping into the body, per request the body SHA-256 and the SigV4 signature. Sink options: ${JSON.stringify(MEMORY_ONLY)} over the defaults.\n`,
+);
+printTable(['event', 'eventData size', 'events/s', 'CPU µs/event', 'floor CPU µs/event', 'core / floor', 'CPU µs per KB', 'requests per 10,000 events', 'mean body / 1,000,000 B'], rows);
+console.log(`\n### the same pipeline with a disk spool (spoolDir), same process, runs interleaved (issue 7 target: ≥ 0.8× of the rate without)`);
+if (spool.available) printTable(['event', 'events/s, no spool', 'events/s, spool', 'ratio', 'CPU µs/event, no spool', 'CPU µs/event, spool', 'CPU ratio'], spoolRows);
+else console.log(`unavailable: ${spool.why}.`);

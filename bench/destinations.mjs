@@ -7,7 +7,6 @@
 // `node bench/destinations.mjs [--latency-ms 10] [--events 50000]` (after `pnpm run build`).
 import { spawn } from 'node:child_process';
 import { createServer, request } from 'node:http';
-import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -58,7 +57,8 @@ function serveFake(latencyMs) {
 
 async function main() {
   const { createAuditSink } = await import('@auditlake/core');
-  const { median, printTable } = await import('./table.mjs');
+  const { machineLine, median, printTable } = await import('./table.mjs');
+  const machine = machineLine();
   const fake = spawn(process.execPath, [fileURLToPath(import.meta.url), '--fake', '--latency-ms', String(LATENCY_MS)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const port = await new Promise((resolve, reject) => {
     fake.once('error', reject);
@@ -151,7 +151,8 @@ async function main() {
   fake.kill();
 
   console.log(`\n## destinations: CloudTrail Lake and CloudWatch Logs, same run, fake services of equal latency (${LATENCY_MS} ms)`);
-  console.log(`Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB; built-in clients over HTTP with SigV4; CPU of this process only (the fakes run in a child); median of 3 interleaved runs of ${events.toLocaleString('en-US')} events.`);
+  console.log(machine);
+  console.log(`Built-in clients over HTTP with SigV4; CPU of this process only (the fakes run in a child); median of 3 interleaved runs of ${events.toLocaleString('en-US')} events.`);
   console.log(`Small event: eventData ${Buffer.byteLength(small)} B; large event: ${Buffer.byteLength(large)} B. Fill: of 1,000,000 B of request body (Lake), of 1,048,576 B of messages + 26 per event (CloudWatch), over the full requests.\n`);
   printTable(['destination', 'events/s', 'core CPU µs/event', 'requests per 10,000 small', 'requests per 2,000 large', 'fill, large events', 'largest HTTP body'], rows);
 }

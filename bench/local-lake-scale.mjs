@@ -10,13 +10,15 @@
 //   node bench/local-lake-scale.mjs [--events 1000000] [--clients 4] [--event-bytes 1000] [--runs 3]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createPutAuditEventsClient, eventDataChecksum } from '@auditlake/core';
+import { createPutAuditEventsClient } from '@auditlake/core';
 import { eventPool } from './audit-events.mjs';
-import { median, printTable } from './table.mjs';
+import { machineLine, median, printTable } from './table.mjs';
+
+const machine = machineLine();
 
 const { values } = parseArgs({
   options: {
@@ -94,7 +96,7 @@ async function query(endpoint, sql) {
 
 async function ingest(server, count) {
   const client = createPutAuditEventsClient({ region: 'us-east-1', endpoint: server.info.endpoint, credentials: server.info.credentials, maxSockets: clients });
-  const pool = eventPool(1000, Number(values['event-bytes']), eventDataChecksum);
+  const pool = eventPool(1000, Number(values['event-bytes']));
   let sent = 0;
   let sequence = 0;
   const started = performance.now();
@@ -161,7 +163,7 @@ try {
     }
   }
   console.log(`\nlocal lake at scale: ${total.toLocaleString('en-US')} events of ~${values['event-bytes']} B, fsync on`);
-  console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${mib(totalmem())} RAM, Node ${process.versions.node}; medians of ${runs}\n`);
+  console.log(`${machine}\nMedians of ${runs}.\n`);
   printTable(
     ['measure', 'median', 'runs'],
     [

@@ -17,8 +17,8 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function replay(file: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [bin, file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function replay(file: string, env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [bin, file, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -49,5 +49,26 @@ describe('auditlake-replay against the local lake', () => {
 
     const rows = await lake.query(`SELECT count(*) AS n, count(DISTINCT eventData.UID) AS uids FROM ${lake.eventDataStoreId} WHERE eventData.eventSource = '${source}'`);
     expect(rows[0]).toEqual({ n: 120, uids: 120 });
+  });
+
+  it('replays into a CloudWatch Logs group just as well (--log-group), once however often', async () => {
+    const group = `/replay/${runId()}`;
+    const lake = await strictLake({ logGroupName: group });
+    const source = runId();
+    const encode = createRecordEncoder({ recipientAccountId: KEY.accountId });
+    const dir = mkdtempSync(join(tmpdir(), 'auditlake-replay-it-'));
+    dirs.push(dir);
+    const file = join(dir, 'dead.jsonl');
+    const letters = Array.from({ length: 40 }, (_, n) => ({ event: { id: `${source}-${n}`, eventData: encode(record(source, n))!.json }, reason: { code: 'Exit', message: 'm' }, time: new Date().toISOString(), attempts: 0 }));
+    writeFileSync(file, letters.map((letter) => `${JSON.stringify(letter)}\n`).join(''));
+    const env = { AUDITLAKE_ENDPOINT: lake.endpoint, AWS_REGION: lake.region, AWS_ACCESS_KEY_ID: KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey };
+    const args = ['--log-group', group, '--log-stream', 'replayed'];
+    const first = await replay(file, env, args);
+    expect(first.stderr).toBe('');
+    expect(first.stdout).toContain('delivered 40');
+    const second = await replay(file, env, args);
+    expect(second.stdout).toContain('delivered 0, already delivered before 40');
+    const rows = await lake.query(`SELECT count(*) AS n FROM "${group}" WHERE message.eventSource = '${source}'`);
+    expect(rows[0]).toEqual({ n: 40 });
   });
 });

@@ -6,7 +6,7 @@
 import { cutToJsonBytes } from './over-long-fields.js';
 import type { AuditLogRecord } from './record.js';
 import { EVENT_DATA_FIELDS, isJsonObject, type JsonObject } from './schema.js';
-import { setOwn, stringifySafe, toJsonSafe, utf8Bytes, wellFormed } from './serialize.js';
+import { definedFields, jsonSafeValue, setOwn, stringifySafe, toJsonSafe, utf8Bytes, wellFormed } from './serialize.js';
 
 /** Serialized size of `additionalEventData` we fill context into; the schema's cap. */
 export const ADDITIONAL_EVENT_DATA_MAX_BYTES = EVENT_DATA_FIELDS.additionalEventData.maxBytes ?? 28_000;
@@ -17,22 +17,34 @@ const AUDIT_PREFIX = 'audit.';
 export const TRUNCATED_KEY = 'truncated';
 
 /**
- * `additionalEventData` with the record's context. Given fields win on a name clash; a given
- * value that is not an object is returned as it is, for the validator to name.
+ * `additionalEventData` with the record's context (`keys`: the attributes' own keys). Given
+ * fields win on a name clash; a given value that is not an object is returned as it is, for the
+ * validator to name.
  */
-export function withContext(given: unknown, record: AuditLogRecord, attributes: Record<string, unknown>, maxDepth: number, scalar: (value: unknown) => string | undefined): unknown {
+export function withContext(given: unknown, record: AuditLogRecord, attributes: Record<string, unknown>, keys: readonly string[], maxDepth: number, scalar: (value: unknown) => string | undefined, share: boolean): unknown {
   if (given !== undefined && given !== null && !isJsonObject(given)) return given;
-  const out: JsonObject = { ...(given as JsonObject | undefined) };
-  addContext(out, 'message', record.message === undefined ? undefined : toJsonSafe(record.message, maxDepth));
-  addContext(out, 'severity', scalar(record.severity));
-  addContext(out, 'traceId', scalar(record.traceId));
-  addContext(out, 'spanId', scalar(record.spanId));
+  // With `share`, attribute values that need no rendering are kept as they are (see `isJsonSafe`).
+  const safe = share ? jsonSafeValue : toJsonSafe;
+  const message = record.message === undefined ? undefined : safe(record.message, maxDepth);
+  const severity = scalar(record.severity);
+  const traceId = scalar(record.traceId);
+  const spanId = scalar(record.spanId);
   let others: JsonObject | undefined;
-  for (const key of Object.keys(attributes)) {
+  for (const key of keys) {
     if (key === 'audit' || key.startsWith(AUDIT_PREFIX)) continue;
-    const value = toJsonSafe(attributes[key], maxDepth);
+    const value = safe(attributes[key], maxDepth);
     if (value !== undefined) setOwn((others ??= {}), wellFormed(key), value);
   }
+  if (given === undefined || given === null) {
+    if (message === undefined && severity === undefined && traceId === undefined && spanId === undefined && others === undefined) return undefined;
+    // Every member written, undefined when absent (JSON leaves it out): one shape for every event.
+    return { message, severity, traceId, spanId, attributes: others };
+  }
+  const out = definedFields(given);
+  addContext(out, 'message', message);
+  addContext(out, 'severity', severity);
+  addContext(out, 'traceId', traceId);
+  addContext(out, 'spanId', spanId);
   addContext(out, 'attributes', others);
   return Object.keys(out).length === 0 ? undefined : out;
 }
@@ -48,12 +60,6 @@ const CONTEXT_KEYS = ['severity', 'traceId', 'spanId', 'message', TRUNCATED_KEY,
 const OMITTED_RESERVE = 32;
 /** A cut full text shorter than this is not worth keeping. */
 const SHORTEST_CUT_BYTES = 64;
-
-/** Whether `additionalEventData` in `data` whose text is `json` may be over its cap (and is an object we filled). */
-export function mayExceedCap(data: JsonObject, json: string): boolean {
-  const extra = data.additionalEventData;
-  return json.length * 3 > ADDITIONAL_EVENT_DATA_MAX_BYTES && isJsonObject(extra) && utf8Bytes(JSON.stringify(extra)) > ADDITIONAL_EVENT_DATA_MAX_BYTES;
-}
 
 /**
  * Keeps `additionalEventData` under its cap by leaving out context (not the given fields):
@@ -75,8 +81,8 @@ export function fitAdditionalEventData(data: JsonObject, given: unknown): JsonOb
   const budget = ADDITIONAL_EVENT_DATA_MAX_BYTES - OMITTED_RESERVE;
   let omitted = 0;
   for (const key of CONTEXT_KEYS) {
-    if (givenKeys.has(key) || !Object.hasOwn(data, key)) continue;
-    const value = data[key];
+    const value = Object.hasOwn(data, key) ? data[key] : undefined;
+    if (givenKeys.has(key) || value === undefined) continue;
     const size = sizeOf(key, value);
     if (used + size <= budget) {
       out[key] = value;

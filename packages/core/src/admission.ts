@@ -1,11 +1,11 @@
-import { cappedFieldBytes, newAuditEventId, type AuditEvent } from './audit-event.js';
+import { newAuditEventId, type AuditEvent, type FieldBytes } from './audit-event.js';
 import type { OutgoingEvent } from './destination.js';
 import { isJsonObject, type RecordEncoder } from './map-record.js';
 import type { AuditLogRecord } from './record.js';
 import { redactRecord, type RedactPath } from './redact.js';
 import { EVENT_TIME_PATTERN, type AuditEventData } from './schema.js';
 import { stringifySafe, toJsonSafe } from './serialize.js';
-import { validateAuditEventEntry, validateEventData } from './validate.js';
+import { validateAuditEventEntry, validateEventData, type ValidateEventDataOptions } from './validate.js';
 
 /** An event refused before it was queued: it is dead-lettered with `code`, under `id`. */
 export interface Refusal {
@@ -45,9 +45,11 @@ export interface AdmissionOptions {
  */
 export class Admission {
   readonly #o: AdmissionOptions;
+  readonly #validation: ValidateEventDataOptions;
 
   constructor(options: AdmissionOptions) {
     this.#o = options;
+    this.#validation = { recipientAccountId: options.recipientAccountId, recipientOptional: options.recipientOptional, fieldBytes: undefined, eventDataBytes: undefined };
   }
 
   record(record: AuditLogRecord): Admitted {
@@ -60,7 +62,7 @@ export class Admission {
     }
     if (encoded === undefined) return 'skipped';
     const { data, json } = encoded;
-    const admitted = this.#validated(data, newAuditEventId(), json, encoded.timeMs, true);
+    const admitted = this.#validated(data, newAuditEventId(), json, encoded.timeMs, encoded.fieldBytes, encoded.bytes ?? json.length * 3);
     if (encoded.truncatedFields !== undefined && !isRefused(admitted)) this.#o.truncated?.(encoded.truncatedFields);
     return admitted;
   }
@@ -78,7 +80,7 @@ export class Admission {
     } catch {
       return { id: event.id, json: event.eventData, code: 'InvalidData', message: 'eventData is not valid JSON' };
     }
-    return this.#validated(data as AuditEventData, event.id, event.eventData, eventTimeMs(data), false);
+    return this.#validated(data as AuditEventData, event.id, event.eventData, eventTimeMs(data), undefined, undefined);
   }
 
   /** Input that is not an event at all, rendered safely (and redacted) for its dead letter. */
@@ -88,14 +90,13 @@ export class Admission {
     return { id: newAuditEventId(), json: stringifySafe(safe), code, message };
   }
 
-  /** `ownText`: `json` is exactly `JSON.stringify(data)`, so its length bounds the fields' sizes. */
-  #validated(data: AuditEventData, id: string, json: string, timeMs: number, ownText: boolean): OutgoingEvent | Refusal {
-    const violation = validateEventData(data, {
-      recipientAccountId: this.#o.recipientAccountId,
-      recipientOptional: this.#o.recipientOptional,
-      fieldBytes: ownText ? cappedFieldBytes(data as unknown as Record<string, unknown>, json) : undefined,
-      eventDataLength: ownText ? json.length : undefined,
-    });
+  /** `fieldBytes`, `eventDataBytes`: what the encoder measured of `json`, when `json` is exactly `JSON.stringify(data)`. */
+  #validated(data: AuditEventData, id: string, json: string, timeMs: number, fieldBytes: FieldBytes | undefined, eventDataBytes: number | undefined): OutgoingEvent | Refusal {
+    // One options object for every event (validation is synchronous): no allocation per event.
+    const options = this.#validation;
+    options.fieldBytes = fieldBytes;
+    options.eventDataBytes = eventDataBytes;
+    const violation = validateEventData(data, options);
     if (violation) return { id, json, code: violation.code, message: violation.message };
     return { id, json, timeMs };
   }

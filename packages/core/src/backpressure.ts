@@ -12,6 +12,8 @@ export interface BackpressureOptions {
   readonly belowLowWater: () => boolean;
   /** What is full, for the message. */
   readonly describeLimits: () => string;
+  /** What happens to new events once `maxBlockMs` is up, for the message. @default dead-lettered with `QueueFull` */
+  readonly overflow?: string;
 }
 
 /** While shedding, an adapter is made to yield to the event loop once per this many records. */
@@ -53,7 +55,7 @@ export class Backpressure {
       const promise = new Promise<void>((r) => (resolve = r));
       const timer = this.#o.clock.setTimeout(() => {
         this.#shedding = true;
-        this.#o.reporter.report('warn', 'shedding', `auditlake: the queue stayed full for maxBlockMs (${this.#o.maxBlockMs} ms; ${this.#o.describeLimits()}); dead-lettering new events with QueueFull until it drains`);
+        this.#o.reporter.report('warn', 'shedding', `auditlake: the queue stayed full for maxBlockMs (${this.#o.maxBlockMs} ms; ${this.#o.describeLimits()}); ${this.#o.overflow ?? 'dead-lettering new events with QueueFull'} until it drains`);
         this.#release();
       }, this.#o.maxBlockMs);
       this.#waiting = { promise, resolve, timer };

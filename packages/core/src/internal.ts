@@ -8,7 +8,7 @@ export type { ResolvedAuditSinkOptions } from './options.js';
 export { createRecordEncoder, formatEventTime, DEFAULT_EVENT_VERSION, DEFAULT_USER_IDENTITY_TYPE } from './map-record.js';
 export type { EncodedRecord, RecordEncoder } from './map-record.js';
 export { validateAuditEventEntry, isEventTime } from './validate.js';
-export { cappedFieldBytes, measureCappedFields, newAuditEventId } from './audit-event.js';
+export { measureCappedFields, newAuditEventId } from './audit-event.js';
 export type { FieldBytes } from './audit-event.js';
 export { auditEventEntry, eventDataChecksum, requestBody, requestBodyBuffer, requestBodyBytes, REQUEST_ENVELOPE_BYTES } from './destinations/cloudtrail-lake/entry.js';
 export { LAKE_CONFIGURATION_ERRORS, createCloudTrailLakeDestination } from './destinations/cloudtrail-lake/destination.js';

@@ -1,12 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import { addContext, fitAdditionalEventData, mayExceedCap, TRUNCATED_KEY, withContext } from './additional-event-data.js';
+import { addContext, ADDITIONAL_EVENT_DATA_MAX_BYTES, fitAdditionalEventData, TRUNCATED_KEY, withContext } from './additional-event-data.js';
+import { newUuid, type FieldBytes } from './audit-event.js';
+import { writeEventData } from './event-data-text.js';
 import { eventTime } from './event-time.js';
 import { ConfigurationError } from './errors.js';
 import { IDENTITY_GIVEN, OVER_LONG_FIELDS_MODES, truncateOverLongFields, type OverLongFields } from './over-long-fields.js';
 import type { AuditLogRecord } from './record.js';
 import { compileRedactPath, redact, type RedactPath } from './redact.js';
 import { EVENT_DATA_FIELDS, isJsonObject, USER_IDENTITY_FIELDS, type AuditEventData, type JsonObject } from './schema.js';
-import { DEFAULT_MAX_DEPTH, setOwn, toJsonSafe, wellFormed } from './serialize.js';
+import { attribute, CLIENT_ADDRESS, ERROR_TYPE, EVENT_NAME, EXCEPTION_MESSAGE, principalIdOf, scalar, SERVICE_NAME, text, USER_AGENT } from './record-fallbacks.js';
+import { DEFAULT_MAX_DEPTH, definedFields, isJsonSafe, setOwn, toJsonSafe } from './serialize.js';
 
 export { isJsonObject } from './schema.js';
 export { formatEventTime, toEpochMs } from './event-time.js';
@@ -52,6 +54,10 @@ export interface EncodedRecord {
   timeMs: number;
   /** How many text fields were cut to their caps (their full texts are in `additionalEventData.truncated`). */
   truncatedFields?: number;
+  /** UTF-8 size of `json`, when it was long enough to be measured. */
+  bytes: number | undefined;
+  /** UTF-8 sizes of the capped object fields whose cap is below the text's size (no other can be over its cap). */
+  fieldBytes: FieldBytes | undefined;
 }
 
 /** Maps and serializes one record in a single pass (the sink's path); `undefined` when not an audit event. */
@@ -62,12 +68,29 @@ export type RecordEncoder = (record: AuditLogRecord) => EncodedRecord | undefine
  * the record's own `audit` fields do): run `validateEventData` on it.
  */
 export function createRecordMapper(options: MapAuditRecordOptions = {}): RecordMapper {
-  const encode = createRecordEncoder(options);
-  return (record) => encode(record)?.data;
+  // The caller owns what it gets: a tree of its own, sharing nothing with the record.
+  const config = compileOptions(options, false);
+  return (record) => {
+    const data = encodeRecord(record, config)?.data as unknown as JsonObject | undefined;
+    if (data === undefined) return undefined;
+    // The encoder writes absent fields as undefined (one shape); the caller gets them left out.
+    const out = definedFields(data);
+    if (isJsonObject(out.additionalEventData)) out.additionalEventData = definedFields(out.additionalEventData);
+    return out as unknown as AuditEventData;
+  };
 }
 
-/** Like {@link createRecordMapper}, returning the serialized text too, so that it is written only once. */
+/**
+ * Like {@link createRecordMapper}, returning the serialized text too, so that it is written only
+ * once. The sink's path: its `data` may share objects with the record (what needs no rendering
+ * is not copied), so it is read, never changed, and the text is what is kept.
+ */
 export function createRecordEncoder(options: MapAuditRecordOptions = {}): RecordEncoder {
+  const config = compileOptions(options, true);
+  return (record) => encodeRecord(record, config);
+}
+
+function compileOptions(options: MapAuditRecordOptions, share: boolean): MapperConfig {
   const paths = (options.redact ?? []).map((path, index) => {
     const compiled = compileRedactPath(path);
     if (!compiled) throw new ConfigurationError(`redact[${index}]`, 'a dot-separated path such as "requestParameters.password" or "**.token"', path);
@@ -75,7 +98,7 @@ export function createRecordEncoder(options: MapAuditRecordOptions = {}): Record
   });
   const overLongFields = options.overLongFields ?? DEFAULT_OVER_LONG_FIELDS;
   if (!OVER_LONG_FIELDS_MODES.includes(overLongFields)) throw new ConfigurationError('overLongFields', `one of ${OVER_LONG_FIELDS_MODES.map((m) => `'${m}'`).join(', ')}`, overLongFields);
-  const config: MapperConfig = {
+  return {
     eventSource: withinCap('eventSource', options.eventSource, EVENT_DATA_FIELDS.eventSource.maxLength),
     userIdentityType: withinCap('userIdentityType', options.userIdentityType, USER_IDENTITY_FIELDS.type.maxLength) ?? DEFAULT_USER_IDENTITY_TYPE,
     eventVersion: withinCap('eventVersion', options.eventVersion, EVENT_DATA_FIELDS.version.maxLength) ?? DEFAULT_EVENT_VERSION,
@@ -84,8 +107,9 @@ export function createRecordEncoder(options: MapAuditRecordOptions = {}): Record
     maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
     now: options.now ?? Date.now,
     overLongFields,
+    // Redaction writes into what it matches, so it needs a tree of our own.
+    share: share && paths.length === 0,
   };
-  return (record) => encodeRecord(record, config);
 }
 
 /** Maps one record with the given options (compiled on each call; the sink compiles once). */
@@ -108,6 +132,8 @@ interface MapperConfig {
   maxDepth: number;
   now: () => number;
   overLongFields: OverLongFields;
+  /** Values that need no rendering are used as they are, not copied (see {@link isJsonSafe}). */
+  share: boolean;
 }
 
 const AUDIT_PREFIX = 'audit.';
@@ -116,57 +142,70 @@ function encodeRecord(record: AuditLogRecord, config: MapperConfig): EncodedReco
   if (record === null || typeof record !== 'object') return undefined;
   const attributes = record.attributes;
   if (attributes === null || typeof attributes !== 'object') return undefined;
-  const audit = extractAudit(attributes, config.maxDepth);
+  if (!config.share) return encodeAudit(record, attributes, config);
+  try {
+    return encodeAudit(record, attributes, config);
+  } catch {
+    // Shared values passed the check but changed under JSON.stringify (a getter that now
+    // throws or returns a bigint): render a copy of everything, which cannot throw.
+    return encodeAudit(record, attributes, { ...config, share: false });
+  }
+}
+
+function encodeAudit(record: AuditLogRecord, attributes: Record<string, unknown>, config: MapperConfig): EncodedRecord | undefined {
+  const keys = Object.keys(attributes);
+  const audit = extractAudit(attributes, keys, config);
   if (!audit) return undefined;
 
-  const principalId = () => attribute(attributes, USER_ID) ?? attribute(attributes, ENDUSER_ID);
   const identity = audit.userIdentity;
   let userIdentity: unknown = identity;
-  // Which of userIdentity's texts were given: the object is filled in place below.
+  // Which of userIdentity's texts were given (the overLongFields mode tells them from fallbacks).
   let identityGiven = 0;
   if (identity === undefined || identity === null) {
-    userIdentity = { type: config.userIdentityType, principalId: principalId() };
+    userIdentity = { type: config.userIdentityType, principalId: principalIdOf(attributes) };
   } else if (isJsonObject(identity)) {
     if (identity.type !== undefined && identity.type !== null) identityGiven |= IDENTITY_GIVEN.type;
     if (identity.principalId !== undefined && identity.principalId !== null) identityGiven |= IDENTITY_GIVEN.principalId;
-    identity.type = text(identity.type) ?? config.userIdentityType;
-    identity.principalId = text(identity.principalId) ?? principalId();
+    // A copy (`identity` may be the caller's own object), without the undefined values a rendered one leaves out.
+    const filled = definedFields(identity);
+    filled.type = text(identity.type) ?? config.userIdentityType;
+    filled.principalId = text(identity.principalId) ?? principalIdOf(attributes);
+    userIdentity = filled;
   }
 
-  // Only defined values are written (no `delete`: it turns objects into slow dictionaries).
-  const data: JsonObject = {};
-  const put = (key: string, value: unknown) => {
-    if (value !== undefined) data[key] = value;
-  };
-  put('version', text(audit.version) ?? config.eventVersion);
-  put('userIdentity', userIdentity);
-  put('userAgent', text(audit.userAgent) ?? attribute(attributes, USER_AGENT));
-  put('eventSource', text(audit.eventSource) ?? config.eventSource ?? attribute(record.resource, SERVICE_NAME));
-  put('eventName', text(audit.eventName) ?? scalar(record.eventName) ?? attribute(attributes, EVENT_NAME));
   const time = eventTime(audit.eventTime, record.time, config.now);
-  put('eventTime', time.text);
-  put('UID', text(audit.UID) ?? randomUUID());
-  put('requestParameters', audit.requestParameters ?? undefined);
-  put('responseElements', audit.responseElements ?? undefined);
-  put('errorCode', text(audit.errorCode) ?? attribute(attributes, ERROR_TYPE));
-  put('errorMessage', text(audit.errorMessage) ?? attribute(attributes, EXCEPTION_MESSAGE));
-  put('sourceIPAddress', text(audit.sourceIPAddress) ?? attribute(attributes, CLIENT_ADDRESS));
-  put('recipientAccountId', text(audit.recipientAccountId) ?? config.recipientAccountId);
-  put('additionalEventData', withContext(audit.additionalEventData, record, attributes, config.maxDepth, scalar));
+  // Every field is written, undefined when absent (JSON leaves it out): one shape for every
+  // event, so that what reads it stays fast; a field is never deleted (that makes a dictionary).
+  const data: JsonObject = {
+    version: text(audit.version) ?? config.eventVersion,
+    userIdentity,
+    userAgent: text(audit.userAgent) ?? attribute(attributes, USER_AGENT),
+    eventSource: text(audit.eventSource) ?? config.eventSource ?? attribute(record.resource, SERVICE_NAME),
+    eventName: text(audit.eventName) ?? scalar(record.eventName) ?? attribute(attributes, EVENT_NAME),
+    eventTime: time.text,
+    UID: text(audit.UID) ?? newUuid(),
+    requestParameters: audit.requestParameters ?? undefined,
+    responseElements: audit.responseElements ?? undefined,
+    errorCode: text(audit.errorCode) ?? attribute(attributes, ERROR_TYPE),
+    errorMessage: text(audit.errorMessage) ?? attribute(attributes, EXCEPTION_MESSAGE),
+    sourceIPAddress: text(audit.sourceIPAddress) ?? attribute(attributes, CLIENT_ADDRESS),
+    recipientAccountId: text(audit.recipientAccountId) ?? config.recipientAccountId,
+    additionalEventData: withContext(audit.additionalEventData, record, attributes, keys, config.maxDepth, scalar, config.share),
+  };
   // Keys outside the schema stay, so that validation names them instead of losing them.
-  for (const key of Object.keys(audit)) if (!Object.hasOwn(EVENT_DATA_FIELDS, key)) put(key, audit[key]);
+  for (const key of Object.keys(audit)) if (!Object.hasOwn(EVENT_DATA_FIELDS, key) && audit[key] !== undefined) setOwn(data, key, audit[key]);
 
   if (config.redact.length > 0) redact(data, config.redact);
   // After redaction: a redacted value is short, so a secret is never copied into `truncated`.
   const truncated = truncateOverLongFields(data, config.overLongFields, audit, identityGiven);
   if (truncated) keepFullTexts(data, truncated.full, config.redact);
-  let json = JSON.stringify(data);
-  // Fitting the context is only worth a look when the whole text could exceed the cap.
-  if (mayExceedCap(data, json)) {
-    data.additionalEventData = fitAdditionalEventData(data.additionalEventData as JsonObject, audit.additionalEventData);
-    json = JSON.stringify(data);
+  let written = writeEventData(data);
+  // Context is left out only when the text shows that the filled object is over its cap.
+  if ((written.fieldBytes?.additionalEventData ?? 0) > ADDITIONAL_EVENT_DATA_MAX_BYTES && isJsonObject(data.additionalEventData)) {
+    data.additionalEventData = fitAdditionalEventData(data.additionalEventData, audit.additionalEventData);
+    written = writeEventData(data);
   }
-  const encoded: EncodedRecord = { data: data as unknown as AuditEventData, json, timeMs: time.ms };
+  const encoded: EncodedRecord = { data: data as unknown as AuditEventData, json: written.json, timeMs: time.ms, bytes: written.bytes, fieldBytes: written.fieldBytes };
   if (truncated) encoded.truncatedFields = truncated.count;
   return encoded;
 }
@@ -183,15 +222,29 @@ function keepFullTexts(data: JsonObject, full: JsonObject, paths: readonly Redac
   if (paths.length > 0) redact(data, paths);
 }
 
-/** The `audit` namespace of a record: nested object and flat `audit.*` keys merged, flat keys last. */
-function extractAudit(attributes: Record<string, unknown>, maxDepth: number): JsonObject | undefined {
+/**
+ * The `audit` namespace of a record: nested object and flat `audit.*` keys merged, flat keys
+ * last. With `share`, a nested object that needs no rendering is returned as it is (the caller's).
+ */
+function extractAudit(attributes: Record<string, unknown>, keys: readonly string[], config: MapperConfig): JsonObject | undefined {
+  const { maxDepth } = config;
   let audit: JsonObject | undefined;
+  let flat = false;
+  for (const key of keys) {
+    if (key.length > AUDIT_PREFIX.length && key.startsWith(AUDIT_PREFIX)) {
+      flat = true;
+      break;
+    }
+  }
   const nested = attributes.audit;
   if (nested !== null && typeof nested === 'object' && !Array.isArray(nested)) {
+    // Flat keys are written into the nested object: then it must be a copy.
+    if (config.share && !flat && isJsonSafe(nested, maxDepth)) return nested as JsonObject;
     const safe = toJsonSafe(nested, maxDepth);
     if (isJsonObject(safe)) audit = safe;
   }
-  for (const key of Object.keys(attributes)) {
+  if (!flat) return audit;
+  for (const key of keys) {
     if (key.length <= AUDIT_PREFIX.length || !key.startsWith(AUDIT_PREFIX)) continue;
     audit ??= {};
     setPath(audit, key.slice(AUDIT_PREFIX.length).split('.'), toJsonSafe(attributes[key], maxDepth));
@@ -213,47 +266,4 @@ function setPath(target: JsonObject, path: string[], value: unknown): void {
     }
   }
   setOwn(node, path[path.length - 1] as string, value);
-}
-
-// Semantic-convention attributes the fallbacks read, split once.
-const USER_ID = ['user.id', 'user', 'id'] as const;
-const ENDUSER_ID = ['enduser.id', 'enduser', 'id'] as const;
-const USER_AGENT = ['user_agent.original', 'user_agent', 'original'] as const;
-const EVENT_NAME = ['event.name', 'event', 'name'] as const;
-const SERVICE_NAME = ['service.name', 'service', 'name'] as const;
-const ERROR_TYPE = ['error.type', 'error', 'type'] as const;
-const EXCEPTION_MESSAGE = ['exception.message', 'exception', 'message'] as const;
-const CLIENT_ADDRESS = ['client.address', 'client', 'address'] as const;
-
-/** A fallback attribute, flat (`user.id`) or nested (`user: { id }`), as a string. */
-function attribute(source: Record<string, unknown> | undefined, [flat, parent, child]: readonly [string, string, string]): string | undefined {
-  if (source === undefined || source === null) return undefined;
-  const direct = scalar(source[flat]);
-  if (direct !== undefined) return direct;
-  const group = source[parent];
-  return group !== null && typeof group === 'object' ? scalar((group as Record<string, unknown>)[child]) : undefined;
-}
-
-/** A string from a scalar (numbers, booleans and bigints are written out); anything else is `undefined`. */
-function scalar(value: unknown): string | undefined {
-  switch (typeof value) {
-    case 'string':
-      return wellFormed(value);
-    case 'number':
-      return Number.isFinite(value) ? String(value) : undefined;
-    case 'bigint':
-    case 'boolean':
-      return String(value);
-    default:
-      return undefined;
-  }
-}
-
-/**
- * A field given in `audit`: scalars become strings; `null`/`undefined` mean absent (so the
- * fallbacks apply); objects and arrays stay as they are, for the validator to reject.
- */
-function text(value: unknown): unknown {
-  if (value === undefined || value === null) return undefined;
-  return scalar(value) ?? value;
 }

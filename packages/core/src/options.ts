@@ -131,11 +131,13 @@ export interface AuditSinkOptions {
   flushIntervalMs?: number;
   /**
    * Most events held in memory at once: queued, in flight, or waiting for a retry. An event
-   * that does not fit is dead-lettered with `QueueFull`. With a spool, this bounds only the
-   * events that could not be written to it. @default 50000
+   * that does not fit is dead-lettered with `QueueFull`. With a spool, this bounds the events
+   * kept in memory beside their frames on disk (a burst within it is sent from memory, and
+   * `waitForCapacity()` holds a producer at it, as without a spool; beyond it events are read
+   * back from disk) and those that could not be written to it. @default 50000
    */
   maxQueueEvents?: number;
-  /** Most bytes (serialized entries) held in memory at once; at least `maxBatchBytes`. @default 33554432 (32 MiB) */
+  /** Most bytes (serialized entries) held in memory at once; at least `maxBatchBytes`. With a spool, as `maxQueueEvents`. @default 33554432 (32 MiB) */
   maxQueueBytes?: number;
   /** Most requests at once; a request keeps its slot through its retries. 1–100. @default 4 */
   maxConcurrentRequests?: number;

@@ -37,8 +37,10 @@ function visit(node: unknown, path: RedactPath, index: number): void {
   }
   const keys = segment === '*' ? Object.keys(container) : Object.hasOwn(container, segment) ? [segment] : [];
   for (const key of keys) {
-    if (last) container[key] = REDACTED;
-    else visit(container[key], path, index + 1);
+    // A field present but undefined is absent in JSON: nothing to replace.
+    if (last) {
+      if (container[key] !== undefined) container[key] = REDACTED;
+    } else visit(container[key], path, index + 1);
   }
 }
 

@@ -23,6 +23,8 @@ recorded in a progress file, so running it again sends nothing already accepted.
 
   --channel-arn <arn>      the CloudTrail Lake channel (or AUDITLAKE_CHANNEL_ARN)
   --external-id <id>       the channel's external id (or AUDITLAKE_EXTERNAL_ID)
+  --log-group <name>       a CloudWatch Logs group instead of a channel (or AUDITLAKE_LOG_GROUP)
+  --log-stream <name>      its stream (or AUDITLAKE_LOG_STREAM; default: one for this process)
   --endpoint <url>         the service endpoint (or AUDITLAKE_ENDPOINT)
   --region <region>        the signing region
   --dead-letter <file>     where events that fail again go (default <file>.replay-failed.jsonl)
@@ -38,6 +40,8 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
       options: {
         'channel-arn': { type: 'string' },
         'external-id': { type: 'string' },
+        'log-group': { type: 'string' },
+        'log-stream': { type: 'string' },
         endpoint: { type: 'string' },
         region: { type: 'string' },
         'dead-letter': { type: 'string' },
@@ -68,6 +72,8 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
     diagnostics: { debug() {}, warn: (message) => io.err(message), error: (message) => io.err(message) },
     ...(values['channel-arn'] === undefined ? {} : { channelArn: values['channel-arn'] }),
     ...(values['external-id'] === undefined ? {} : { externalId: values['external-id'] }),
+    ...(values['log-group'] === undefined ? {} : { logGroupName: values['log-group'] }),
+    ...(values['log-stream'] === undefined ? {} : { logStreamName: values['log-stream'] }),
     ...(values.endpoint === undefined ? {} : { endpoint: values.endpoint }),
     ...(values.region === undefined ? {} : { region: values.region }),
     ...(values['dead-letter'] === undefined ? {} : { deadLetter: values['dead-letter'] }),

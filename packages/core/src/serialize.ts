@@ -38,6 +38,70 @@ export function toJsonSafe(value: unknown, maxDepth: number = DEFAULT_MAX_DEPTH)
   return render(value, 0, maxDepth, []);
 }
 
+/**
+ * Whether `JSON.stringify(value)` writes exactly what {@link toJsonSafe} would render: plain
+ * objects and arrays below `maxDepth` (so no cycle) of well-formed strings, numbers, booleans and
+ * `null` (`undefined` is left out, or `null` in arrays, by both; a function is not, as a field
+ * given as one must read as absent, which only a rendered copy shows). Such a value needs
+ * no copy to be serialized safely. Reads every property once and allocates nothing but key
+ * lists; never throws (a throwing getter or proxy means "render it").
+ */
+export function isJsonSafe(value: unknown, maxDepth: number = DEFAULT_MAX_DEPTH): boolean {
+  // An inherited toJSON would apply to every object: checked once here, not at each object.
+  if ((Object.prototype as { toJSON?: unknown }).toJSON !== undefined || (Array.prototype as { toJSON?: unknown }).toJSON !== undefined) return false;
+  try {
+    return safeAt(value, 0, maxDepth);
+  } catch {
+    return false;
+  }
+}
+
+function safeAt(value: unknown, depth: number, maxDepth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+      return value.isWellFormed();
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return true;
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth >= maxDepth) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype === Array.prototype && Array.isArray(value)) {
+    if ((value as { toJSON?: unknown }).toJSON !== undefined) return false;
+    const items = value as unknown[];
+    for (let i = 0; i < items.length; i++) if (!safeAt(items[i], depth + 1, maxDepth)) return false;
+    return true;
+  }
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  // for-in allocates no key list; an inherited enumerable key (a patched prototype) is only checked too.
+  for (const key in value) {
+    if (key === 'toJSON' || !key.isWellFormed() || !safeAt((value as Record<string, unknown>)[key], depth + 1, maxDepth)) return false;
+  }
+  return true;
+}
+
+/**
+ * `value` itself when it needs no rendering ({@link isJsonSafe}), else its safe copy; `undefined`
+ * for what JSON leaves out. What the sink serializes at once and never changes need not be copied.
+ */
+export function jsonSafeValue(value: unknown, maxDepth: number = DEFAULT_MAX_DEPTH): unknown {
+  if (value === undefined || typeof value === 'function') return undefined;
+  return isJsonSafe(value, maxDepth) ? value : render(value, 0, maxDepth, []);
+}
+
+/** A shallow copy of a JSON object's own fields, without the undefined values a rendered copy leaves out. */
+export function definedFields(object: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(object)) if (object[key] !== undefined) setOwn(out, key, object[key]);
+  return out;
+}
+
 function render(value: unknown, depth: number, maxDepth: number, ancestors: object[]): unknown {
   switch (typeof value) {
     case 'string':

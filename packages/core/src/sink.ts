@@ -46,7 +46,8 @@ export interface AuditSink {
   shutdown(): Promise<void>;
   /**
    * Backpressure for adapters: `undefined` when there is room, else a promise that resolves
-   * when the queue is down to 3/4, or after `maxBlockMs` (from then on the sink sheds load).
+   * when the queue is down to 3/4, or after `maxBlockMs` (from then on the sink sheds load; with
+   * a spool, events then go to disk only, to be read back in turn, and only a full spool sheds).
    */
   waitForCapacity(): Promise<void> | undefined;
   stats(): AuditSinkStats;
@@ -130,6 +131,7 @@ class Sink implements AuditSink {
       isFull: () => this.#isFull(),
       belowLowWater: () => this.#belowLowWater(),
       describeLimits: () => this.#describeLimits(),
+      ...(this.#spool ? { overflow: 'writing new events to the spool only (they are read back in turn)' } : {}),
     });
     this.#rate = new RateControl({
       clock: o.clock,
@@ -237,16 +239,20 @@ class Sink implements AuditSink {
     this.#drain();
     const seq = this.#ledger.lastSeq;
     this.#spool?.sync();
+    // Sealed segments are synced off the event loop: flush waits for those syncs too.
+    const synced = this.#spool?.idle();
     if (this.#ledger.isSettledThrough(seq)) {
       this.#deadLetters.flush();
-      return Promise.resolve();
+      return synced ?? Promise.resolve();
     }
     this.#scheduler.due(seq);
     this.#hold();
-    return this.#ledger.whenSettledThrough(seq).finally(() => {
-      this.#deadLetters.flush();
-      this.#release();
-    });
+    return Promise.all([this.#ledger.whenSettledThrough(seq), synced])
+      .then(() => undefined)
+      .finally(() => {
+        this.#deadLetters.flush();
+        this.#release();
+      });
   }
 
   shutdown(): Promise<void> {
@@ -299,13 +305,12 @@ class Sink implements AuditSink {
   }
 
   #accept(event: OutgoingEvent, tracker: OutcomeTracker | undefined): 'refused' | 'queued' {
-    const refuse = (code: string, message: string) => this.#refuse({ id: event.id, json: event.json, code, message }, tracker);
-    if (this.#closing) return refuse('Shutdown', SHUTDOWN_MESSAGE);
+    if (this.#closing) return this.#refuseEvent(event, 'Shutdown', SHUTDOWN_MESSAGE, tracker);
     // Refuse a full queue before paying for the entry: the text's length is a lower bound of its size.
-    if (!this.#hasRoom(event.json.length)) return refuse('QueueFull', `the queue is full (${this.#describeLimits()})`);
+    if (!this.#hasRoom(event.json.length)) return this.#refuseEvent(event, 'QueueFull', `the queue is full (${this.#describeLimits()})`, tracker);
     const encoded = this.#destination.encode(event);
-    if (isRefusal(encoded)) return refuse(encoded.refused.code, encoded.refused.message);
-    if (!this.#hasRoom(encoded.bytes)) return refuse('QueueFull', `the queue is full (${this.#describeLimits()})`);
+    if (isRefusal(encoded)) return this.#refuseEvent(event, encoded.refused.code, encoded.refused.message, tracker);
+    if (!this.#hasRoom(encoded.bytes)) return this.#refuseEvent(event, 'QueueFull', `the queue is full (${this.#describeLimits()})`, tracker);
     const queued: QueuedEvent = {
       id: event.id,
       entry: encoded.entry,
@@ -323,6 +328,10 @@ class Sink implements AuditSink {
     this.#store.push(queued);
     this.#scheduler.queued();
     return 'queued';
+  }
+
+  #refuseEvent(event: OutgoingEvent, code: string, message: string, tracker: OutcomeTracker | undefined): 'refused' {
+    return this.#refuse({ id: event.id, json: event.json, code, message }, tracker);
   }
 
   #refuse(refusal: Refusal, tracker: OutcomeTracker | undefined): 'refused' {
@@ -457,6 +466,13 @@ class Sink implements AuditSink {
     }
   }
 
+  /** The spool's work off the event loop (removals, syncs of sealed segments), for at most shutdownTimeoutMs: a hung disk does not hang shutdown. */
+  async #spoolIdle(spool: Spool): Promise<void> {
+    let timer: { cancel(): void } | undefined;
+    await Promise.race([spool.idle(), new Promise<void>((resolve) => (timer = this.#o.clock.setTimeout(resolve, this.#o.shutdownTimeoutMs)))]);
+    timer?.cancel();
+  }
+
   async #close(): Promise<void> {
     this.#drain();
     this.#closing = true;
@@ -490,6 +506,7 @@ class Sink implements AuditSink {
       this.#unguardExit();
       this.#deadLetters.flush();
       const kept = this.#spool?.close() ?? 0;
+      if (this.#spool) await this.#spoolIdle(this.#spool);
       if (kept > 0) {
         this.#reporter.diagnostics.warn(`auditlake: shutdown left ${kept} undelivered event(s) in the spool ${this.#spool?.dir}; the next sink on it sends them`);
       }

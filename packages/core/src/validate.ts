@@ -25,13 +25,15 @@ export interface ValidateEventDataOptions {
   recipientAccountId?: string;
   /** `recipientAccountId` may be absent (CloudWatch Logs has no channel owner); when present it is still checked. @default false */
   recipientOptional?: boolean;
-  /** Sizes of the capped fields when already measured. */
+  /** Sizes of the capped fields when already measured (or bounds of them, see `FieldBytes`). */
   fieldBytes?: FieldBytes;
   /**
    * Length (JavaScript `length`) of the serialized `eventData`, when known. At most 3 UTF-8
    * bytes per code unit, it bounds every field: a cap it cannot reach is not measured.
    */
   eventDataLength?: number;
+  /** UTF-8 size of the serialized `eventData` (or an upper bound of it), when known: a cap it cannot reach is not measured. */
+  eventDataBytes?: number;
 }
 
 /**
@@ -42,11 +44,11 @@ export interface ValidateEventDataOptions {
  */
 export function validateEventData(eventData: unknown, options: ValidateEventDataOptions = {}): EventDataViolation | undefined {
   if (!isJsonObject(eventData)) return violation('InvalidData', 'eventData', `eventData must be a JSON object (actual: ${describeValue(eventData)})`);
-  const bound = options.eventDataLength === undefined ? Infinity : options.eventDataLength * 3;
+  const bound = Math.min(options.eventDataLength === undefined ? Infinity : options.eventDataLength * 3, options.eventDataBytes ?? Infinity);
   const violated =
-    unknownField(eventData, EVENT_DATA_FIELDS, 'eventData') ??
+    unknownField(eventData, EVENT_DATA_RULES, 'eventData') ??
     checkFields(eventData, options.recipientOptional ? EVENT_DATA_RULES_RECIPIENT_OPTIONAL : EVENT_DATA_RULES, options.fieldBytes, bound) ??
-    unknownField(eventData.userIdentity as Record<string, unknown>, USER_IDENTITY_FIELDS, 'eventData.userIdentity') ??
+    unknownField(eventData.userIdentity as Record<string, unknown>, USER_IDENTITY_RULES, 'eventData.userIdentity') ??
     checkFields(eventData.userIdentity as Record<string, unknown>, USER_IDENTITY_RULES, undefined, bound);
   if (violated) return violated;
 
@@ -55,17 +57,35 @@ export function validateEventData(eventData: unknown, options: ValidateEventData
     return violation('InvalidData', 'eventData.eventTime', `eventData.eventTime must be a UTC time "YYYY-MM-DDTHH:mm:ssZ" (actual: ${describeValue(time)})`);
   }
   const account = eventData.recipientAccountId as string;
-  if (!ACCOUNT_ID_PATTERN.test(account) && !(account === undefined && options.recipientOptional)) {
+  if (!isAccountId(account) && !(account === undefined && options.recipientOptional)) {
     return violation('InvalidData', 'eventData.recipientAccountId', `eventData.recipientAccountId must be a 12-digit AWS account id (actual: ${describeValue(account)})`);
   }
   if (options.recipientAccountId !== undefined && account !== options.recipientAccountId) {
     return violation('InvalidRecipient', 'eventData.recipientAccountId', `eventData.recipientAccountId ${account} is not the account that owns the channel (${options.recipientAccountId})`);
   }
   const address = eventData.sourceIPAddress;
-  if (typeof address === 'string' && isIP(address) === 0) {
+  if (typeof address === 'string' && !isIpAddress(address)) {
     return violation('InvalidData', 'eventData.sourceIPAddress', `eventData.sourceIPAddress must be an IPv4 or IPv6 address (actual: ${describeValue(address)})`);
   }
   return undefined;
+}
+
+// A sink sends many events from one account and few addresses: the last valid one is remembered.
+let lastValidAccount = '';
+let lastValidAddress = '';
+
+function isAccountId(account: unknown): boolean {
+  if (account === lastValidAccount) return true;
+  if (typeof account !== 'string' || !ACCOUNT_ID_PATTERN.test(account)) return false;
+  lastValidAccount = account;
+  return true;
+}
+
+function isIpAddress(address: string): boolean {
+  if (address === lastValidAddress) return true;
+  if (isIP(address) === 0) return false;
+  lastValidAddress = address;
+  return true;
 }
 
 let lastValidTime = '';
@@ -101,29 +121,42 @@ export function validateAuditEventEntry(event: unknown): string | undefined {
   return undefined;
 }
 
-function unknownField(object: Record<string, unknown>, rules: Readonly<Record<string, FieldRule>>, prefix: string): EventDataViolation | undefined {
+function unknownField(object: Record<string, unknown>, rules: readonly CompiledRule[], prefix: string): EventDataViolation | undefined {
+  // Most objects hold schema fields in schema order (the mapper writes them so): one pass, no key list.
+  let index = 0;
+  for (const key in object) {
+    while (index < rules.length && (rules[index] as CompiledRule).name !== key) index++;
+    if (index === rules.length) break;
+  }
+  if (index < rules.length) return undefined;
   for (const key of Object.keys(object)) {
-    if (!Object.hasOwn(rules, key)) {
+    if (!rules.some((rule) => rule.name === key)) {
       return violation('InvalidData', `${prefix}.${key}`, `${prefix}.${key} is not a field of the CloudTrail Lake integration event schema`);
     }
   }
   return undefined;
 }
 
-interface CompiledRule extends FieldRule {
+/** A rule with every member present, so that reading rules stays monomorphic. */
+interface CompiledRule {
   readonly name: string;
   /** The field's full name, as violations name it. */
   readonly field: string;
+  readonly type: FieldRule['type'];
+  readonly required: boolean;
+  readonly maxLength: number | undefined;
+  readonly maxBytes: number | undefined;
 }
 
 const compile = (rules: Readonly<Record<string, FieldRule>>, prefix: string): readonly CompiledRule[] =>
-  Object.entries(rules).map(([name, rule]) => ({ ...rule, name, field: `${prefix}.${name}` }));
+  Object.entries(rules).map(([name, rule]) => ({ name, field: `${prefix}.${name}`, type: rule.type, required: rule.required === true, maxLength: rule.maxLength, maxBytes: rule.maxBytes }));
 const EVENT_DATA_RULES = compile(EVENT_DATA_FIELDS, 'eventData');
 const USER_IDENTITY_RULES = compile(USER_IDENTITY_FIELDS, 'eventData.userIdentity');
 const EVENT_DATA_RULES_RECIPIENT_OPTIONAL = EVENT_DATA_RULES.map((rule) => (rule.name === 'recipientAccountId' ? { ...rule, required: false } : rule));
 
 function checkFields(object: Record<string, unknown>, rules: readonly CompiledRule[], fieldBytes: FieldBytes | undefined, bound: number): EventDataViolation | undefined {
-  for (const rule of rules) {
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i] as CompiledRule;
     const { field } = rule;
     const value = object[rule.name];
     if (value === undefined || value === null) {

@@ -110,6 +110,10 @@ describe('fallbacks (first match wins)', () => {
   it('UID is new and unique per event unless given', () => {
     const uids = new Set(Array.from({ length: 1000 }, () => map({ attributes: base }).UID));
     expect(uids.size).toBe(1000);
+    // Version 4 UUIDs, across several batches of random bytes.
+    for (const uid of uids) expect(uid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const digits = [...uids].join('').replaceAll('-', '');
+    for (const digit of '0123456789abcdef') expect(digits).toContain(digit);
     expect(map({ attributes: { audit: { UID: 'mine' } } }).UID).toBe('mine');
   });
 });
@@ -213,6 +217,13 @@ describe('redaction', () => {
     const data = map(record, { redact: ['*.token'] });
     expect(data.requestParameters.user).toEqual({ token: 't', name: 'n' });
     expect(data.requestParameters.password).toBe('p');
+  });
+
+  it('a path to a field that is absent leaves it absent', () => {
+    const data = map({ attributes: { audit: { eventName: 'E' } } }, { redact: ['errorCode', '*.errorMessage', 'userAgent', '*'] });
+    expect(data.errorCode).toBeUndefined();
+    expect(data.userAgent).toBeUndefined();
+    expect(data.eventName).toBe('[REDACTED]');
   });
 
   it.each([[''], ['a..b'], ['a.**'], [5]])('rejects the bad path %j at construction', (path) => {

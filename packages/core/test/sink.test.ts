@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAuditSink, AwsRequestError, type AuditSinkOptions, type PutAuditEventsInput } from '../src/index.js';
 import { requestBodyBytes } from '../src/internal.js';
+import { isOwnAuditEventId } from '../src/audit-event.js';
 import { acceptAll, auditRecord, CHANNEL_ARN, deadLetters, deferred, eventDataOf, type Deferred, expectInvariant, quietDiagnostics, recordingSend, type Responder } from './helpers.js';
 
 beforeEach(() => {
@@ -84,6 +85,21 @@ describe('batching', () => {
     expect(recorder.calls.map((c) => c.auditEvents.map((e) => e.id))).toEqual([['same-id'], ['same-id'], ['same-id']]);
   });
 
+  it('never sends the same id twice in one request, among ids made here and ids replayed', async () => {
+    const { sink, recorder } = setup();
+    const eventData = JSON.stringify({ version: '1', userIdentity: { type: 't', principalId: 'p' }, eventSource: 's', eventName: 'n', eventTime: '2026-01-01T00:00:00Z', UID: 'u', recipientAccountId: '123456789012' });
+    sink.add(auditRecord(1));
+    sink.addEvent({ id: 'replayed-a', eventData });
+    sink.add(auditRecord(2));
+    sink.addEvent({ id: 'replayed-a', eventData });
+    sink.addEvent({ id: 'replayed-b', eventData });
+    await sink.flush();
+    for (const call of recorder.calls) expect(new Set(call.auditEvents.map((e) => e.id)).size).toBe(call.auditEvents.length);
+    expect(recorder.calls.map((c) => c.auditEvents.length)).toEqual([3, 2]);
+    expect(isOwnAuditEventId(recorder.calls[0]!.auditEvents[0]!.id)).toBe(true);
+    expect([isOwnAuditEventId('replayed-a'), isOwnAuditEventId(`${recorder.calls[0]!.auditEvents[0]!.id.split('-')[0]}x-1`)]).toEqual([false, false]);
+  });
+
   it('never has more than maxConcurrentRequests requests at once', async () => {
     const gate = deferred();
     const { sink, recorder } = setup({ maxConcurrentRequests: 2, responder: async (input) => (await gate.promise, acceptAll(input, 0)) });
@@ -107,6 +123,35 @@ describe('batching', () => {
     off.sink.add(auditRecord(1));
     await off.sink.flush();
     expect(off.recorder.calls[0]!.auditEvents[0]).not.toHaveProperty('eventDataChecksum');
+  });
+
+  it('a custom send that answers by id parses no entry; read or copied, the events are plain AuditEvents', async () => {
+    const seen: PutAuditEventsInput['auditEvents'][] = [];
+    let parses = -1;
+    const parse = vi.spyOn(JSON, 'parse');
+    const send = (input: PutAuditEventsInput) => {
+      const before = parse.mock.calls.length;
+      const successful = input.auditEvents.map((event) => ({ id: event.id, eventID: event.id }));
+      parses = parse.mock.calls.length - before;
+      seen.push(input.auditEvents);
+      return Promise.resolve({ successful, failed: [] });
+    };
+    for (const checksum of [true, false]) {
+      const sink = createAuditSink({ channelArn: CHANNEL_ARN, send, checksum, deadLetter: () => {} });
+      sink.add(auditRecord(1));
+      await sink.flush();
+      await sink.shutdown();
+    }
+    parse.mockRestore();
+    expect(parses).toBe(0);
+    const [withChecksum, without] = [seen[0]![0]!, seen[1]![0]!];
+    expect(Object.keys(withChecksum)).toEqual(['id', 'eventData', 'eventDataChecksum']);
+    expect(Object.keys(without)).toEqual(['id', 'eventData']);
+    expect(JSON.parse(withChecksum.eventData)).toMatchObject({ eventName: 'SignIn' });
+    const plain = { id: withChecksum.id, eventData: withChecksum.eventData, eventDataChecksum: withChecksum.eventDataChecksum };
+    expect(structuredClone(withChecksum)).toEqual(plain);
+    expect({ ...withChecksum }).toEqual(plain);
+    expect(JSON.parse(JSON.stringify(without))).toEqual({ id: without.id, eventData: without.eventData });
   });
 
   it('sends the mapped event with its account taken from the channel ARN', async () => {
@@ -346,6 +391,7 @@ describe('outcomes', () => {
   it.each([
     ['events the response does not mention', (input: PutAuditEventsInput) => ({ successful: input.auditEvents.slice(1).map((e) => ({ id: e.id, eventID: 'x' })), failed: [] })],
     ['a malformed response', () => ({}) as never],
+    ['one event named twice, another not at all', (input: PutAuditEventsInput) => ({ successful: [input.auditEvents[1]!, input.auditEvents[1]!].map((e) => ({ id: e.id, eventID: 'x' })), failed: [] })],
   ])('resends %s, with the same ids', async (_name, firstAnswer) => {
     const { sink, recorder } = setup({ responder: (input, call) => (call === 1 ? firstAnswer(input) : acceptAll(input, call)) });
     sink.add(auditRecord(1));
@@ -353,6 +399,15 @@ describe('outcomes', () => {
     await flushAll(sink);
     expect(recorder.calls[1]!.auditEvents[0]!.id).toBe(recorder.calls[0]!.auditEvents[0]!.id);
     expect(sink.stats().delivered).toBe(2);
+  });
+
+  it('takes a response in any order: every event is settled once', async () => {
+    const { sink, recorder } = setup({ responder: (input) => ({ successful: [...input.auditEvents].reverse().map((e) => ({ id: e.id, eventID: 'x' })), failed: [] }) });
+    for (let i = 0; i < 5; i++) sink.add(auditRecord(i));
+    await sink.flush();
+    expect(recorder.calls).toHaveLength(1);
+    expect(sink.stats()).toMatchObject({ delivered: 5, retried: 0 });
+    expectInvariant(sink.stats());
   });
 
   it('accounts for a send that throws synchronously', async () => {

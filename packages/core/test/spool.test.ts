@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAuditSink, type AuditSink, type AuditSinkOptions, type PutAuditEventsInput, type PutAuditEventsOutput } from '../src/index.js';
+import { SegmentCursor } from '../src/spool/segment.js';
 import { auditRecord, CHANNEL_ARN, deadLetters, expectInvariant, quietDiagnostics } from './helpers.js';
 
 const dirs: string[] = [];
@@ -53,6 +54,13 @@ function spoolSink(spoolDir: string, send: AuditSinkOptions['send'], options: Pa
 }
 
 const segments = (dir: string) => (readdirSync(dir, { recursive: true }) as string[]).filter((name) => name.endsWith('.seg'));
+/** Frames in a segment file, read as a sink taking the directory over would. */
+function framesIn(path: string): number {
+  const cursor = new SegmentCursor(path);
+  let frames = 0;
+  while (cursor.next().kind === 'frame') frames++;
+  return frames;
+}
 
 describe('the spool', () => {
   it('keeps what an outage left undelivered, and a later sink on the directory sends it with the original ids', async () => {
@@ -81,18 +89,18 @@ describe('the spool', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('holds only a window in memory: a backlog far beyond it is read back from disk, in acceptance order, once each', async () => {
+  it('holds only a window in memory (maxQueueEvents, maxQueueBytes): a backlog far beyond it is read back from disk, in acceptance order, once each', async () => {
     const dir = tempDir();
     const api = endpoint(true);
     let open!: () => void;
     api.state.gate = new Promise((resolve) => (open = resolve));
-    const { sink } = spoolSink(dir, api.send, { maxConcurrentRequests: 1, spoolSegmentBytes: 256 * 1024 });
+    const { sink } = spoolSink(dir, api.send, { maxConcurrentRequests: 1, spoolSegmentBytes: 256 * 1024, maxQueueEvents: 300 });
     const N = 5000;
     for (let i = 0; i < N; i++) sink.add(auditRecord(i));
     await new Promise((resolve) => setImmediate(resolve));
-    // One batch is in flight; the rest waits on disk, and memory holds only a window of two batches.
+    // One batch is in flight; the rest waits on disk, and memory holds only the window.
     expect(sink.stats()).toMatchObject({ queuedEvents: N - 100, inFlightEvents: 100 });
-    expect(sink.stats().spool!.memoryEvents).toBeLessThanOrEqual(200);
+    expect(sink.stats().spool!.memoryEvents).toBeLessThanOrEqual(300);
     expect(sink.stats().spool!.diskBytes).toBeGreaterThan(N * 300);
     expect(segments(dir).length).toBeGreaterThan(4);
     open();
@@ -104,6 +112,73 @@ describe('the spool', () => {
     expectInvariant(sink.stats());
     // Segments are removed once every event in them is settled (the one being written stays until shutdown).
     await vi.waitFor(() => expect(segments(dir)).toHaveLength(1));
+  });
+
+  it('a burst within the window is sent from memory, never read back; every event is on disk all the same', async () => {
+    const dir = tempDir();
+    const api = endpoint(true);
+    let open!: () => void;
+    api.state.gate = new Promise((resolve) => (open = resolve));
+    const { sink } = spoolSink(dir, api.send, { maxConcurrentRequests: 1, spoolSegmentBytes: 256 * 1024, spoolSyncIntervalMs: 0 });
+    const N = 3000;
+    for (let i = 0; i < N; i++) sink.add(auditRecord(i));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sink.stats().spool!.memoryEvents).toBe(N - 100);
+    expect(sink.stats().spool!.diskBytes).toBeGreaterThan(N * 300);
+    // Another process taking the directory over now would find every event.
+    const onDisk = segments(dir).reduce((count, name) => count + framesIn(join(dir, name)), 0);
+    expect(onDisk).toBe(N);
+    open();
+    await sink.flush();
+    expect(new Set(api.state.accepted).size).toBe(N);
+    expectInvariant(sink.stats());
+    await sink.shutdown();
+  });
+
+  it('a producer that waits (waitForCapacity) is held while the memory window is full, as without a spool: the burst is sent from memory', async () => {
+    const dir = tempDir();
+    const api = endpoint(true);
+    let open!: () => void;
+    api.state.gate = new Promise((resolve) => (open = resolve));
+    const { sink } = spoolSink(dir, api.send, { maxQueueEvents: 300, maxConcurrentRequests: 1 });
+    let waits = 0;
+    let most = 0;
+    const producer = (async () => {
+      for (let i = 0; i < 2000; i++) {
+        sink.add(auditRecord(i));
+        most = Math.max(most, sink.stats().spool!.memoryEvents);
+        const wait = sink.waitForCapacity();
+        if (wait) {
+          waits++;
+          await wait;
+        }
+      }
+    })();
+    await vi.waitFor(() => expect(waits).toBe(1));
+    open();
+    await producer;
+    await sink.flush();
+    expect(most).toBeLessThanOrEqual(300);
+    expect(new Set(api.state.accepted).size).toBe(2000);
+    expect(sink.stats().deadLettered.total).toBe(0);
+  });
+
+  it('in an outage the producer is let go after maxBlockMs: events then go to disk only, nothing is shed, and the warning says so', async () => {
+    const dir = tempDir();
+    const down = endpoint(false);
+    const { sink, dead, quiet } = spoolSink(dir, down.send, { maxQueueEvents: 300, maxBlockMs: 50 });
+    for (let i = 0; i < 3000; i++) {
+      sink.add(auditRecord(i));
+      const wait = sink.waitForCapacity();
+      if (wait) await wait;
+    }
+    expect(sink.stats()).toMatchObject({ added: 3000, deadLettered: { total: 0 } });
+    expect(sink.stats().spool!.memoryEvents).toBeLessThanOrEqual(300);
+    expect(dead.letters).toHaveLength(0);
+    expect(quiet.at('warn').some((m) => m.includes('writing new events to the spool only'))).toBe(true);
+    down.state.up = true;
+    await sink.flush();
+    expect(new Set(down.state.accepted).size).toBe(3000);
   });
 
   it('sends in acceptance order when the backlog is read back from disk', async () => {

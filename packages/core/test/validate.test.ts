@@ -92,6 +92,47 @@ describe('validateEventData', () => {
     expect(validateEventData(valid(), { fieldBytes: { requestParameters: 100_001 } })?.code).toBe('FieldTooLong');
   });
 
+  it('names an unknown field wherever it stands, and in whatever order the fields come', () => {
+    const reordered: Record<string, unknown> = { typo: 1, ...valid() };
+    expect(validateEventData(reordered)).toMatchObject({ code: 'InvalidData', field: 'eventData.typo' });
+    const backwards = Object.fromEntries(Object.entries(valid()).reverse());
+    expect(validateEventData(backwards)).toBeUndefined();
+    const identityLast: Record<string, any> = valid();
+    identityLast.userIdentity = { details: {}, principalId: 'p', type: 't', arn: 'x' };
+    expect(validateEventData(identityLast)).toMatchObject({ field: 'eventData.userIdentity.arn' });
+  });
+
+  it('an enumerable key on Object.prototype (a patched runtime) is not a field of the event', () => {
+    (Object.prototype as Record<string, unknown>).polluted = 1;
+    try {
+      expect(validateEventData(valid())).toBeUndefined();
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    }
+  });
+
+  it('the last valid account and address are remembered, never a bad one after them', () => {
+    expect(validateEventData(valid())).toBeUndefined();
+    const data: Record<string, any> = valid();
+    data.sourceIPAddress = '192.0.2.1.evil';
+    expect(validateEventData(data)?.field).toBe('eventData.sourceIPAddress');
+    data.sourceIPAddress = '2001:db8::1';
+    data.recipientAccountId = '12345678901x';
+    expect(validateEventData(data)?.field).toBe('eventData.recipientAccountId');
+    data.recipientAccountId = 123456789012;
+    expect(validateEventData(data)?.field).toBe('eventData.recipientAccountId');
+  });
+
+  it('measures no cap the whole text cannot reach (eventDataBytes), and every cap it can', () => {
+    const data: Record<string, any> = valid();
+    data.additionalEventData = { x: 'a'.repeat(28_000) };
+    expect(validateEventData(data, { eventDataBytes: 100_000 })?.code).toBe('FieldTooLong');
+    // A bound below the cap means the field cannot be over it: not measured, not refused.
+    expect(validateEventData(data, { eventDataBytes: 28_000 })).toBeUndefined();
+    expect(validateEventData(data, { eventDataLength: 9_000 })).toBeUndefined();
+    expect(validateEventData(data, { eventDataLength: 9_400, eventDataBytes: 1_000_000 })?.code).toBe('FieldTooLong');
+  });
+
   it.each([null, 'text', [1], 42])('rejects a non-object eventData (%j) with InvalidData', (data) => {
     expect(validateEventData(data)?.code).toBe('InvalidData');
   });

@@ -94,7 +94,7 @@ describe('auditlake replay', () => {
       [letter('dl-1', good(1), true), letter('dl-2', good(2)), letter('dl-3', good(3)), letter('dl-bad', JSON.stringify(eventData({ UID: undefined }))), 'not json at all', ''].join('\n'),
     );
     const result = await cli(['replay', file, '--endpoint', l.endpoint, '--channel-arn', l.channelArn], { AWS_ACCESS_KEY_ID: 'AKIDREPLAY', AWS_SECRET_ACCESS_KEY: 'x' });
-    expect(result.stdout).toContain(`replayed 4 dead letters from ${file}: delivered 3, dead-lettered 1`);
+    expect(result.stdout).toContain(`replayed 4 dead letters from ${file}: delivered 3, already delivered before 0, dead-lettered 1`);
     expect(result.stdout).toContain('dead-lettered with FieldNotFound: 1');
     expect(result.stdout).toContain('line 5 skipped: not valid JSON');
     expect(result.code).toBe(1);
@@ -110,7 +110,7 @@ describe('auditlake replay', () => {
     const clean = join(tempDir(), 'clean.jsonl');
     writeFileSync(clean, `${letter('dl-4', good(4))}\n`);
     const second = await cli(['replay', clean], { AUDITLAKE_ENDPOINT: l.endpoint, AUDITLAKE_CHANNEL_ARN: l.channelArn, AWS_ACCESS_KEY_ID: 'AKIDREPLAY', AWS_SECRET_ACCESS_KEY: 'x' });
-    expect(second.stdout).toContain('delivered 1, dead-lettered 0');
+    expect(second.stdout).toContain('delivered 1, already delivered before 0, dead-lettered 0');
     expect(second.code).toBe(0);
   });
 });

@@ -104,10 +104,21 @@ describe('StartQuery answers at once', () => {
     const manifest = join(dir, 'columnar', l.eventDataStoreId, 'manifest.json');
     const covered = () => (existsSync(manifest) ? ((JSON.parse(readFileSync(manifest, 'utf8')) as { segments: { endBytes: number }[] }).segments.at(-1)?.endBytes ?? 0) : 0);
     const logBytes = statSync(join(dir, 'stores', l.eventDataStoreId, 'events.jsonl')).size;
+    // The keeper is spawned in the background, so the first looks may come before it starts (or,
+    // at the end, after it left, or before it lowered its priority): what is asserted is what was
+    // seen while it worked.
+    const seen: number[] = [];
+    let most = 0;
     while (covered() < logBytes - 16 * 1024 * 1024) {
-      expect(keepers(dir).map((k) => k.nice)).toEqual([10]);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      const now = keepers(dir);
+      most = Math.max(most, now.length);
+      seen.push(...now.map((k) => k.nice));
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    // It lowers its own threads once started: from then on it is seen at nice 10 only.
+    expect(seen).toContain(10);
+    expect(new Set(seen.slice(seen.indexOf(10)))).toEqual(new Set([10]));
+    expect(most).toBe(1);
     // The server takes the keeper's segments and answers the same.
     expect(await l.query(`SELECT count(*) AS n, count(DISTINCT eventID) AS ids FROM ${l.eventDataStoreId}`)).toEqual([{ n: 150_000, ids: 150_000 }]);
     await l.close();

@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fdatasyncSync, openSync, writeSync } from 'node:fs';
+import { close, closeSync, fdatasync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { maxFrameBytes, SEGMENT_MAGIC, writeFrame, type Frame } from './frame.js';
 import { Segment, type SpoolDirectory } from './segment.js';
@@ -13,8 +13,10 @@ export function segmentName(number: number): string {
 /**
  * Appends frames to the segments of the spool's own directory: gathered in a buffer and written
  * with one `write(2)` per turn of the event loop (or per 256 KiB), then forced to disk by `sync`.
- * Segments are created exclusively and rolled over at `segmentBytes`; a frame never spans two.
- * Any failure is thrown: the spool then keeps what was not written in memory.
+ * Segments are created exclusively and rolled over at `segmentBytes`; a frame never spans two;
+ * a sealed segment is forced to disk on the thread pool (as Vector syncs on a roll), and its
+ * descriptor closed once that is done. A failed write is thrown, a failed sync reported to
+ * `onSyncError`: the spool then keeps in memory what may not be on disk.
  */
 export class SegmentWriter {
   readonly directory: SpoolDirectory;
@@ -28,13 +30,18 @@ export class SegmentWriter {
   #writtenTotal = 0;
   /** Written since the last sync. */
   #dirty = false;
-  /** The descriptor an asynchronous sync is working on, and descriptors to close once it ends. */
-  #syncing: number | undefined;
-  #closeAfterSync: number[] = [];
+  /** Descriptors with syncs in flight on the thread pool (how many each), and those to close once theirs end. */
+  readonly #syncsInFlight = new Map<number, number>();
+  readonly #closeWhenSynced = new Set<number>();
+  readonly #whenSynced: (() => void)[] = [];
+  /** Closes running on the thread pool. */
+  #closes = 0;
+  readonly #onSyncError: (error: Error) => void;
 
-  constructor(directory: SpoolDirectory, segmentBytes: number) {
+  constructor(directory: SpoolDirectory, segmentBytes: number, onSyncError: (error: Error) => void) {
     this.directory = directory;
     this.#segmentBytes = segmentBytes;
+    this.#onSyncError = onSyncError;
   }
 
   /** Bytes buffered, not yet written. */
@@ -96,18 +103,13 @@ export class SegmentWriter {
     this.#dirty = false;
   }
 
-  /** Writes, then forces to disk on the thread pool; one sync at a time. `done` runs when it ends. */
+  /** Writes, then forces to disk on the thread pool; one sync of a segment at a time. `done` runs when it ends. */
   syncSoon(done: (error: Error | null) => void): void {
     this.flush();
     const fd = this.#fd;
-    if (fd === undefined || !this.#dirty || this.#syncing !== undefined) return done(null);
+    if (fd === undefined || !this.#dirty || this.#syncsInFlight.has(fd)) return done(null);
     this.#dirty = false;
-    this.#syncing = fd;
-    fdatasync(fd, (error) => {
-      this.#syncing = undefined;
-      for (const old of this.#closeAfterSync.splice(0)) closeQuietly(old);
-      done(error);
-    });
+    this.#syncAsync(fd, done);
   }
 
   close(): void {
@@ -117,12 +119,19 @@ export class SegmentWriter {
     if (this.#segment) this.#segment.sealed = true;
   }
 
-  /** Seals the current segment (written and synced, as Vector does on a roll) and starts the next. */
+  /** Seals the current segment (written now, forced to disk off the event loop) and starts the next. */
   #roll(): void {
     if (this.#segment) {
-      this.syncNow();
+      this.flush();
       this.#segment.sealed = true;
-      this.#release(this.#fd);
+      const fd = this.#fd as number;
+      if (this.#dirty) {
+        this.#dirty = false;
+        this.#syncAsync(fd, (error) => {
+          if (error) this.#onSyncError(error);
+        });
+      }
+      this.#release(fd);
     }
     const path = join(this.directory.path, segmentName(++this.#number));
     const fd = openSync(path, 'wx', 0o600);
@@ -133,9 +142,40 @@ export class SegmentWriter {
     this.directory.segments.push(this.#segment);
   }
 
+  /** Resolves once no sync (or close after one) is running on the thread pool. */
+  whenSynced(): Promise<void> {
+    if (this.#syncsInFlight.size === 0 && this.#closes === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#whenSynced.push(resolve));
+  }
+
+  #syncAsync(fd: number, done: (error: Error | null) => void): void {
+    this.#syncsInFlight.set(fd, (this.#syncsInFlight.get(fd) ?? 0) + 1);
+    fdatasync(fd, (error) => {
+      const left = (this.#syncsInFlight.get(fd) ?? 1) - 1;
+      if (left > 0) this.#syncsInFlight.set(fd, left);
+      else {
+        this.#syncsInFlight.delete(fd);
+        // Closed on the thread pool too: the last close of a removed segment frees its blocks, which takes milliseconds.
+        if (this.#closeWhenSynced.delete(fd)) {
+          this.#closes++;
+          close(fd, () => {
+            this.#closes--;
+            this.#notifySynced();
+          });
+        }
+      }
+      done(error);
+      this.#notifySynced();
+    });
+  }
+
+  #notifySynced(): void {
+    if (this.#syncsInFlight.size === 0 && this.#closes === 0) for (const resolve of this.#whenSynced.splice(0)) resolve();
+  }
+
   #release(fd: number | undefined): void {
     if (fd === undefined) return;
-    if (fd === this.#syncing) this.#closeAfterSync.push(fd);
+    if (this.#syncsInFlight.has(fd)) this.#closeWhenSynced.add(fd);
     else closeQuietly(fd);
   }
 }

@@ -86,16 +86,19 @@ export class SegmentCursor {
     }
   }
 
-  /** Reads from the current frame on; false when the file has nothing beyond what is buffered. */
+  /**
+   * Reads from the current frame on, into the same buffer each time (frames are copied out of it
+   * as they are read, so nothing refers to it); false when the file has nothing beyond what is
+   * buffered.
+   */
   #fill(want: number): boolean {
     const have = this.#bufferEnd - (this.#offset - this.#bufferAt);
-    const buffer = Buffer.allocUnsafe(Math.max(want, have));
+    if (this.#buffer.length < Math.max(want, have)) this.#buffer = Buffer.allocUnsafe(Math.max(want, have));
     let fd: number | undefined;
     try {
       fd = openSync(this.path, 'r');
-      const read = readSync(fd, buffer, 0, buffer.length, this.#offset);
+      const read = readSync(fd, this.#buffer, 0, this.#buffer.length, this.#offset);
       const grew = read > have;
-      this.#buffer = buffer;
       this.#bufferAt = this.#offset;
       this.#bufferEnd = read;
       return grew;

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, unlink, unlinkSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import type { Clock, ClockTimer } from '../clock.js';
 import type { BatchLimits, BatchRule, Destination, QueuedEvent, SpoolPlace } from '../destination.js';
@@ -56,9 +56,12 @@ export class Spool implements EventStore {
   readonly #owned: OwnedDir | undefined;
   readonly #writer: SegmentWriter | undefined;
   readonly #directories: SpoolDirectory[] = [];
-  /** Read from disk, ready to batch. */
+  /** Events in memory, ready to batch: accepted ones while they fit, then what is read back from disk. */
   readonly #window = new EventQueue();
+  /** What the window holds at most of accepted events (the memory bounds of a sink without a spool). */
   readonly #windowLimits: { events: number; bytes: number };
+  /** What the window is refilled to from disk: two batches, read a few hundred kilobytes at a time. */
+  readonly #readAhead: { events: number; bytes: number };
   /** Adopted directories, then this spool's own backlog, in reading order. */
   readonly #sources: Source[] = [];
   /** Events held in memory only, because the disk failed. */
@@ -70,6 +73,9 @@ export class Spool implements EventStore {
   #backlogBytes = 0;
   #diskBytes = 0;
   #degraded: string | undefined;
+  /** File-system work running off the event loop (segment removals); `idle()` waits for it. */
+  #background = 0;
+  #idle: (() => void)[] = [];
   #flushScheduled = false;
   #syncTimer: ClockTimer | undefined;
   #lastHeartbeat: number;
@@ -77,13 +83,15 @@ export class Spool implements EventStore {
   constructor(options: SpoolOptions) {
     this.#o = options;
     const { limits } = options.destination;
-    this.#windowLimits = { events: limits.maxEvents * 2, bytes: limits.maxBytes * 2 };
+    // A burst that fits in memory is sent from memory and never read back; only what overflows is.
+    this.#windowLimits = { events: options.maxMemoryEvents, bytes: options.maxMemoryBytes };
+    this.#readAhead = { events: limits.maxEvents * 2, bytes: limits.maxBytes * 2 };
     this.#lastHeartbeat = Date.now();
     try {
       this.#owned = createOwnedDir(options.dir);
       const own: SpoolDirectory = { path: this.#owned.dir, settled: new SettledSet(), segments: [], adopted: false };
       this.#directories.push(own);
-      this.#writer = new SegmentWriter(own, options.segmentBytes);
+      this.#writer = new SegmentWriter(own, options.segmentBytes, (error) => this.#degrade(error));
       for (const path of adoptAbandoned(options.dir, own.path)) this.#adopt(path);
     } catch (error) {
       this.#degrade(error);
@@ -118,21 +126,27 @@ export class Spool implements EventStore {
     return this.#diskBytes + FRAME_HEADER_BYTES + bytes <= this.#o.maxBytes;
   }
 
-  /** No room for another event (in memory: by count, or by bytes at 15/16 of the bound). */
+  /**
+   * Backpressure: the memory window is full (by count, or by bytes at 15/16), so that a burst
+   * waits for it to drain rather than being written and read back; or the disk is nearly full.
+   * Once `maxBlockMs` is up, new events go to disk only (and are read back in turn).
+   */
   isFull(): boolean {
     if (this.#degraded !== undefined) return this.#fallback.length >= this.#o.maxMemoryEvents || this.#fallback.bytes * 16 >= this.#o.maxMemoryBytes * 15;
-    return this.#diskBytes * 16 >= this.#o.maxBytes * 15;
+    const window = this.#window.length >= this.#windowLimits.events || this.#window.bytes * 16 >= this.#windowLimits.bytes * 15;
+    return window || this.#diskBytes * 16 >= this.#o.maxBytes * 15;
   }
 
   belowLowWater(): boolean {
     if (this.#degraded !== undefined) return this.#fallback.length * 4 <= this.#o.maxMemoryEvents * 3 && this.#fallback.bytes * 4 <= this.#o.maxMemoryBytes * 3;
-    return this.#diskBytes * 4 <= this.#o.maxBytes * 3;
+    const window = this.#window.length * 4 <= this.#windowLimits.events * 3 && this.#window.bytes * 4 <= this.#windowLimits.bytes * 3;
+    return window && this.#diskBytes * 4 <= this.#o.maxBytes * 3;
   }
 
   describeLimits(): string {
     return this.#degraded !== undefined
       ? `the spool cannot be written; in memory: maxQueueEvents ${this.#o.maxMemoryEvents}, maxQueueBytes ${this.#o.maxMemoryBytes}`
-      : `maxSpoolBytes ${this.#o.maxBytes} of the spool ${this.dir}`;
+      : `in memory maxQueueEvents ${this.#windowLimits.events}, maxQueueBytes ${this.#windowLimits.bytes}; on disk maxSpoolBytes ${this.#o.maxBytes} of the spool ${this.dir}`;
   }
 
   push(event: QueuedEvent): void {
@@ -215,10 +229,20 @@ export class Spool implements EventStore {
     } catch (error) {
       this.#degrade(error);
     }
-    this.#maintain();
+    this.#maintain(true);
     const empty = this.#directories.every((directory) => directory.segments.length === 0) && this.#sources.length === 0;
     this.#owned?.release(empty);
     return this.#o.ledger.heldEvents;
+  }
+
+  /** Resolves once the work started off the event loop (removals, syncs of sealed segments) is done: shutdown waits for it. */
+  async idle(): Promise<void> {
+    if (this.#background > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    await this.#writer?.whenSynced();
+  }
+
+  #backgroundDone(): void {
+    if (--this.#background === 0) for (const resolve of this.#idle.splice(0)) resolve();
   }
 
   /** The process is exiting: write and sync what is buffered, record what is settled, let the next sink adopt the rest. */
@@ -258,11 +282,11 @@ export class Spool implements EventStore {
     return this.#window.length >= this.#windowLimits.events || this.#window.bytes >= this.#windowLimits.bytes;
   }
 
-  /** Reads frames back into the window while it holds less than a batch, until it is full again. */
+  /** Reads frames back into the window while it holds less than a batch, until it holds two. */
   #refill(): void {
     const { limits } = this.#o.destination;
     if (this.#window.length >= limits.maxEvents || this.#window.bytes >= limits.maxBytes) return;
-    while (this.#sources.length > 0 && !this.#windowFull()) {
+    while (this.#sources.length > 0 && this.#window.length < this.#readAhead.events && this.#window.bytes < this.#readAhead.bytes) {
       const source = this.#sources[0] as Source;
       const segment = source.pending[0];
       if (segment === undefined) {
@@ -361,7 +385,7 @@ export class Spool implements EventStore {
   }
 
   /** Checkpoints, then removes segments whose every event is settled, and emptied adopted directories. */
-  #maintain(): void {
+  #maintain(closing = false): void {
     const now = Date.now();
     if (this.#owned && now - this.#lastHeartbeat >= HEARTBEAT_MS) {
       this.#lastHeartbeat = now;
@@ -377,7 +401,7 @@ export class Spool implements EventStore {
       try {
         if (directory.settled.changed || finished.length > 0) saveCheckpoint(directory.path, directory.settled);
         for (const segment of finished) {
-          unlinkSync(segment.path);
+          this.#removeSegment(segment.path, closing);
           this.#diskBytes -= segment.size;
           directory.segments.splice(directory.segments.indexOf(segment), 1);
         }
@@ -389,6 +413,28 @@ export class Spool implements EventStore {
       }
     }
     if (this.#writer?.dirty) this.#armSync();
+  }
+
+  /**
+   * Removes a settled segment: off the event loop while running (deleting 8 MiB takes the file
+   * system a few milliseconds), at once when closing, so that the directory can go too.
+   */
+  #removeSegment(path: string, closing: boolean): void {
+    const failed = (error: NodeJS.ErrnoException | null) => {
+      if (error && error.code !== 'ENOENT') this.#o.reporter.report('warn', `spool-unlink:${path}`, `auditlake: cannot remove the settled spool segment ${path} (${String(error)}); it takes disk space, and if it is still there when a sink next starts on this directory, its events may be sent again`);
+    };
+    if (!closing) {
+      this.#background++;
+      return unlink(path, (error) => {
+        failed(error);
+        this.#backgroundDone();
+      });
+    }
+    try {
+      unlinkSync(path);
+    } catch (error) {
+      failed(error as NodeJS.ErrnoException);
+    }
   }
 
   /** Removes a finished adopted directory, unless it still holds one adopted in turn that is not finished (it goes with its own last segment). */

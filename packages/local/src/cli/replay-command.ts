@@ -10,15 +10,18 @@ export const REPLAY_FLAGS: FlagSpec[] = [
   { name: 'endpoint', type: 'string', env: 'AUDITLAKE_ENDPOINT', value: '<url>', help: 'where to send (default: the service of the channel\'s region)' },
   { name: 'channel-arn', type: 'string', env: 'AUDITLAKE_CHANNEL_ARN', value: '<arn>', help: 'the channel to send to' },
   { name: 'external-id', type: 'string', env: 'AUDITLAKE_EXTERNAL_ID', value: '<id>', help: "the channel policy's external id" },
-  { name: 'region', type: 'string', value: '<region>', help: "signing region (default: the channel ARN's)" },
+  { name: 'log-group', type: 'string', env: 'AUDITLAKE_LOG_GROUP', value: '<name>', help: 'a CloudWatch Logs group to send to instead of a channel' },
+  { name: 'log-stream', type: 'string', env: 'AUDITLAKE_LOG_STREAM', value: '<name>', help: 'its stream (default: one for this process)' },
+  { name: 'region', type: 'string', value: '<region>', help: "signing region (default: the channel ARN's; for a log group AWS_REGION)" },
   { name: 'dead-letter', type: 'string', value: '<file>', help: 'where events that fail again go (default <file>.replay-failed.jsonl)' },
   { name: 'data-dir', type: 'string', env: 'AUDITLAKE_DATA_DIR', value: '<dir>', help: `without AWS credentials, sign with this lake's key pair (default ${DEFAULT_DATA_DIR})` },
 ];
 
 export const REPLAY_USAGE = `Usage: auditlake replay <dead-letter.jsonl> [options]
 
-Resends the events of a dead-letter file (JSON Lines), keeping each event's id. Exit code 1 if
-anything was dead-lettered again or skipped.
+Resends the events of a dead-letter file (JSON Lines), keeping each event's id, and records the
+ids accepted in <file>.replay-progress so that a second run sends nothing already accepted.
+Exit code 1 if anything was dead-lettered again or skipped.
 
 ${flagHelp(REPLAY_FLAGS)}
 `;
@@ -33,7 +36,8 @@ export async function replayCommand(args: readonly string[], io: CliIo): Promise
   if (file === undefined) throw new UsageError('replay needs the dead-letter file');
   if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
   const channelArn = values['channel-arn'] as string | undefined;
-  if (channelArn === undefined) throw new UsageError('replay needs --channel-arn or AUDITLAKE_CHANNEL_ARN');
+  const logGroupName = values['log-group'] as string | undefined;
+  if ((channelArn === undefined) === (logGroupName === undefined)) throw new UsageError('replay needs one of --channel-arn (AUDITLAKE_CHANNEL_ARN) or --log-group (AUDITLAKE_LOG_GROUP)');
   const deadLetter = (values['dead-letter'] as string | undefined) ?? `${file.replace(/\.jsonl$/, '')}.replay-failed.jsonl`;
   if (resolve(deadLetter) === resolve(file)) throw new UsageError('--dead-letter must not be the file being replayed');
   const credentials = localCredentials(values['data-dir'] as string | undefined, io.env);
@@ -41,14 +45,15 @@ export async function replayCommand(args: readonly string[], io: CliIo): Promise
   const report = await replayDeadLetters(file, {
     deadLetter,
     diagnostics: cliDiagnostics(io),
-    channelArn,
+    ...(channelArn === undefined ? { logGroupName } : { channelArn }),
+    ...optional('log-stream', 'logStreamName'),
     ...optional('endpoint', 'endpoint'),
     ...optional('external-id', 'externalId'),
     ...optional('region', 'region'),
     ...(credentials === undefined ? {} : { credentials }),
   });
   const out = (line: string) => io.stdout.write(`${line}\n`);
-  out(`replayed ${report.read} dead letters from ${file}: delivered ${report.delivered}, dead-lettered ${report.deadLettered}`);
+  out(`replayed ${report.read} dead letters from ${file}: delivered ${report.delivered}, already delivered before ${report.alreadyDelivered}, dead-lettered ${report.deadLettered}`);
   for (const [code, count] of Object.entries(report.deadLetteredByReason)) out(`  dead-lettered with ${code}: ${count}`);
   if (report.deadLettered > 0) out(`  dead letters written to ${resolve(report.deadLetterFile)}`);
   for (const bad of report.malformed) out(`  line ${bad.line} skipped: ${bad.message}`);

@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../../audit-event.js';
+import { isOwnAuditEventId, type AuditEvent } from '../../audit-event.js';
 import type { Destination, QueuedEvent, SendOutcome } from '../../destination.js';
 import { classifyRequestFailure } from '../../retry.js';
 import { utf8Bytes } from '../../serialize.js';
@@ -53,8 +53,15 @@ export function createCloudTrailLakeDestination(options: CloudTrailLakeDestinati
     },
     auditEventJson: (event) => event.entry,
     newBatchRule() {
-      const ids = new Set<string>();
-      return { accepts: (event) => !ids.has(event.id), add: (event) => void ids.add(event.id) };
+      // No request carries an id twice. Ids made in this process are unique by construction;
+      // only the others (replayed, recovered from a spool) need remembering.
+      let ids: Set<string> | undefined;
+      return {
+        accepts: (event) => isOwnAuditEventId(event.id) || ids?.has(event.id) !== true,
+        add: (event) => {
+          if (!isOwnAuditEventId(event.id)) (ids ??= new Set()).add(event.id);
+        },
+      };
     },
     async send(events, signal) {
       const input = lazyInput(channel.arn, externalId, events);
@@ -92,40 +99,60 @@ function lazyInput(channelArn: string, externalId: string | undefined, events: r
 /**
  * An `AuditEvent` whose id is at hand and whose text is parsed from the entry only when read: a
  * `send` that answers by id pays nothing more. Own enumerable getters, so that a copy
- * (`structuredClone`, spreading, `JSON.stringify`) gets the plain values.
+ * (`structuredClone`, spreading, `JSON.stringify`) gets the plain values; they are shared by all
+ * events (an object literal with getters makes new functions and a slow literal for each).
  */
-function lazyEvent(queued: QueuedEvent): AuditEvent {
-  let parsed: AuditEvent | undefined;
-  const entry = queued.entry;
-  const read = () => (parsed ??= JSON.parse(entry) as AuditEvent);
-  if (!entry.endsWith('"}') || !entry.includes(',"eventDataChecksum":')) {
-    return {
-      id: queued.id,
-      get eventData() {
-        return read().eventData;
-      },
-    };
+class LazyAuditEvent {
+  readonly id: string;
+  readonly #entry: string;
+  #parsed: AuditEvent | undefined;
+
+  constructor(queued: QueuedEvent) {
+    this.id = queued.id;
+    this.#entry = queued.entry;
+    const entry = queued.entry;
+    Object.defineProperties(this, entry.endsWith('"}') && entry.includes(',"eventDataChecksum":') ? WITH_CHECKSUM : WITHOUT_CHECKSUM);
   }
-  return {
-    id: queued.id,
-    get eventData() {
-      return read().eventData;
+
+  static parsed(event: LazyAuditEvent): AuditEvent {
+    return (event.#parsed ??= JSON.parse(event.#entry) as AuditEvent);
+  }
+}
+
+const EVENT_DATA: PropertyDescriptor = {
+  get(this: LazyAuditEvent) {
+    return LazyAuditEvent.parsed(this).eventData;
+  },
+  enumerable: true,
+};
+const WITHOUT_CHECKSUM: PropertyDescriptorMap = { eventData: EVENT_DATA };
+const WITH_CHECKSUM: PropertyDescriptorMap = {
+  eventData: EVENT_DATA,
+  eventDataChecksum: {
+    get(this: LazyAuditEvent) {
+      return LazyAuditEvent.parsed(this).eventDataChecksum;
     },
-    get eventDataChecksum() {
-      return read().eventDataChecksum;
-    },
-  };
+    enumerable: true,
+  },
+};
+
+function lazyEvent(queued: QueuedEvent): AuditEvent {
+  return new LazyAuditEvent(queued) as unknown as AuditEvent;
 }
 
 /** Splits a 200 response into delivered, rejected and to-be-resent events. */
 function readOutcome(events: readonly QueuedEvent[], output: PutAuditEventsOutput): SendOutcome {
+  // A custom `send` may return anything; what it does not account for is resent below.
+  const successful = Array.isArray(output?.successful) ? output.successful : [];
+  const failed = Array.isArray(output?.failed) ? output.failed : [];
+  // The common answer: every event accepted, in the order sent. No lookup table for that.
+  if (failed.length === 0 && successful.length === events.length && successful.every((entry, i) => entry?.id === (events[i] as QueuedEvent).id)) {
+    return { delivered: events.slice(), rejected: [], retry: [], retryReason: '', throttled: false };
+  }
   const byId = new Map(events.map((event) => [event.id, event]));
   const outcome: SendOutcome = { delivered: [], rejected: [], retry: [], retryReason: '', throttled: false };
   let retryReason = '';
   let throttled = false;
-  // A custom `send` may return anything; what it does not account for is resent below.
-  const successful = Array.isArray(output?.successful) ? output.successful : [];
-  const failed = Array.isArray(output?.failed) ? output.failed : [];
   for (const entry of successful) {
     const event = byId.get(entry?.id);
     if (event === undefined) continue;
