@@ -25,6 +25,8 @@ export interface DeliveryContext {
   readonly pace: { readonly limited: boolean; waitMs(): number };
   /** Queued events that fit into a batch about to be resent (taken out of the queue). */
   topUp(events: readonly QueuedEvent[]): QueuedEvent[];
+  /** Whether someone waits for one of these events now (`flush()`, an exporter's `deliver()`). */
+  awaited(events: readonly QueuedEvent[]): boolean;
   delivered(events: QueuedEvent[]): void;
   deadLettered(events: QueuedEvent[], code: string, message: string): void;
   /** Events given up on at shutdown, and the last failure they met, if any. */
@@ -67,10 +69,11 @@ export async function deliver(batch: QueuedEvent[], ctx: DeliveryContext): Promi
       lastFailure = describeFailure(classified);
     }
     if (retry.length === 0) return;
-    // The pace gives way at shutdown, and in the last quarter of the oldest event's time before
-    // its deadline: waiting for the fleet's turn never costs an event.
+    // The pace gives way when someone waits for these events (flush(), shutdown), and in the
+    // last quarter of the oldest one's time before its deadline: waiting for the fleet's turn
+    // never costs an event, nor keeps a flush() waiting.
     const now = ctx.clock.now();
-    const paceUntil = ctx.hurry.aborted ? now : oldestAcceptedAt(retry) + ctx.retryDeadlineMs * 0.75;
+    const paceUntil = ctx.hurry.aborted || ctx.awaited(retry) ? now : oldestAcceptedAt(retry) + ctx.retryDeadlineMs * 0.75;
     // While paced, the learned rate spaces the resends after throttling: a backoff growing with
     // each attempt on top of it would idle the sender and bunch the fleet's resends together.
     // Once the pace gives way, the backoff grows again from its start.

@@ -10,6 +10,8 @@ export interface RateControlOptions {
   readonly retryDeadlineMs: number;
   /** Whether a full batch is waiting: the sink has more to send than its rate lets out. */
   readonly backlogged: () => boolean;
+  /** Whether the queue is so full that waiting any longer risks `QueueFull`: the pace gives way then. */
+  readonly crowded: () => boolean;
   readonly debug?: (message: string) => void;
 }
 
@@ -90,21 +92,21 @@ export class RateControl {
 
   /** How long a partial batch waits to fill. */
   lingerMs(): number {
-    if (!this.#limited) return this.#o.flushIntervalMs;
+    if (!this.#pacing()) return this.#o.flushIntervalMs;
     return Math.min(this.#maxLingerMs, Math.max(this.#o.flushIntervalMs, 1000 / this.#rate));
   }
 
   /** Most requests at once (each holding its slot through its retries). */
   concurrency(): number {
     const max = this.#o.maxConcurrentRequests;
-    if (!this.#limited) return max;
+    if (!this.#pacing()) return max;
     const inFlight = Math.ceil((this.#rate * (this.#latencyMs ?? 0)) / 1000);
     return Math.min(max, Math.max(1, inFlight) + 1);
   }
 
   /** Milliseconds until the rate allows another request; 0 when it may go now. */
   waitMs(): number {
-    if (!this.#limited) return 0;
+    if (!this.#pacing()) return 0;
     this.#refill();
     return this.#tokens >= 1 ? 0 : Math.ceil(((1 - this.#tokens) / this.#rate) * 1000);
   }
@@ -116,6 +118,15 @@ export class RateControl {
     if (observation.type === 'response') return this.#answered(now, observation.latencyMs, observation.throttled);
     // Timeouts and broken connections say nothing about the quota; only throttles do.
     if (observation.type === 'failure' && observation.failure.throttled) this.#answered(now, observation.latencyMs, true);
+  }
+
+  /**
+   * Limited, and the queue has room to wait in. The rate learned from throttles cannot tell a
+   * fleet's quota from throttles that come whatever the rate (a service's own trouble, injected
+   * faults); waiting for the pace must never cost events, so a crowded queue sends unpaced.
+   */
+  #pacing(): boolean {
+    return this.#limited && !this.#o.crowded();
   }
 
   #started(now: number): void {

@@ -60,16 +60,21 @@ export class Scheduler {
     else this.#armLinger();
   }
 
-  /** Everything up to `seq` goes out now, full batches or not, paced or not (`flush()`, shutdown). */
+  /** Everything up to `seq` goes out now, full batches or not, paced or not (`flush()`, an exporter's `deliver()`, shutdown). */
   due(seq: number): void {
     this.#urgentThrough = Math.max(this.#urgentThrough, seq);
-    this.ready(seq);
+    this.#ready(seq);
   }
 
   /** Everything up to `seq` goes out as soon as the pace allows, full batches or not. */
-  ready(seq: number): void {
+  #ready(seq: number): void {
     this.#dueThrough = Math.max(this.#dueThrough, seq);
     this.pump();
+  }
+
+  /** Whether someone waits for one of these events (`flush()`, an exporter's `deliver()`, shutdown): their resends do not wait for the pace either. */
+  awaited(events: readonly QueuedEvent[]): boolean {
+    return events.some((event) => event.seq <= this.#urgentThrough);
   }
 
   /** No new requests from now on (shutdown ran out of time, or the process is exiting). */
@@ -131,7 +136,7 @@ export class Scheduler {
     if (this.#linger !== undefined || this.#stopped) return;
     this.#linger = this.#o.clock.setTimeout(() => {
       this.#linger = undefined;
-      this.ready(this.#o.lastSeq());
+      this.#ready(this.#o.lastSeq());
     }, this.#o.rate.lingerMs());
   }
 

@@ -140,6 +140,7 @@ class Sink implements AuditSink {
       maxConcurrentRequests: o.maxConcurrentRequests,
       retryDeadlineMs: o.retryDeadlineMs,
       backlogged: () => hasFullBatch(this.#store, this.#destination.limits),
+      crowded: () => !this.#belowLowWater(),
       debug: (message) => this.diagnostics.debug(message),
     });
     this.#delivery = {
@@ -157,6 +158,7 @@ class Sink implements AuditSink {
         this.#ledger.taken(more);
         return more;
       },
+      awaited: (events) => this.#scheduler.awaited(events),
       delivered: (events) => this.#settled(events, 'delivered'),
       deadLettered: (events, code, message) => this.#settled(events, 'deadLettered', code, message),
       abandoned: (events, lastFailure) => this.#abandoned(events, lastFailure),
@@ -230,8 +232,7 @@ class Sink implements AuditSink {
         if (this.#admit(this.#admission.record(record), tracker) === 'skipped') skipped++;
       }
       if (tracker.pending === 0) return tracker.done();
-      // An exporter's batch has waited enough already, but it keeps to the learned pace.
-      this.#scheduler.ready(this.#ledger.lastSeq);
+      this.#scheduler.due(this.#ledger.lastSeq);
     });
   }
 

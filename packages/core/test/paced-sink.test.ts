@@ -119,7 +119,7 @@ describe('while throttled', () => {
     expect(calls.length).toBe(before + 1);
     expect(calls.at(-1)!.at).toBe(clock.now());
     await clock.advance(LATENCY_MS);
-    // The first event's resend may still be waiting for its turn; the flush waits for it too.
+    // The first event's resend, awaited by the flush now, no longer waits for the pace.
     let done = false;
     void flushed.then(() => (done = true));
     while (!done) await clock.advance(1000);
@@ -230,7 +230,8 @@ describe('while throttled', () => {
     const start = clock.now();
     control.verdict = () => (clock.now() - start < 57_000 ? 'throttle' : 'accept');
     sink.add(auditRecord(0));
-    await drain(sink, clock);
+    // Nobody waits for it (a flush() would waive the pace from the start).
+    await clock.advance(70_000);
     // At the pace alone (one request per 15 s by then), the resend after 57 s would come after the 60 s deadline.
     expect(dead.letters).toHaveLength(0);
     expect(sink.stats().delivered).toBe(1);
@@ -278,19 +279,25 @@ describe('while throttled', () => {
     expect(await started(false)).toBeGreaterThanOrEqual(4);
   });
 
-  it("an exporter's deliver() waits for its turn (flush() does not)", async () => {
+  it("an exporter's deliver() sends at once, and what it waits for is resent after the backoff, not the pace", async () => {
     const { sink, clock, calls, control } = harness();
-    control.verdict = (call) => (call === 0 ? 'throttle' : 'accept');
+    control.verdict = () => 'throttle';
     sink.add(auditRecord(0));
-    while (calls.length < 2) await clock.advance(10);
-    // The resend just took the turn: the next is about two seconds away (half of 1/s).
-    let report: unknown;
-    void sink.deliver([auditRecord(1)]).then((r) => (report = r));
+    // Throttled for 30 s: one request per 15 s by now.
+    await clock.advance(30_000);
+    const first = calls.length;
+    control.verdict = (call) => (call === first ? 'throttle' : 'accept');
+    const report = sink.deliver([auditRecord(1)]);
     await clock.advance(0);
-    expect(calls).toHaveLength(2);
-    while (report === undefined) await clock.advance(100);
-    expect(report).toEqual({ delivered: 1, deadLettered: 0, skipped: 0, kept: 0 });
-    expect(calls[2]!.at - calls[1]!.at).toBeGreaterThanOrEqual(500);
+    expect(calls).toHaveLength(first + 1);
+    expect(calls[first]!.at).toBe(clock.now());
+    let done = false;
+    void report.then(() => (done = true));
+    while (!done) await clock.advance(100);
+    expect(await report).toEqual({ delivered: 1, deadLettered: 0, skipped: 0, kept: 0 });
+    // After a throttle, a backoff of at most 1 s; the pace would have meant 7.5 s or more.
+    const resend = calls.slice(first + 1).find((call) => call.ids.some((id) => calls[first]!.ids.includes(id)))!;
+    expect(resend.at - calls[first]!.at).toBeLessThanOrEqual(LATENCY_MS + 1000);
   });
 });
 

@@ -8,7 +8,7 @@ import { FULL_BATCH_DECREASE, FULL_BATCH_RECOVERY_S, PARTIAL_BATCH_DECREASE, Rat
 function controller(options: Partial<RateControlOptions> & { backlog?: boolean } = {}) {
   const clock: VirtualClock = createVirtualClock();
   clock.random = () => 0.5; // the bucket restarts empty after a throttle: the next request one interval later
-  const state = { backlog: options.backlog ?? false };
+  const state = { backlog: options.backlog ?? false, crowded: false };
   const debug: string[] = [];
   const control = new RateControl({
     clock,
@@ -17,6 +17,7 @@ function controller(options: Partial<RateControlOptions> & { backlog?: boolean }
     maxConcurrentRequests: 4,
     retryDeadlineMs: 60_000,
     backlogged: () => state.backlog,
+    crowded: () => state.crowded,
     debug: (message) => void debug.push(message),
     ...options,
   });
@@ -61,6 +62,22 @@ describe('before any throttle', () => {
     for (let i = 0; i < 20; i++) await request('throttled');
     expect(control.limited).toBe(false);
     expect(control.waitMs()).toBe(0);
+  });
+});
+
+describe('a crowded queue', () => {
+  it('gives way while the queue is crowded: waiting for the pace must not cost events (QueueFull)', async () => {
+    const { control, state, paced } = controller();
+    await paced(10, 'throttled');
+    expect(control.limited).toBe(true);
+    expect(control.waitMs()).toBeGreaterThan(0);
+    expect(control.concurrency()).toBeLessThan(4);
+    state.crowded = true;
+    expect([control.waitMs(), control.lingerMs(), control.concurrency()]).toEqual([0, 1000, 4]);
+    state.crowded = false;
+    expect(control.waitMs()).toBeGreaterThan(0);
+    // What it learned stays: the rate is what it was.
+    expect(control.limited).toBe(true);
   });
 });
 
