@@ -88,9 +88,12 @@ async function openPino(name, { key, options }) {
   return {
     ready,
     log: (i) => logger.info(record(i), MESSAGE),
-    // 'close' comes when the worker has run its close hook (auditlake: after delivery).
+    // pino's documented ending: `await logger.flush()` (for @auditlake/pino it resolves once the
+    // worker delivered or dead-lettered every line before it; the peer's once its worker read
+    // them), then end. 'close' comes when the worker has run its close hook.
     end: async () => {
       const hold = setInterval(() => {}, 1000);
+      await new Promise((resolve, reject) => logger.flush((error) => (error ? reject(error) : resolve())));
       const closed = once(transport, 'close');
       transport.end();
       await closed;

@@ -168,8 +168,10 @@ export interface AuditSinkOptions {
   /**
    * Longest `shutdown()` waits for delivery. Backoff waits are cut short at once for a last
    * attempt; what is still undelivered when the time is up stays in the spool (with one), or is
-   * dead-lettered with `Shutdown` and the last failure. pino ends its worker after 10 s, so keep
-   * this below that. @default 5000
+   * dead-lettered with `Shutdown` and the last failure. 30 s, as OpenTelemetry's SDKs wait at
+   * shutdown: a burst of 20,000 events under 20 % throttling takes about 10 s. pino ends its
+   * worker after 10 s, so `@auditlake/pino` defaults to 5000 and allows at most 9000.
+   * @default 30000; 5000 in `@auditlake/pino`
    */
   shutdownTimeoutMs?: number;
   /**
@@ -326,7 +328,7 @@ export const AUDIT_SINK_DEFAULTS = Object.freeze({
   spoolRetryDeadlineMs: 86_400_000,
   retryBaseDelayMs: 250,
   retryMaxDelayMs: 20_000,
-  shutdownTimeoutMs: 5000,
+  shutdownTimeoutMs: 30_000,
   maxBlockMs: 1000,
   deadLetter: DEFAULT_DEAD_LETTER_FILE,
   maxSpoolBytes: 1024 * 1024 * 1024,

@@ -37,6 +37,12 @@ export type PinoLineMapper = (line: PinoLine, convert: (line: PinoLine) => Audit
 
 /** thread-stream's `end()` gives up on the worker after 10 s. */
 const MAX_SHUTDOWN_TIMEOUT_MS = 9000;
+/**
+ * pino's default, shorter than core's: thread-stream's 10 s count from `end()`, and the worker
+ * first reads what the ring buffer still holds, then shuts the sink down, then writes its dead
+ * letters. Past 10 s thread-stream throws in the host. `await logger.flush()` has no such bound.
+ */
+export const PINO_SHUTDOWN_TIMEOUT_MS = 5000;
 
 /** Checks the pino-specific options; core checks its own when the sink is created. */
 export function validatePinoOptions(options: unknown): AuditLakePinoOptions {

@@ -2,7 +2,7 @@ import { createAuditSink, type AuditLogRecord, type AuditSink, type DeadLetter, 
 import build from 'pino-abstract-transport';
 import { appendDeadLetter, fallbackDeadLetterFile } from './dead-letter-file.js';
 import { drainTracker } from './drain-tracker.js';
-import { loadHooks, validatePinoOptions, type AuditLakePinoOptions, type PinoLineMapper } from './options.js';
+import { loadHooks, PINO_SHUTDOWN_TIMEOUT_MS, validatePinoOptions, type AuditLakePinoOptions, type PinoLineMapper } from './options.js';
 import { toAuditLogRecord, type PinoConfig, type PinoLine } from './to-audit-log-record.js';
 import { CONFIGURATION_ERROR, unconfiguredTransport } from './unconfigured-transport.js';
 import { workerDiagnostics } from './worker-diagnostics.js';
@@ -26,7 +26,7 @@ export default function auditLakeTransport(options?: AuditLakePinoOptions) {
     // `$context` and `pinoWillSendConfig` are pino's own, added to every transport's options.
     const { deadLetterModule, mapModule: _mapModule, $context: _context, pinoWillSendConfig: _config, ...sinkOptions } = validated as AuditLakePinoOptions & { $context?: unknown; pinoWillSendConfig?: unknown };
     const hooked = deadLetterModule === undefined ? {} : { deadLetter: (letter: DeadLetter) => (deadLetter ?? toFallbackFile(validated))(letter) };
-    sink = createAuditSink({ ...sinkOptions, ...hooked, diagnostics: workerDiagnostics });
+    sink = createAuditSink({ shutdownTimeoutMs: PINO_SHUTDOWN_TIMEOUT_MS, ...sinkOptions, ...hooked, diagnostics: workerDiagnostics });
   } catch (error) {
     return unconfiguredTransport(options, error);
   }
