@@ -12,7 +12,11 @@ const BENCHES = {
   'front-ends': { file: 'front-ends.mjs', what: "front ends beside their logger's baseline (~2 min)" },
   peers: { file: 'peers.mjs', what: 'CPU per delivered record and peak RSS beside the peers (~4 min)' },
   faults: { file: 'faults.mjs', what: '20,000-record burst under 20 % throttling and 5 % resets (~4 min)' },
+  'spool-recovery': { file: 'spool-recovery.mjs', what: 'a new process recovers and sends 100,000 spooled events into the local lake (~2 min)' },
+  'exit-cost': { file: 'exit-cost.mjs', what: 'the exit listener with 10,000 undelivered events, with and without a spool (~30 s)' },
   outage: { file: 'outage.mjs', what: '200,000 records during a 60 s outage, with and without a spool (~12 min)' },
+  fleet: { file: 'fleet.mjs', what: 'many sinks sharing a 100 requests/s quota, on virtual time, adaptation on and off (~5 min)' },
+  'fleet-processes': { file: 'fleet-processes.mjs', what: '20 processes against auditlake serve --max-tps 100, adaptation on and off (~5 min)' },
   'lake-scale': { file: 'local-lake-scale.mjs', what: 'the local lake at 1,000,000 events: ingest, restart to first answer, warm queries, RSS (writes ~1.5 GB; ~15 min)' },
 };
 

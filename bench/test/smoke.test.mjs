@@ -47,6 +47,24 @@ describe('benches, shrunk', { timeout: 180_000 }, () => {
     expect(rowsAfter(stdout, 'local lake at scale').map((row) => row[0])).toContain('warm count(*), s');
   });
 
+  it('spool-recovery: a new process sends what the first left in the spool, each event once', async () => {
+    const { code, stdout, stderr } = await run('spool-recovery.mjs', ['--events', '500', '--runs', '1']);
+    expect(code, stderr).toBe(0);
+    const [row] = rowsAfter(stdout, '## Recovering');
+    expect(row?.[0]).toBe('500');
+    expect(row?.at(-2)).toBe('500 (500)');
+  });
+
+  it('exit-cost: process.exit() persists every undelivered event, as letters or in the spool', async () => {
+    const { code, stdout, stderr } = await run('exit-cost.mjs', ['--events', '300', '--runs', '1']);
+    expect(code, stderr).toBe(0);
+    const rows = rowsAfter(stdout, '## The exit listener');
+    expect(rows.map((row) => [row[0], row[1], row[3]])).toEqual([
+      ['no spool', '300', '300 Exit letters'],
+      ['spool', '300', 'left in the spool'],
+    ]);
+  });
+
   it('destinations: CloudTrail Lake and CloudWatch Logs in one run', async () => {
     const { code, stdout, stderr } = await run('destinations.mjs', ['--events', '2000', '--latency-ms', '1']);
     expect(code, stderr).toBe(0);
