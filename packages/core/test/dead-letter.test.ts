@@ -159,9 +159,10 @@ describe('dead-letter handler', () => {
   it('a handler that adds events back into the sink does not recurse: its letters go to the fallback file', async () => {
     const quiet = quietDiagnostics();
     let handled = 0;
-    // The fallback is the default file, relative to the working directory.
-    const cwd = process.cwd();
-    process.chdir(tempDir());
+    // The fallback is the default file, relative to the working directory (seen through
+    // process.cwd(): worker threads, where mutation testing runs this, cannot chdir()).
+    const dir = tempDir();
+    const cwd = vi.spyOn(process, 'cwd').mockReturnValue(dir);
     const sink = createAuditSink({
       channelArn: CHANNEL_ARN,
       send: async () => ({ successful: [], failed: [] }),
@@ -177,10 +178,10 @@ describe('dead-letter handler', () => {
       await sink.flush();
       expect(handled).toBe(50);
       expect(sink.stats()).toMatchObject({ added: 100, deadLettered: { total: 100 } });
-      expect(readLetters(join(process.cwd(), 'auditlake-dead-letter.jsonl'))).toHaveLength(50);
+      expect(readLetters(join(dir, 'auditlake-dead-letter.jsonl'))).toHaveLength(50);
       expect(quiet.at('warn').some((m) => m.includes('inside the dead-letter handler'))).toBe(true);
     } finally {
-      process.chdir(cwd);
+      cwd.mockRestore();
       await sink.shutdown();
     }
   });
