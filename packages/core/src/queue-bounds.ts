@@ -1,5 +1,3 @@
-import type { Ledger } from './ledger.js';
-
 /** The queue's bounds, as admission and backpressure read them: the spool's, or those of a sink that holds events in memory. */
 export interface QueueBounds {
   /** Whether an event of `bytes` fits now. */
@@ -12,25 +10,47 @@ export interface QueueBounds {
   describeLimits(): string;
 }
 
-/** Without a spool: everything the sink holds (queued or in flight) counts against `maxQueueEvents` and `maxQueueBytes`. */
+/** What a bounded holder holds: events and their bytes. */
+export interface Held {
+  readonly heldEvents: number;
+  readonly heldBytes: number;
+}
+
+/** What a queue holds, as {@link Held}. */
+export function heldIn(queue: { readonly length: number; readonly bytes: number }): Held {
+  return {
+    get heldEvents() {
+      return queue.length;
+    },
+    get heldBytes() {
+      return queue.bytes;
+    },
+  };
+}
+
+/**
+ * Bounds of what is held in memory, against `maxQueueEvents` and `maxQueueBytes`. Without a
+ * spool, everything the sink holds (queued or in flight) counts; with one, its memory window
+ * does, or what it holds in memory once the disk failed.
+ */
 export class MemoryBounds implements QueueBounds {
   constructor(
-    readonly ledger: Pick<Ledger, 'heldEvents' | 'heldBytes'>,
+    readonly held: Held,
     readonly maxQueueEvents: number,
     readonly maxQueueBytes: number,
   ) {}
 
   hasRoom(bytes: number): boolean {
-    return this.ledger.heldEvents < this.maxQueueEvents && this.ledger.heldBytes + bytes <= this.maxQueueBytes;
+    return this.held.heldEvents < this.maxQueueEvents && this.held.heldBytes + bytes <= this.maxQueueBytes;
   }
 
   /** Full: no room for another event, or for an average one by bytes (15/16). */
   isFull(): boolean {
-    return this.ledger.heldEvents >= this.maxQueueEvents || this.ledger.heldBytes * 16 >= this.maxQueueBytes * 15;
+    return this.held.heldEvents >= this.maxQueueEvents || this.held.heldBytes * 16 >= this.maxQueueBytes * 15;
   }
 
   belowLowWater(): boolean {
-    return this.ledger.heldEvents * 4 <= this.maxQueueEvents * 3 && this.ledger.heldBytes * 4 <= this.maxQueueBytes * 3;
+    return this.held.heldEvents * 4 <= this.maxQueueEvents * 3 && this.held.heldBytes * 4 <= this.maxQueueBytes * 3;
   }
 
   describeLimits(): string {

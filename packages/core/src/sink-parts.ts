@@ -87,7 +87,7 @@ export function createSinkParts(o: ResolvedAuditSinkOptions, drain: () => void):
     }),
   });
   const store: EventStore = spool ?? new EventQueue();
-  const bounds: QueueBounds = spool ?? new MemoryBounds(ledger, o.maxQueueEvents, o.maxQueueBytes);
+  const bounds: QueueBounds = spool?.bounds ?? new MemoryBounds(ledger, o.maxQueueEvents, o.maxQueueBytes);
   const failures = new FailureReports(reporter, o.clock, `${destination.operation} to ${destination.description}`, () => ledger.heldEvents);
   const backpressure = new Backpressure({
     clock: o.clock,
