@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readFrame, SEGMENT_MAGIC, type Frame } from './frame.js';
 import type { SettledSet } from './checkpoint.js';
+import type { SpoolPlace } from '../destination.js';
 
 /** A spool directory: its segments, and the settled frames its checkpoint records. */
 export interface SpoolDirectory {
@@ -35,6 +36,11 @@ export class Segment {
   get finished(): boolean {
     return this.sealed && this.settledFrames === this.frames;
   }
+}
+
+/** Where the spool keeps an event: the {@link SpoolPlace} that only the spool looks into. */
+export interface Place extends SpoolPlace {
+  readonly segment: Segment;
 }
 
 /** Reading for this many bytes at a time. */
