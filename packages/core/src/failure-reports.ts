@@ -15,6 +15,7 @@ export class FailureReports {
   #since: number | undefined;
   #reported = false;
   #last: string | undefined;
+  #down = false;
 
   constructor(
     readonly reporter: Reporter,
@@ -22,6 +23,15 @@ export class FailureReports {
     readonly where: string,
     readonly waiting: () => number,
   ) {}
+
+  /**
+   * The destination is down: the last request failed with a retryable fault other than
+   * throttling (refused, reset, timed out, 5xx), and none succeeded since. A throttling service
+   * is up: it takes requests at its own pace.
+   */
+  get down(): boolean {
+    return this.#down;
+  }
 
   /** The last request failure, as one line (`ECONNREFUSED: …`), until a request succeeds again. */
   get lastFailure(): string | undefined {
@@ -34,6 +44,7 @@ export class FailureReports {
     const { failure } = observation;
     const what = describeFailure(failure);
     this.#last = what;
+    this.#down = failure.retryable && !failure.throttled;
     if (failure.configuration) {
       this.reporter.report('error', `request:${failure.code}`, `auditlake: ${this.where} failed with ${what}. This is a configuration fault; the events are dead-lettered (replay them once it is fixed).`);
       return;
@@ -55,5 +66,6 @@ export class FailureReports {
     this.#since = undefined;
     this.#reported = false;
     this.#last = undefined;
+    this.#down = false;
   }
 }

@@ -96,6 +96,7 @@ export function createSinkParts(o: ResolvedAuditSinkOptions, drain: () => void):
     isFull: () => bounds.isFull(),
     belowLowWater: () => bounds.belowLowWater(),
     describeLimits: () => bounds.describeLimits(),
+    destinationDown: () => (failures.down ? failures.lastFailure : undefined),
     ...(spool ? { overflow: 'writing new events to the spool only (they are read back in turn)' } : {}),
   });
   const rate = new RateControl({
@@ -137,6 +138,7 @@ export function createSinkParts(o: ResolvedAuditSinkOptions, drain: () => void):
       }
       failures.observe(observation);
       rate.observe(observation);
+      if (observation.type === 'failure') backpressure.failed();
     },
   };
   const scheduler = new Scheduler({

@@ -526,6 +526,62 @@ describe('backpressure', () => {
     expect(sink.waitForCapacity()).toBeInstanceOf(Promise);
   });
 
+  it('while the destination is down, a full queue sheds at once: holding the logger back would only park its backlog in memory', async () => {
+    let up = false;
+    const { sink, quiet, dead } = setup({
+      maxQueueEvents: 100,
+      maxBlockMs: 10_000,
+      responder: (input) => {
+        if (!up) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+        return acceptAll(input, 0);
+      },
+    });
+    for (let i = 0; i < 99; i++) sink.add(auditRecord(i));
+    // Full, and the requests so far have not been answered yet: the destination may be fine, so the adapter waits.
+    sink.add(auditRecord(99));
+    const wait = sink.waitForCapacity();
+    expect(wait).toBeInstanceOf(Promise);
+    // The first request is refused: the wait ends at once, long before maxBlockMs.
+    let resumed = false;
+    void wait!.then(() => (resumed = true));
+    await settle();
+    expect(resumed).toBe(true);
+    expect(quiet.at('warn').find((m) => m.includes('QueueFull'))).toMatch(/while the destination is down \(.*ECONNREFUSED.*\); dead-lettering new events with QueueFull/);
+    sink.add(auditRecord(100));
+    expect(sink.waitForCapacity()).toBeUndefined();
+    expect(dead.codes()).toEqual(['QueueFull']);
+    // Back up: delivery drains the queue, and a full queue holds the adapter back again.
+    up = true;
+    await flushAll(sink);
+    for (let i = 0; i < 100; i++) sink.add(auditRecord(i));
+    expect(sink.waitForCapacity()).toBeInstanceOf(Promise);
+    await flushAll(sink);
+    expectInvariant(sink.stats());
+  });
+
+  it('a throttling service is not down: the adapter waits for the queue to drain', async () => {
+    let throttle = true;
+    const { sink, dead } = setup({
+      maxQueueEvents: 100,
+      maxBlockMs: 10_000,
+      responder: (input) => {
+        if (throttle) throw new AwsRequestError('Rate exceeded', { errorCode: 'ThrottlingException', statusCode: 400 });
+        return acceptAll(input, 0);
+      },
+    });
+    for (let i = 0; i < 100; i++) sink.add(auditRecord(i));
+    const wait = sink.waitForCapacity()!;
+    let resumed = false;
+    void wait.then(() => (resumed = true));
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(resumed).toBe(false);
+    throttle = false;
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(resumed).toBe(true);
+    await flushAll(sink);
+    expect(dead.codes()).toEqual([]);
+  });
+
   it('never waits when maxBlockMs is 0', () => {
     const { sink } = setup({ maxQueueEvents: 1, maxBlockMs: 0 });
     sink.add(auditRecord(1));
