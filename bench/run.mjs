@@ -9,6 +9,7 @@ const BENCHES = {
   core: { file: 'core.mjs', what: 'core pipeline beside its floor (~1 min)' },
   lake: { file: 'local-lake.mjs', what: 'local lake ingestion beside a null server (~1 min)' },
   destinations: { file: 'destinations.mjs', what: 'CloudTrail Lake and CloudWatch Logs destinations in one run (~2 min)' },
+  'otel-emit': { file: 'otel-emit.mjs', what: "OTel emit loop: AuditLakeLogRecordProcessor beside the SDK's batch processor (~1 min)" },
   'front-ends': { file: 'front-ends.mjs', what: "front ends beside their logger's baseline (~2 min)" },
   peers: { file: 'peers.mjs', what: 'CPU per delivered record and peak RSS beside the peers (~4 min)' },
   faults: { file: 'faults.mjs', what: '20,000-record burst under 20 % throttling and 5 % resets (~4 min)' },

@@ -65,6 +65,12 @@ describe('benches, shrunk', { timeout: 180_000 }, () => {
     ]);
   });
 
+  it('otel-emit: both processors emit every record; auditlake delivers each', async () => {
+    const { code, stdout, stderr } = await run('otel-emit.mjs', ['--records', '500', '--runs', '1']);
+    expect(code, stderr).toBe(0);
+    expect(rowsAfter(stdout, '## OTel emit loop').map((row) => row[0])).toEqual(['BatchLogRecordProcessor + discarding exporter', 'AuditLakeLogRecordProcessor']);
+  });
+
   it('destinations: CloudTrail Lake and CloudWatch Logs in one run', async () => {
     const { code, stdout, stderr } = await run('destinations.mjs', ['--events', '2000', '--latency-ms', '1']);
     expect(code, stderr).toBe(0);
