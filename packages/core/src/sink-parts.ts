@@ -81,6 +81,8 @@ export function createSinkParts(o: ResolvedAuditSinkOptions, drain: () => void):
     ledger,
     maxMemoryEvents: o.maxQueueEvents,
     maxMemoryBytes: o.maxQueueBytes,
+    // Called on each push, once everything here is made.
+    destinationDown: () => failures.down,
     recode: (frame) => recode(frame, destination, (refusal) => {
       ledger.added();
       settlement.refused(refusal, undefined);

@@ -181,6 +181,28 @@ describe('the spool', () => {
     expect(new Set(down.state.accepted).size).toBe(3000);
   });
 
+  it('while the destination is down, memory holds only what is in flight and the next batches: the rest waits on disk', async () => {
+    const dir = tempDir();
+    const down = endpoint(false);
+    // The default window (maxQueueEvents 50,000) would hold all of them in memory.
+    const { sink, dead } = spoolSink(dir, down.send, { maxBlockMs: 10_000, flushIntervalMs: 0 });
+    sink.add(auditRecord(0));
+    // The first request is refused: the destination is down from now on.
+    while (sink.stats().retried === 0) await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 1; i < 3000; i++) {
+      sink.add(auditRecord(i));
+      const wait = sink.waitForCapacity();
+      if (wait) await wait;
+    }
+    expect(sink.stats()).toMatchObject({ added: 3000, deadLettered: { total: 0 } });
+    // In flight (4 requests of at most 100) and two batches read ahead.
+    expect(sink.stats().spool!.memoryEvents).toBeLessThanOrEqual(600);
+    down.state.up = true;
+    await sink.flush();
+    expect(new Set(down.state.accepted).size).toBe(3000);
+    expect(dead.letters).toHaveLength(0);
+  });
+
   it('sends in acceptance order when the backlog is read back from disk', async () => {
     const dir = tempDir();
     const order: string[] = [];

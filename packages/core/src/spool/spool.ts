@@ -28,6 +28,8 @@ export interface SpoolOptions {
   maxMemoryBytes: number;
   /** Turns a frame written in another format (by a sink with another destination) into this destination's entry; `undefined` when it dead-lettered it. */
   recode: (frame: Frame) => { entry: string; bytes: number } | undefined;
+  /** The destination is down: new events wait on disk only (nothing would send them from memory). */
+  destinationDown?: () => boolean;
 }
 
 /**
@@ -136,7 +138,9 @@ export class Spool implements EventStore {
     this.#directories.bytes += placed.size;
     event.spooled = { segment: placed.segment, frameSeq: event.seq } satisfies Place;
     this.#unwritten.push({ event, size: placed.size, end: placed.end });
-    const live = this.#reader.caughtUp && !this.bounds.windowFull();
+    // While the destination is down, memory would only hold copies of what is on disk: the
+    // window keeps what is in flight and the next two batches, read back in turn.
+    const live = this.#reader.caughtUp && !this.bounds.windowFull() && this.#o.destinationDown?.() !== true;
     if (live) this.#window.push(event);
     else this.#reader.backlog(event, placed.segment, placed.offset);
     this.#scheduleWrite();
