@@ -6,10 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { metrics } from '@opentelemetry/api';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DeadLetter } from '@auditlake/core';
 import { reportPinoMetrics, type AuditLakePinoOptions } from '../src/index.js';
-import { startFakeLake } from './fake-lake.js';
+import { fakeLakeForFile } from './fake-lake.js';
 import { CHANNEL_ARN } from '../../../test/support/adapter-helpers.js';
 
 // pino loads the transport in a worker thread from the built package (`npx tsc -b` first); the
@@ -17,17 +17,10 @@ import { CHANNEL_ARN } from '../../../test/support/adapter-helpers.js';
 const TARGET = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
-let lake: Awaited<ReturnType<typeof startFakeLake>>;
+const lake = fakeLakeForFile({ fail: { Reject: 'InvalidEventSource' } });
 let dir: string;
-beforeAll(async () => {
-  lake = await startFakeLake({ fail: { Reject: 'InvalidEventSource' } });
-});
-afterAll(async () => {
-  await lake.close();
-});
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'auditlake-pino-metrics-'));
-  lake.events.length = 0;
 });
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
