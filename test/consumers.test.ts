@@ -76,14 +76,14 @@ it('require() of @auditlake/winston gives the transport class, and of @auditlake
     const core = require('@auditlake/core');
     console.log(JSON.stringify({
       winston: [typeof winston, winston.name, winston.AuditLakeTransport === winston, winston.default === winston, typeof winston.toAuditLogRecord],
-      pino: [typeof pino, pino.default === pino, typeof pino.toAuditLogRecord],
+      pino: [typeof pino, pino.default === pino, typeof pino.toAuditLogRecord, typeof pino.reportPinoMetrics],
       core: [typeof core.createAuditSink],
     }));`;
   const result = spawnSync(process.execPath, ['-e', script], { cwd: fixtures, encoding: 'utf8' });
   expect(result.stderr).toBe('');
   expect(JSON.parse(result.stdout)).toEqual({
     winston: ['function', 'AuditLakeTransport', true, true, 'function'],
-    pino: ['function', true, 'function'],
+    pino: ['function', true, 'function', 'function'],
     core: ['function'],
   });
 });

@@ -4,10 +4,12 @@
 // named exports as properties.
 import type transport from './transport.js';
 import type { AuditLakePinoOptions as Options, PinoLineMapper as Mapper } from './options.js';
+import type { PinoMetricsOptions as MetricsOptions, StatsSource as Source, reportPinoMetrics as report } from './stats-bridge.js';
 import type { PinoConfig as Config, PinoLine as Line, toAuditLogRecord as convert } from './to-audit-log-record.js';
 
 declare const auditLakeTransport: typeof transport & {
   readonly toAuditLogRecord: typeof convert;
+  readonly reportPinoMetrics: typeof report;
   readonly default: typeof transport;
 };
 declare namespace auditLakeTransport {
@@ -15,5 +17,7 @@ declare namespace auditLakeTransport {
   type PinoLineMapper = Mapper;
   type PinoConfig = Config;
   type PinoLine = Line;
+  type PinoMetricsOptions = MetricsOptions;
+  type StatsSource = Source;
 }
 export = auditLakeTransport;

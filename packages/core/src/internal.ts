@@ -54,5 +54,5 @@ export { describeValue } from './errors.js';
 export { systemClock, sleep } from './clock.js';
 export { createVirtualClock } from './virtual-clock.js';
 export type { VirtualClock } from './virtual-clock.js';
-export { registerSinkMetrics } from './self-metrics.js';
+export { registerSinkMetrics, sinkMetricsShape } from './self-metrics.js';
 export type { SinkMetricsOptions } from './self-metrics.js';

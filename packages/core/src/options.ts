@@ -279,7 +279,10 @@ export interface AuditSinkOptions {
    * `.requests`, `.queue.bytes` and `.truncated_fields`; all with `otel.component.type`
    * `auditlake_sink` and `otel.component.name` `auditlake_sink/<n>` (exporter metrics also with
    * `server.address`/`server.port`). They are observable instruments read from `stats()` at each
-   * collection: nothing is added to `add()`. `false` reports none.
+   * collection: nothing is added to `add()`. `false` reports none. The same for every front end:
+   * `@auditlake/otel` and `@auditlake/winston` run the sink in the application's thread;
+   * `@auditlake/pino` runs it in pino's worker, which sends its stats to the main thread, where
+   * `reportPinoMetrics(transport)` reports them through the application's provider.
    * @default the MeterProvider registered globally with `@opentelemetry/api` when the sink is
    * created (an optional peer dependency; without it, or without a registered provider, nothing
    * is reported). Start the OpenTelemetry SDK before creating the sink, or give the provider

@@ -10,6 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import type { AuditSinkStats } from './ledger.js';
+import type { ResolvedAuditSinkOptions } from './options.js';
 
 /** The part of `@opentelemetry/api`'s `MeterProvider` the sink uses (a real one fits). */
 export interface MeterProviderLike {
@@ -115,6 +116,11 @@ export function registerSinkMetrics(options: SinkMetricsOptions): () => void {
   };
   meter.addBatchObservableCallback(callback, observables);
   return remove;
+}
+
+/** What the metrics say of a sink's resolved options: its queue's capacity (none with a spool, bounded in bytes) and the endpoint of the built-in client. */
+export function sinkMetricsShape(o: Pick<ResolvedAuditSinkOptions, 'spool' | 'maxQueueEvents' | 'destination'>): Pick<SinkMetricsOptions, 'queueCapacity' | 'endpoint'> {
+  return { queueCapacity: o.spool ? undefined : o.maxQueueEvents, endpoint: o.destination.send ? undefined : o.destination.endpoint };
 }
 
 /** The conventions' values where they name the cause (a full queue, a closed processor); else the reason code. */

@@ -13,7 +13,7 @@ import type { ResolvedAuditSinkOptions } from './options.js';
 import { MemoryBounds, type QueueBounds } from './queue-bounds.js';
 import { RateControl } from './rate-control.js';
 import { Scheduler } from './scheduler.js';
-import { registerSinkMetrics } from './self-metrics.js';
+import { registerSinkMetrics, sinkMetricsShape } from './self-metrics.js';
 import { Settlement } from './settlement.js';
 import { Shutdown } from './shutdown.js';
 import type { Frame } from './spool/frame.js';
@@ -166,8 +166,7 @@ export function createSinkParts(o: ResolvedAuditSinkOptions, drain: () => void):
     meterProvider: o.meterProvider,
     stats: () => ledger.stats(),
     closed: () => shutdown.closed,
-    queueCapacity: spool ? undefined : o.maxQueueEvents,
-    endpoint: o.destination.send ? undefined : o.destination.endpoint,
+    ...sinkMetricsShape(o),
     debug: (message) => o.diagnostics.debug(message),
   });
   const shutdown = new Shutdown({

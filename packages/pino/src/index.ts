@@ -1,8 +1,10 @@
 import auditLakeTransport from './transport.js';
+import { reportPinoMetrics } from './stats-bridge.js';
 import { toAuditLogRecord } from './to-audit-log-record.js';
 
 export default auditLakeTransport;
-export { toAuditLogRecord };
+export { toAuditLogRecord, reportPinoMetrics };
+export type { PinoMetricsOptions, StatsSource } from './stats-bridge.js';
 export type { AuditLakePinoOptions, PinoLineMapper } from './options.js';
 export type { PinoConfig, PinoLine } from './to-audit-log-record.js';
 
@@ -11,6 +13,6 @@ export type { PinoConfig, PinoLine } from './to-audit-log-record.js';
  * export named "module.exports"): the transport function, carrying the named exports too.
  * @internal
  */
-const commonJs = Object.assign(auditLakeTransport, { toAuditLogRecord, default: auditLakeTransport });
+const commonJs = Object.assign(auditLakeTransport, { toAuditLogRecord, reportPinoMetrics, default: auditLakeTransport });
 /** @internal */
 export { commonJs as 'module.exports' };

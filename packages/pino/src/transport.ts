@@ -1,8 +1,10 @@
 import { createAuditSink, type AuditLogRecord, type AuditSink, type DeadLetter, type DeadLetterHandler } from '@auditlake/core';
+import { resolveAuditSinkOptions, sinkMetricsShape } from '@auditlake/core/internal';
 import build from 'pino-abstract-transport';
 import { appendDeadLetter, fallbackDeadLetterFile } from './dead-letter-file.js';
 import { drainTracker } from './drain-tracker.js';
 import { loadHooks, PINO_SHUTDOWN_TIMEOUT_MS, validatePinoOptions, type AuditLakePinoOptions, type PinoLineMapper } from './options.js';
+import { statsBridge } from './stats-bridge.js';
 import { toAuditLogRecord, type PinoConfig, type PinoLine } from './to-audit-log-record.js';
 import { CONFIGURATION_ERROR, unconfiguredTransport } from './unconfigured-transport.js';
 import { workerDiagnostics } from './worker-diagnostics.js';
@@ -21,12 +23,17 @@ export default function auditLakeTransport(options?: AuditLakePinoOptions) {
   let validated: AuditLakePinoOptions;
   let sink: AuditSink;
   let deadLetter: DeadLetterHandler | undefined;
+  let stats: ReturnType<typeof statsBridge>;
   try {
     validated = validatePinoOptions(options);
     // `$context` and `pinoWillSendConfig` are pino's own, added to every transport's options.
     const { deadLetterModule, mapModule: _mapModule, $context: _context, pinoWillSendConfig: _config, ...sinkOptions } = validated as AuditLakePinoOptions & { $context?: unknown; pinoWillSendConfig?: unknown };
     const hooked = deadLetterModule === undefined ? {} : { deadLetter: (letter: DeadLetter) => (deadLetter ?? toFallbackFile(validated))(letter) };
-    sink = createAuditSink({ shutdownTimeoutMs: PINO_SHUTDOWN_TIMEOUT_MS, ...sinkOptions, ...hooked, diagnostics: workerDiagnostics });
+    const config = { shutdownTimeoutMs: PINO_SHUTDOWN_TIMEOUT_MS, ...sinkOptions, ...hooked, diagnostics: workerDiagnostics };
+    // The application's MeterProvider is not in this thread: the stats go to the main thread (reportPinoMetrics).
+    const shape = sinkMetricsShape(resolveAuditSinkOptions(config));
+    sink = createAuditSink(config);
+    stats = statsBridge(sink, shape);
   } catch (error) {
     return unconfiguredTransport(options, error);
   }
@@ -40,7 +47,8 @@ export default function auditLakeTransport(options?: AuditLakePinoOptions) {
       // thread-stream calls this in the worker for `logger.flush(cb)`, once every line written
       // before it is in `source`: wait until the loop has taken them, then for their delivery.
       // Set before the first await: pino may flush as soon as the worker is ready.
-      Object.assign(source, { flush: () => drained.wait().then(() => sink.flush()) });
+      // The stats go out before pino's flush callback: the application reads them fresh.
+      Object.assign(source, { flush: () => drained.wait().then(() => sink.flush()).then(() => stats.post()) });
       const { map, problems, ...loaded } = await hooks;
       // The sink works, a hook does not. Without the mapModule no line can be mapped as the user
       // meant, so each one is kept as a dead letter; without the deadLetterModule, letters go
@@ -75,6 +83,7 @@ export default function auditLakeTransport(options?: AuditLakePinoOptions) {
       close: async (error: Error | null) => {
         if (error) workerDiagnostics.error(`auditlake: the pino transport's stream failed (${error.message}); flushing what it holds`);
         await sink.shutdown();
+        stats.close();
       },
     },
   );

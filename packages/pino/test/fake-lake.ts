@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { EventData } from '../../../test/support/adapter-helpers.js';
 
 /** Starts fixtures/fake-lake.mjs in a worker thread; events arrive as the worker reports them. */
@@ -19,4 +20,20 @@ export async function startFakeLake(options: { fail?: Record<string, string>; de
     requests,
     close: () => worker.terminate(),
   };
+}
+
+export type FakeLake = Awaited<ReturnType<typeof startFakeLake>>;
+
+/** One fake lake for the test file (started before its first test, closed after its last), emptied before each test. */
+export function fakeLakeForFile(options: Parameters<typeof startFakeLake>[0] = {}): FakeLake {
+  const lake: FakeLake = { endpoint: '', events: [], requests: [], close: async () => 0 };
+  beforeAll(async () => {
+    Object.assign(lake, await startFakeLake(options));
+  });
+  afterAll(() => lake.close());
+  beforeEach(() => {
+    lake.events.length = 0;
+    lake.requests.length = 0;
+  });
+  return lake;
 }

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DeadLetter } from '@auditlake/core';
 import type { AuditLakePinoOptions } from '../src/index.js';
-import { startFakeLake } from './fake-lake.js';
+import { fakeLakeForFile, startFakeLake } from './fake-lake.js';
 import { CHANNEL_ARN, EVENT_TIME } from '../../../test/support/adapter-helpers.js';
 
 // pino loads the transport in a worker thread from the built package (`npx tsc -b` first).
@@ -16,19 +16,10 @@ const TARGET = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
-type Lake = Awaited<ReturnType<typeof startFakeLake>>;
-let lake: Lake;
+const lake = fakeLakeForFile({ fail: { Reject: 'InvalidEventSource' } });
 let dir: string;
-beforeAll(async () => {
-  lake = await startFakeLake({ fail: { Reject: 'InvalidEventSource' } });
-});
-afterAll(async () => {
-  await lake.close();
-});
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'auditlake-pino-'));
-  lake.events.length = 0;
-  lake.requests.length = 0;
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
