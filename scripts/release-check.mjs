@@ -84,7 +84,8 @@ try {
     const files = must('tar', ['-tzf', tarball]).trim().split('\n').map((f) => f.replace(/^package\//, ''));
     const manifest = JSON.parse(must('tar', ['-xzOf', tarball, 'package/package.json']));
     const ranges = Object.entries({ ...manifest.dependencies, ...manifest.peerDependencies });
-    const exported = JSON.stringify(manifest.exports).match(/"\.\/[^"]+"/g).map((f) => f.slice(3, -1)).filter((f) => f !== 'package.json');
+    // The files the exports map points at (its values; its keys, such as "./internal", are subpaths, not files).
+    const exported = JSON.stringify(manifest.exports).match(/:"\.\/[^"]+"/g).map((f) => f.slice(4, -1)).filter((f) => f !== 'package.json');
     const maps = files.filter((f) => f.endsWith('.map'));
     const unresolved = maps.flatMap((map) => {
       const { sources } = JSON.parse(must('tar', ['-xzOf', tarball, `package/${map}`]));
