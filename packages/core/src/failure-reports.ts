@@ -5,6 +5,8 @@ import { describeFailure } from './retry.js';
 
 /** A failure that lasts this long is reported, whatever the retry deadline. */
 export const PERSISTENT_FAILURE_MS = 5000;
+/** Requests that must fail in a row (refused, reset, timed out, 5xx) before the destination counts as down: one reset amid successes does not. */
+export const DOWN_AFTER_FAILURES = 2;
 
 /**
  * Turns request observations into what a person must see: a configuration fault at once (once
@@ -15,7 +17,8 @@ export class FailureReports {
   #since: number | undefined;
   #reported = false;
   #last: string | undefined;
-  #down = false;
+  /** Requests failed in a row with a fault other than throttling. */
+  #failedInRow = 0;
 
   constructor(
     readonly reporter: Reporter,
@@ -25,12 +28,12 @@ export class FailureReports {
   ) {}
 
   /**
-   * The destination is down: the last request failed with a retryable fault other than
-   * throttling (refused, reset, timed out, 5xx), and none succeeded since. A throttling service
-   * is up: it takes requests at its own pace.
+   * The destination is down: the last `DOWN_AFTER_FAILURES` requests failed with a retryable
+   * fault other than throttling (refused, reset, timed out, 5xx), and none succeeded since. A
+   * throttling service is up: it takes requests at its own pace.
    */
   get down(): boolean {
-    return this.#down;
+    return this.#failedInRow >= DOWN_AFTER_FAILURES;
   }
 
   /** The last request failure, as one line (`ECONNREFUSED: …`), until a request succeeds again. */
@@ -44,7 +47,7 @@ export class FailureReports {
     const { failure } = observation;
     const what = describeFailure(failure);
     this.#last = what;
-    this.#down = failure.retryable && !failure.throttled;
+    this.#failedInRow = failure.retryable && !failure.throttled ? this.#failedInRow + 1 : 0;
     if (failure.configuration) {
       this.reporter.report('error', `request:${failure.code}`, `auditlake: ${this.where} failed with ${what}. This is a configuration fault; the events are dead-lettered (replay them once it is fixed).`);
       return;
@@ -66,6 +69,6 @@ export class FailureReports {
     this.#since = undefined;
     this.#reported = false;
     this.#last = undefined;
-    this.#down = false;
+    this.#failedInRow = 0;
   }
 }

@@ -179,7 +179,7 @@ export interface AuditSinkOptions {
    * queue (or the spool) is full, to let a burst drain instead of dead-lettering it. After that
    * the sink sheds: new events are dead-lettered with `QueueFull` until the queue is down to 3/4,
    * so that a long outage never moves the backlog into the logger's own unbounded buffers. While
-   * the destination is down (its last request failed, other than with throttling, and none
+   * the destination is down (its last two requests failed, other than with throttling, and none
    * succeeded since) it sheds at once. 0 never holds back. @default 1000
    */
   maxBlockMs?: number;

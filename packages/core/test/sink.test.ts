@@ -541,10 +541,14 @@ describe('backpressure', () => {
     sink.add(auditRecord(99));
     const wait = sink.waitForCapacity();
     expect(wait).toBeInstanceOf(Promise);
-    // The first request is refused: the wait ends at once, long before maxBlockMs.
+    // The first request is refused: one failure may be a blip, the adapter still waits.
     let resumed = false;
     void wait!.then(() => (resumed = true));
     await settle();
+    expect(resumed).toBe(false);
+    // Its resend (after a backoff of at most 10 ms here) is refused too: down. The wait ends
+    // at once, long before maxBlockMs.
+    await vi.advanceTimersByTimeAsync(20);
     expect(resumed).toBe(true);
     expect(quiet.at('warn').find((m) => m.includes('QueueFull'))).toMatch(/while the destination is down \(.*ECONNREFUSED.*\); dead-lettering new events with QueueFull/);
     sink.add(auditRecord(100));
@@ -557,6 +561,35 @@ describe('backpressure', () => {
     expect(sink.waitForCapacity()).toBeInstanceOf(Promise);
     await flushAll(sink);
     expectInvariant(sink.stats());
+  });
+
+  it('one reset amid successes is not an outage: the adapter keeps waiting for the queue to drain', async () => {
+    let calls = 0;
+    const gates: Deferred[] = [];
+    const { sink, dead } = setup({
+      maxQueueEvents: 100,
+      maxBlockMs: 10_000,
+      maxConcurrentRequests: 1,
+      responder: async (input) => {
+        if (calls++ === 0) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+        const gate = deferred();
+        gates.push(gate);
+        await gate.promise;
+        return acceptAll(input, 0);
+      },
+    });
+    for (let i = 0; i < 100; i++) sink.add(auditRecord(i));
+    const wait = sink.waitForCapacity()!;
+    let resumed = false;
+    void wait.then(() => (resumed = true));
+    await vi.advanceTimersByTimeAsync(50);
+    // Reset once, resent, and that request is still open: not down, so still waiting.
+    expect(calls).toBe(2);
+    expect(resumed).toBe(false);
+    gates.shift()!.resolve(); // 100 delivered: the queue drains, the adapter goes on
+    await settle();
+    expect(resumed).toBe(true);
+    expect(dead.codes()).toEqual([]);
   });
 
   it('a throttling service is not down: the adapter waits for the queue to drain', async () => {

@@ -187,8 +187,8 @@ describe('the spool', () => {
     // The default window (maxQueueEvents 50,000) would hold all of them in memory.
     const { sink, dead } = spoolSink(dir, down.send, { maxBlockMs: 10_000, flushIntervalMs: 0 });
     sink.add(auditRecord(0));
-    // The first request is refused: the destination is down from now on.
-    while (sink.stats().retried === 0) await new Promise((resolve) => setImmediate(resolve));
+    // The first request and its resend are refused: the destination is down from now on.
+    while (sink.stats().retried < 2) await new Promise((resolve) => setImmediate(resolve));
     for (let i = 1; i < 3000; i++) {
       sink.add(auditRecord(i));
       const wait = sink.waitForCapacity();
