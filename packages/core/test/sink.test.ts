@@ -541,7 +541,9 @@ describe('backpressure', () => {
     sink.add(auditRecord(99));
     const wait = sink.waitForCapacity();
     expect(wait).toBeInstanceOf(Promise);
-    // The first request is refused: one failure may be a blip, the adapter still waits.
+    // The first request is refused: one failure may be a blip, the adapter still waits. (The
+    // backoff is full jitter: mid-range here, so that the resend is not due at once.)
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.5);
     let resumed = false;
     void wait!.then(() => (resumed = true));
     await settle();
@@ -549,6 +551,7 @@ describe('backpressure', () => {
     // Its resend (after a backoff of at most 10 ms here) is refused too: down. The wait ends
     // at once, long before maxBlockMs.
     await vi.advanceTimersByTimeAsync(20);
+    random.mockRestore();
     expect(resumed).toBe(true);
     expect(quiet.at('warn').find((m) => m.includes('QueueFull'))).toMatch(/while the destination is down \(.*ECONNREFUSED.*\); dead-lettering new events with QueueFull/);
     sink.add(auditRecord(100));
