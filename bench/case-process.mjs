@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 const self = fileURLToPath(import.meta.url);
 
 export const BENCH_CHANNEL_ARN = 'arn:aws:cloudtrail:us-east-1:123456789012:channel/bench';
-const BENCH_CREDENTIALS = { accessKeyId: 'AKIDBENCHMARK', secretAccessKey: 'bench-secret' };
+export const BENCH_CREDENTIALS = { accessKeyId: 'AKIDBENCHMARK', secretAccessKey: 'bench-secret' };
 
 /**
  * The environment a case runs in, as a deployed service would have it: auditlake's AUDITLAKE_*

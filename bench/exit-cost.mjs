@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { fmt, machineLine, median, printTable } from './table.mjs';
-import { record } from './workload.mjs';
+import { BENCH_CHANNEL_ARN, BENCH_CREDENTIALS } from './case-process.mjs';
+import { sinkRecord } from './workload.mjs';
 
 const self = fileURLToPath(import.meta.url);
 
@@ -29,15 +30,15 @@ if (process.argv[2] === '--child') {
     before = performance.now();
   });
   const sink = createAuditSink({
-    channelArn: 'arn:aws:cloudtrail:us-east-1:123456789012:channel/bench',
+    channelArn: BENCH_CHANNEL_ARN,
     endpoint: 'http://127.0.0.1:1',
-    credentials: { accessKeyId: 'AKIDBENCHMARK', secretAccessKey: 'bench-secret' },
+    credentials: BENCH_CREDENTIALS,
     region: 'us-east-1',
     deadLetter: join(dir, 'dead.jsonl'),
     ...(spool === 'spool' ? { spoolDir: join(dir, 'spool') } : {}),
   });
   process.on('exit', () => writeSync(1, JSON.stringify({ listenerMs: performance.now() - before, queued: undelivered }) + '\n'));
-  for (let i = 0; i < Number(events); i++) sink.add({ time: Date.now(), message: 'role binding changed', resource: { 'service.name': 'bench-exit' }, attributes: record(i) });
+  for (let i = 0; i < Number(events); i++) sink.add(sinkRecord(i, 'bench-exit'));
   // Let the first requests fail, as in a process that has been running for a moment.
   setTimeout(() => process.exit(0), 200);
 } else {

@@ -11,8 +11,8 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { parseArgs } from 'node:util';
 import { machineLine, median, percentile, printTable, ratio } from './table.mjs';
+import { BENCH_CHANNEL_ARN, BENCH_CREDENTIALS } from './case-process.mjs';
 
-const BENCH_CHANNEL_ARN = 'arn:aws:cloudtrail:us-east-1:123456789012:channel/bench';
 
 /** Runs the load worker against `target` for the given seconds; resolves with its counts and latencies. */
 function load(target, { seconds, clients, eventBytes }) {
@@ -58,7 +58,7 @@ if (isMainThread) {
     }
     const fake = await startFakeEndpoint();
     try {
-      const result = await load({ endpoint: fake.url, channelArn: BENCH_CHANNEL_ARN, credentials: { accessKeyId: 'AKIDBENCHMARK', secretAccessKey: 'bench-secret' } }, settings);
+      const result = await load({ endpoint: fake.url, channelArn: BENCH_CHANNEL_ARN, credentials: BENCH_CREDENTIALS }, settings);
       if (fake.counts().records !== result.events) failures++;
       nullRuns.push(result);
     } finally {

@@ -12,6 +12,7 @@ import { AuditLakeLogRecordProcessor } from '@auditlake/otel';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { parseArgs } from 'node:util';
+import { BENCH_CHANNEL_ARN } from './case-process.mjs';
 import { fmt, machineLine, median, printTable } from './table.mjs';
 import { record } from './workload.mjs';
 
@@ -30,7 +31,7 @@ const processors = {
   // Sized to the burst, so that neither drops: the SDK's default queue (2,048) drops silently.
   'BatchLogRecordProcessor + discarding exporter': () => new BatchLogRecordProcessor({ exporter: discarding, maxQueueSize: records }),
   AuditLakeLogRecordProcessor: () =>
-    new AuditLakeLogRecordProcessor({ channelArn: 'arn:aws:cloudtrail:us-east-1:123456789012:channel/bench', send: acceptAll, region: 'us-east-1', deadLetter: () => {} }),
+    new AuditLakeLogRecordProcessor({ channelArn: BENCH_CHANNEL_ARN, send: acceptAll, region: 'us-east-1', deadLetter: () => {} }),
 };
 
 async function once(name) {

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startLakeProcess } from './lake-process.mjs';
 import { fmt, jsonObject, machineLine, median, mib, printTable } from './table.mjs';
-import { record } from './workload.mjs';
+import { sinkRecord } from './workload.mjs';
 
 const self = fileURLToPath(import.meta.url);
 
@@ -39,7 +39,7 @@ async function spoolAll(phase) {
   const sink = createAuditSink({ ...sinkOptions(phase), shutdownTimeoutMs: 1000 });
   for (let i = 0; i < phase.events; i++) {
     await sink.waitForCapacity();
-    sink.add({ time: Date.now(), message: 'role binding changed', severity: 'INFO', resource: { 'service.name': 'bench-recovery' }, attributes: record(i) });
+    sink.add(sinkRecord(i, 'bench-recovery'));
   }
   await sink.shutdown();
   const stats = sink.stats();

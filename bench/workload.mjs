@@ -33,6 +33,11 @@ export function record(i) {
   return bare(i, PADDING);
 }
 
+/** The i-th record as core's `add()` takes it (what a front end hands over), from service `service`. */
+export function sinkRecord(i, service) {
+  return { time: Date.now(), message: 'role binding changed', severity: 'INFO', resource: { 'service.name': service }, attributes: record(i) };
+}
+
 /** The sequence numbers of the records a text (or latin1-decoded bytes) carries, in order. */
 export function markersIn(text) {
   return Array.from(text.matchAll(MARKER), (m) => Number(m[1]));
