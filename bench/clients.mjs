@@ -76,7 +76,7 @@ async function openPino(name, { key, options }) {
   const env = process.env;
   const transport =
     name.startsWith('pino-auditlake')
-      ? pino.transport({ target: '@auditlake/pino', options })
+      ? (await import('@auditlake/pino')).transport(options)
       : pino.transport({
           target: '@serdnam/pino-cloudwatch-transport',
           options: { logGroupName: LOG_GROUP, logStreamName: key, awsRegion: 'us-east-1', awsAccessKeyId: env.AWS_ACCESS_KEY_ID, awsSecretAccessKey: env.AWS_SECRET_ACCESS_KEY, interval: 1000 },

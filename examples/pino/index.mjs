@@ -7,6 +7,7 @@
 // local lake in this process (@auditlake/local), sends to it, and shows what arrived. This
 // directory is a complete project: copy it anywhere.
 import pino from 'pino';
+import { transport as auditlake } from '@auditlake/pino';
 
 class LegalHoldError extends Error {}
 
@@ -17,7 +18,8 @@ const destination = lake ? { channelArn: lake.channelArn, endpoint: lake.endpoin
 const spoolDir = process.env.AUDITLAKE_SPOOL_DIR ?? '.auditlake/spool';
 
 // Options cross into the worker thread: plain data only.
-const transport = pino.transport({ target: '@auditlake/pino', options: { ...destination, spoolDir, redact: ['requestParameters.password'] } });
+// transport() is pino.transport({ target: '@auditlake/pino', options }) with the host's buffer bounded.
+const transport = auditlake({ ...destination, spoolDir, redact: ['requestParameters.password'] });
 const logger = pino({ name: 'exports.example' }, transport); // pino's name → eventSource
 
 // A record is an audit event when it carries `audit`, in CloudTrail Lake's own field names.

@@ -1,9 +1,11 @@
 import auditLakeTransport from './transport.js';
+import { hostBacklog, transport } from './host-backlog.js';
 import { reportPinoMetrics } from './stats-bridge.js';
 import { toAuditLogRecord } from './to-audit-log-record.js';
 
 export default auditLakeTransport;
-export { toAuditLogRecord, reportPinoMetrics };
+export { toAuditLogRecord, reportPinoMetrics, transport, hostBacklog };
+export type { HostBacklog, HostBacklogOptions, HostStream } from './host-backlog.js';
 export type { PinoMetricsOptions, StatsSource } from './stats-bridge.js';
 export type { AuditLakePinoOptions, PinoLineMapper } from './options.js';
 export type { PinoConfig, PinoLine } from './to-audit-log-record.js';
@@ -13,6 +15,6 @@ export type { PinoConfig, PinoLine } from './to-audit-log-record.js';
  * export named "module.exports"): the transport function, carrying the named exports too.
  * @internal
  */
-const commonJs = Object.assign(auditLakeTransport, { toAuditLogRecord, reportPinoMetrics, default: auditLakeTransport });
+const commonJs = Object.assign(auditLakeTransport, { toAuditLogRecord, reportPinoMetrics, transport, hostBacklog, default: auditLakeTransport });
 /** @internal */
 export { commonJs as 'module.exports' };

@@ -28,6 +28,12 @@ export interface AuditLakePinoOptions extends Omit<AuditSinkOptions, 'send' | 'w
    * @default the built-in conversion
    */
   mapModule?: string;
+  /**
+   * Memory shared with the main thread, where the worker counts what its read loop has taken,
+   * so that the host can bound what it buffers for the worker. Set by `transport()`, or by hand
+   * with `hostBacklog()` when `@auditlake/pino` is one of several `targets`. @default none
+   */
+  hostBacklog?: SharedArrayBuffer;
   /** As in core, but at most 9000: pino stops waiting for its transport after 10 s at exit. @default 5000 */
   shutdownTimeoutMs?: number;
 }
@@ -53,6 +59,9 @@ export function validatePinoOptions(options: unknown): AuditLakePinoOptions {
     if (o[name] !== undefined && (typeof o[name] !== 'string' || o[name].length === 0)) {
       throw new ConfigurationError(name, 'a module path (absolute, relative to the working directory, or a file: URL)', o[name]);
     }
+  }
+  if (o.hostBacklog !== undefined && !(o.hostBacklog instanceof SharedArrayBuffer && o.hostBacklog.byteLength >= 4)) {
+    throw new ConfigurationError('hostBacklog', "a SharedArrayBuffer from @auditlake/pino's hostBacklog()", o.hostBacklog);
   }
   if (o.deadLetterModule !== undefined && o.deadLetter !== undefined) {
     throw new ConfigurationError('deadLetterModule', 'not to be given together with deadLetter', o.deadLetterModule);
