@@ -19,10 +19,12 @@ import type { AuditLakePinoOptions } from './options.js';
 export interface HostBacklogOptions {
   /**
    * Characters written and not yet taken by the worker before `write` waits. Small on purpose:
-   * it also bounds the chunks thread-stream hands the worker. Chunks of megabytes are large
-   * objects that outlive the young generation while their lines wait, and grew the worker's heap
-   * by 130 MiB of garbage in an outage (+319 MiB at 16 MiB, +166 MiB at 256 KiB, measured).
-   * @default 256 KiB
+   * it also bounds the chunks thread-stream hands the worker. A chunk over V8's 128 KiB is a
+   * large object, which outlives the young generation while its lines wait for the worker; in
+   * the outage bench such chunks piled up as garbage in the worker (peak RSS +319 MiB with a
+   * 16 MiB bound, +160 MiB with 256 KiB, +123 MiB with 120 KiB). One event-loop turn that logs
+   * more than this waits once, at most `maxWaitMs`, then goes on unbounded for that turn.
+   * @default 120 KiB
    */
   maxBytes?: number;
   /** The longest a write waits for a worker that takes nothing. @default 20 */
@@ -43,7 +45,7 @@ export interface HostBacklog {
   pending(): number;
 }
 
-const DEFAULT_MAX_BYTES = 256 * 1024;
+const DEFAULT_MAX_BYTES = 120 * 1024;
 const DEFAULT_MAX_WAIT_MS = 20;
 
 export function hostBacklog(options: HostBacklogOptions = {}): HostBacklog {
