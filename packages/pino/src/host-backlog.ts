@@ -11,10 +11,11 @@ import type { AuditLakePinoOptions } from './options.js';
  * The bound: the worker counts, in memory shared with the main thread, the characters of every
  * line its read loop has taken. The host's `write` counts what it hands over, and when more than
  * `maxBytes` are waiting it waits (Atomics.wait) until the worker has caught up, a line at a
- * time, so each wait lasts about as long as the worker needs for one line. A worker that takes
- * nothing for `maxWaitMs` (its read loop is held, or the main thread itself must move lines into
- * the shared ring first) stops the waiting: lines are then buffered as pino does, until the
- * worker moves again. The event loop is therefore never held longer than `maxWaitMs` at a time.
+ * time, so each wait lasts about as long as the worker needs for one line. The waits of one
+ * event-loop turn share `maxWaitMs`; a worker that takes nothing for that long (its read loop is
+ * held, or the main thread itself must move lines into the shared ring first) stops the waiting
+ * until it moves again, and lines are buffered as pino does meanwhile. The event loop is
+ * therefore never held longer than `maxWaitMs` per turn.
  */
 export interface HostBacklogOptions {
   /**
@@ -59,19 +60,36 @@ export function hostBacklog(options: HostBacklogOptions = {}): HostBacklog {
   let written = 0;
   // The count at which a wait timed out: no more waiting until the worker has moved past it.
   let stalledAt: number | undefined;
+  // What this event-loop turn has waited so far: all waits of one turn share `maxWaitMs`.
+  let waitedThisTurn = 0;
+  let turnReset = false;
   const pending = () => (written - Atomics.load(taken, 0)) | 0;
 
   function waitForWorker(): void {
-    const deadline = performance.now() + maxWaitMs;
-    for (;;) {
-      const seen = Atomics.load(taken, 0);
-      if (((written - seen) | 0) <= maxBytes || seen === stalledAt) return;
-      stalledAt = undefined;
-      const left = deadline - performance.now();
-      if (left <= 0 || Atomics.wait(taken, 0, seen, left) === 'timed-out') {
-        stalledAt = Atomics.load(taken, 0);
-        return;
+    if (!turnReset) {
+      turnReset = true;
+      setImmediate(() => {
+        turnReset = false;
+        waitedThisTurn = 0;
+      }).unref();
+    }
+    const started = performance.now();
+    const deadline = started + maxWaitMs - waitedThisTurn;
+    try {
+      for (;;) {
+        const seen = Atomics.load(taken, 0);
+        if (((written - seen) | 0) <= maxBytes || seen === stalledAt) return;
+        stalledAt = undefined;
+        const left = deadline - performance.now();
+        // This turn's budget is spent: go on, and wait again in a later turn.
+        if (left <= 0) return;
+        if (Atomics.wait(taken, 0, seen, left) === 'timed-out') {
+          stalledAt = Atomics.load(taken, 0);
+          return;
+        }
       }
+    } finally {
+      waitedThisTurn += performance.now() - started;
     }
   }
 
@@ -91,13 +109,18 @@ export function hostBacklog(options: HostBacklogOptions = {}): HostBacklog {
   };
 }
 
-/** The worker's side: counts what the read loop has taken. A no-op without a shared counter. */
-export function backlogCounter(shared: SharedArrayBuffer | undefined) {
-  if (shared === undefined) return { took(_characters: number) {} };
+/** The worker's side of the count. */
+export interface BacklogCounter {
+  /** The loop has taken a line of `characters` (its newline included). */
+  took(characters: number): void;
+}
+
+/** Counts what the worker's read loop has taken. A no-op without a shared counter. */
+export function backlogCounter(shared: SharedArrayBuffer | undefined): BacklogCounter {
+  if (shared === undefined) return { took: () => undefined };
   const taken = new Int32Array(shared);
   return {
-    /** The loop has taken a line of `characters` (its newline included). */
-    took(characters: number): void {
+    took(characters) {
       Atomics.add(taken, 0, characters);
       Atomics.notify(taken, 0);
     },

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { backlogCounter, hostBacklog } from '../src/host-backlog.js';
+import { backlogCounter, hostBacklog, type HostStream } from '../src/host-backlog.js';
 import { fakeLakeForFile } from './fake-lake.js';
 import { CHANNEL_ARN } from '../../../test/support/adapter-helpers.js';
 
@@ -52,7 +52,7 @@ describe('the host backlog with a real pino worker that falls behind', () => {
 });
 
 describe('hostBacklog() on its own', () => {
-  it('waits once for a worker that takes nothing, then lets writes through until the worker moves', () => {
+  it('waits at most maxWaitMs per event-loop turn, and not again for a worker that has not moved since', async () => {
     const backlog = hostBacklog({ maxBytes: 100, maxWaitMs: 5 });
     const written: string[] = [];
     const stream = backlog.bound({ write: (data: string) => (written.push(data), true) });
@@ -62,15 +62,24 @@ describe('hostBacklog() on its own', () => {
     expect(wait).toHaveBeenCalledTimes(1);
     expect(written).toHaveLength(10);
     expect(backlog.pending()).toBe(500);
-    // The worker takes one line: the host waits again when it is over the bound.
+    // The worker takes a line: in this turn the budget is spent, so the host goes on at once.
     backlogCounter(backlog.shared).took(50);
+    stream.write('z\n');
+    expect(wait).toHaveBeenCalledTimes(1);
+    // In the next turn it waits again.
+    await new Promise((resolve) => setImmediate(resolve));
+    stream.write('z\n');
+    expect(wait).toHaveBeenCalledTimes(2);
+    // A worker that has not moved since that wait timed out is not waited for.
+    stream.write('z\n');
+    await new Promise((resolve) => setImmediate(resolve));
     stream.write('z\n');
     expect(wait).toHaveBeenCalledTimes(2);
   });
 
   it('returns from the wait as soon as the worker has taken enough', async () => {
     const backlog = hostBacklog({ maxBytes: 10, maxWaitMs: 60_000 });
-    const stream = backlog.bound({ write: () => true });
+    const stream = backlog.bound<HostStream>({ write: () => true });
     const lines = ['{"n":1}', '{"n":22}'];
     stream.write(lines[0] + '\n');
     // The next write is over the bound; what the worker takes releases it (or the test times out).
@@ -87,7 +96,7 @@ describe('hostBacklog() on its own', () => {
 
   it('counts what the worker took against what the host wrote, across the counters wrapping at 2^32', () => {
     const backlog = hostBacklog({ maxBytes: 2 ** 30 - 1 });
-    const stream = backlog.bound({ write: () => true });
+    const stream = backlog.bound<HostStream>({ write: () => true });
     const worker = backlogCounter(backlog.shared);
     const line = 'w'.repeat(2 ** 20 - 1) + '\n';
     for (let i = 0; i < 5000; i++) {
