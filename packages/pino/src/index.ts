@@ -5,7 +5,7 @@ import { toAuditLogRecord } from './to-audit-log-record.js';
 
 export default auditLakeTransport;
 export { toAuditLogRecord, reportPinoMetrics, transport, hostBacklog };
-export type { HostBacklog, HostBacklogOptions, HostStream } from './host-backlog.js';
+export type { HostBacklog, HostBacklogOptions, HostStream, TransportOptions } from './host-backlog.js';
 export type { PinoMetricsOptions, StatsSource } from './stats-bridge.js';
 export type { AuditLakePinoOptions, PinoLineMapper } from './options.js';
 export type { PinoConfig, PinoLine } from './to-audit-log-record.js';
