@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileDurably } from './catalog.js';
+import { processAlive, processStartTime, sameProcessAlive } from './process-alive.js';
 
 /** Lock files of versions before the generation lock; still honoured while their owner lives. */
 const LEGACY_LOCK_FILE = 'server.lock';
@@ -20,7 +21,8 @@ const RELEASED = 'released';
  * process is gone (kill -9) or that was released is taken over by creating the next number,
  * which only one contender can do. Lower generations are deleted only by the winner of a higher
  * one, so a number is never reused while a higher one exists; a winner that finds a higher
- * number after linking backs off.
+ * number after linking backs off. A lock names its process by pid and start time, so a pid that
+ * a new process reused after a crash does not keep the directory locked.
  */
 export function acquireLock(dataDir: string): () => void {
   const dir = join(dataDir, LOCK_DIR);
@@ -30,13 +32,14 @@ export function acquireLock(dataDir: string): () => void {
     const top = highestGeneration(dir);
     if (top > 0) {
       const holder = readHolder(join(dir, String(top)));
-      if (holder === process.pid) throw new Error(`${dataDir} is already open in this process; close the other local lake first`);
-      if (holder !== undefined && isAlive(holder)) throw new Error(`${dataDir} is in use by another local lake (pid ${holder}); stop it or use another data directory`);
+      if (holder?.pid === process.pid) throw new Error(`${dataDir} is already open in this process; close the other local lake first`);
+      if (holder !== undefined && sameProcessAlive(holder.pid, holder.startTime)) throw new Error(`${dataDir} is in use by another local lake (pid ${holder.pid}); stop it or use another data directory`);
     }
     const mine = top + 1;
     const path = join(dir, String(mine));
     const temporary = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-    writeFileDurably(temporary, `${process.pid}\n`, 0o600);
+    const startTime = processStartTime(process.pid);
+    writeFileDurably(temporary, `${process.pid}${startTime === undefined ? '' : ` ${startTime}`}\n`, 0o600);
     try {
       linkSync(temporary, path);
     } catch (error) {
@@ -62,8 +65,8 @@ export function acquireLock(dataDir: string): () => void {
 
 function refuseLiveLegacyLock(dataDir: string): void {
   const holder = readHolder(join(dataDir, LEGACY_LOCK_FILE));
-  if (holder !== undefined && holder !== process.pid && isAlive(holder)) {
-    throw new Error(`${dataDir} is in use by another local lake (pid ${holder}, an older version); stop it or use another data directory`);
+  if (holder !== undefined && holder.pid !== process.pid && processAlive(holder.pid)) {
+    throw new Error(`${dataDir} is in use by another local lake (pid ${holder.pid}, an older version); stop it or use another data directory`);
   }
 }
 
@@ -82,32 +85,26 @@ function removeBelow(dir: string, generation: number): void {
   for (const n of generations(dir)) if (n < generation) rmSync(join(dir, String(n)), { force: true });
   for (const name of readdirSync(dir)) {
     const pid = /^\.tmp-(\d+)-/.exec(name)?.[1];
-    if (pid !== undefined && !isAlive(Number(pid))) rmSync(join(dir, name), { force: true });
+    if (pid !== undefined && !processAlive(Number(pid))) rmSync(join(dir, name), { force: true });
   }
   const legacy = join(dir, '..', LEGACY_LOCK_FILE);
   const holder = readHolder(legacy);
-  if (holder === undefined || !isAlive(holder)) rmSync(legacy, { force: true });
+  if (holder === undefined || !processAlive(holder.pid)) rmSync(legacy, { force: true });
 }
 
-/** The pid a lock file names; undefined when released, missing or unreadable. */
-function readHolder(path: string): number | undefined {
+/** The process a lock file names (`<pid>` or `<pid> <start time>`); undefined when released, missing or unreadable. */
+function readHolder(path: string): { pid: number; startTime: number | undefined } | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
-  const pid = Number.parseInt(text, 10);
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  const [pidText, startText] = text.trim().split(' ');
+  const pid = Number.parseInt(pidText ?? '', 10);
+  if (!(Number.isInteger(pid) && pid > 0)) return undefined;
+  const startTime = startText === undefined ? undefined : Number(startText);
+  return { pid, startTime: Number.isFinite(startTime) ? startTime : undefined };
 }
 
 /** The lake's own key pair: generated once per data directory and kept there (mode 0600). */

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -95,5 +95,25 @@ describe('the data directory lock', () => {
     const fourth = await race(live, 1);
     expect(fourth.results[0]).toMatch(/older version/);
     await finish(fourth.contenders);
+  }, 60_000);
+
+  it('a lock whose pid now belongs to another process (pid reuse after a crash) is taken over; its own process keeps it', async () => {
+    // This test process stands in for the process that reused the pid: alive, but not the one
+    // that took the lock, which started at another time.
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const startTime = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const reused = tempDir();
+    mkdirSync(join(reused, 'lock'));
+    writeFileSync(join(reused, 'lock', '1'), `${process.pid} ${startTime - 1}\n`);
+    const taken = await race(reused, 2);
+    expect(taken.results.filter((r) => r === 'won')).toHaveLength(1);
+    await finish(taken.contenders);
+
+    const held = tempDir();
+    mkdirSync(join(held, 'lock'));
+    writeFileSync(join(held, 'lock', '1'), `${process.pid} ${startTime}\n`);
+    const refused = await race(held, 1);
+    expect(refused.results[0]).toMatch(new RegExp(`in use by another local lake \\(pid ${process.pid}\\)`));
+    await finish(refused.contenders);
   }, 60_000);
 });
