@@ -125,7 +125,10 @@ function checkEvent(eventData: string, checksum: string | undefined, owner: stri
   const parsed = parseStrictJson(eventData);
   if ('problem' in parsed) return { code: 'InvalidData', message: `eventData ${parsed.problem}` };
   const data = parsed.value;
-  const violation = validateEventData(data, { recipientAccountId: owner });
+  // The text's length bounds every field's serialized size (JSON.stringify never writes a value
+  // longer than any valid text of it), so a field the text is too short to take over its cap is
+  // not serialized again to be measured.
+  const violation = validateEventData(data, { recipientAccountId: owner, eventDataLength: eventData.length });
   return violation ? { code: violation.code, message: violation.message } : { recipientAccountId: (data as { recipientAccountId: string }).recipientAccountId };
 }
 

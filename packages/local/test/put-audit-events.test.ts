@@ -67,6 +67,18 @@ describe('PutAuditEvents: accepted and per-event failures', () => {
     }
   });
 
+  it('measures a capped field by its value, not by how long its text is written', async () => {
+    // 100,001 bytes of requestParameters as JSON: one over the cap. And 20,000 characters written
+    // as \u0041 escapes (120 KB of text, 20 KB of value): under it.
+    const over = JSON.stringify(eventData({ requestParameters: { p: 'x'.repeat(100_001 - '{"p":""}'.length) } }));
+    const escaped = JSON.stringify(eventData({ requestParameters: { p: 'PLACEHOLDER' } })).replace('PLACEHOLDER', '\\u0041'.repeat(20_000));
+    expect(escaped.length).toBeGreaterThan(120_000);
+    const response = await putRaw(l.endpoint, { channelArn: l.channelArn, body: { auditEvents: [{ id: 'over', eventData: over }, { id: 'escaped', eventData: escaped }] } });
+    expect(response.status).toBe(200);
+    expect((response.json.successful as { id: string }[]).map((e) => e.id)).toEqual(['escaped']);
+    expect(response.json.failed).toEqual([{ id: 'over', errorCode: 'FieldTooLong', errorMessage: expect.stringContaining('requestParameters is 100001 bytes') as unknown }]);
+  });
+
   it('keeps the original eventData exactly (whitespace, key order, unicode) next to the parsed struct', async () => {
     const text = `{ "UID":"exact-1","version":"1.0","userIdentity":{"type":"T","principalId":"zoë 🚀"},"eventSource":"s","eventName":"n","eventTime":"2022-09-25T10:00:00Z","recipientAccountId":"${ACCOUNT}"}`;
     const response = await putRaw(l.endpoint, { channelArn: l.channelArn, body: { auditEvents: [{ id: 'exact', eventData: text }] } });
@@ -78,6 +90,11 @@ describe('PutAuditEvents: accepted and per-event failures', () => {
     const log = readFileSync(join(l.dataDir, 'stores', l.eventDataStoreId, 'events.jsonl'), 'utf8');
     const line = log.split('\n').find((candidate) => candidate.includes('exact-1')) as string;
     expect((JSON.parse(line) as { record: { eventData: string; id: string } }).record).toMatchObject({ eventData: text, id: 'exact' });
+    // The line is {"hash":…,"record":<record>} with the record exactly as JSON.stringify writes it, keys in the documented order.
+    const record = line.slice(line.indexOf(',"record":') + ',"record":'.length, -1);
+    const parsed = JSON.parse(record) as Record<string, unknown>;
+    expect(Object.keys(parsed)).toEqual(['seq', 'eventVersion', 'eventCategory', 'eventType', 'eventID', 'eventTime', 'awsRegion', 'recipientAccountId', 'metadata', 'id', 'eventData']);
+    expect(record).toBe(JSON.stringify(parsed));
   });
 
   it('updates the channel ingestion status (GetChannel)', async () => {
