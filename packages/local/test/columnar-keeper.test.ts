@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -28,7 +28,7 @@ describe('the columnar keeper', () => {
     const lock = join(dir, 'columnar', 'keeper.lock');
     const first = keeper(dir);
     while (!existsSync(lock)) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(readFileSync(lock, 'utf8')).toBe(String(first.pid));
+    expect(readFileSync(lock, 'utf8')).toMatch(new RegExp(`^${first.pid} \\d+$`));
     const second = keeper(dir);
     expect(await exited(second)).toEqual({ code: 0, signal: null });
     expect(first.exitCode).toBeNull();
@@ -36,5 +36,23 @@ describe('the columnar keeper', () => {
     first.disconnect();
     expect(await exited(first)).toEqual({ code: 0, signal: null });
     expect(existsSync(lock)).toBe(false);
+  });
+
+  it("takes over a lock whose pid another process reused (a live pid with another start time)", async () => {
+    const dir = tempDir();
+    await (await lake({ dataDir: dir })).close();
+    const lock = join(dir, 'columnar', 'keeper.lock');
+    mkdirSync(join(dir, 'columnar'), { recursive: true });
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const startTime = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    // This test process is alive, but it is not the process that took the lock.
+    writeFileSync(lock, `${process.pid} ${startTime - 1}`);
+    const taker = keeper(dir);
+    while (!readFileSync(lock, 'utf8').startsWith(`${taker.pid} `)) {
+      if (taker.exitCode !== null) throw new Error(`the keeper left (exit ${taker.exitCode}) instead of taking the lock over`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    taker.disconnect();
+    expect(await exited(taker)).toEqual({ code: 0, signal: null });
   });
 });
