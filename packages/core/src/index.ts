@@ -6,7 +6,7 @@
 export { createAuditSink } from './sink.js';
 export type { AuditSink, DeliveryReport } from './sink.js';
 export type { AuditSinkStats, SpoolStats } from './ledger.js';
-export { AUDIT_SINK_DEFAULTS } from './options.js';
+export { AUDIT_SINK_DEFAULTS } from './resolve-options.js';
 export type { AuditSinkOptions, ServiceCall, ServiceSend } from './options.js';
 export type { AuditLogRecord } from './record.js';
 export type { AuditEvent } from './audit-event.js';

@@ -3,8 +3,8 @@
  * and codes, the schema, the wire encoding, the retry rules and the virtual clock. Not a stable
  * API: it changes with the engine.
  */
-export { resolveAuditSinkOptions } from './options.js';
-export type { ResolvedAuditSinkOptions } from './options.js';
+export { resolveAuditSinkOptions } from './resolve-options.js';
+export type { ResolvedAuditSinkOptions } from './resolve-options.js';
 export { createRecordEncoder, formatEventTime, DEFAULT_EVENT_VERSION, DEFAULT_USER_IDENTITY_TYPE } from './map-record.js';
 export type { EncodedRecord, RecordEncoder } from './map-record.js';
 export { validateAuditEventEntry, isEventTime } from './validate.js';
@@ -56,3 +56,4 @@ export { createVirtualClock } from './virtual-clock.js';
 export type { VirtualClock } from './virtual-clock.js';
 export { registerSinkMetrics, sinkMetricsShape } from './self-metrics.js';
 export type { SinkMetricsOptions } from './self-metrics.js';
+export { processAlive, processStartTime } from './process-identity.js';

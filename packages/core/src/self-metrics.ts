@@ -10,7 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import type { AuditSinkStats } from './ledger.js';
-import type { ResolvedAuditSinkOptions } from './options.js';
+import type { ResolvedAuditSinkOptions } from './resolve-options.js';
 
 /** The part of `@opentelemetry/api`'s `MeterProvider` the sink uses (a real one fits). */
 export interface MeterProviderLike {

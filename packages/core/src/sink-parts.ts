@@ -9,7 +9,7 @@ import { EventQueue, hasFullBatch, type EventStore } from './event-queue.js';
 import { FailureReports } from './failure-reports.js';
 import { KeepAlive } from './keep-alive.js';
 import { Ledger } from './ledger.js';
-import type { ResolvedAuditSinkOptions } from './options.js';
+import type { ResolvedAuditSinkOptions } from './resolve-options.js';
 import { MemoryBounds, type QueueBounds } from './queue-bounds.js';
 import { RateControl } from './rate-control.js';
 import { Scheduler } from './scheduler.js';

@@ -4,7 +4,8 @@ import type { Clock } from './clock.js';
 import { isRefusal, type OutcomeTracker, type OutgoingEvent, type QueuedEvent } from './destination.js';
 import type { Diagnostics } from './diagnostics.js';
 import type { AuditSinkStats } from './ledger.js';
-import { resolveAuditSinkOptions, type AuditSinkOptions, type ResolvedAuditSinkOptions } from './options.js';
+import type { AuditSinkOptions } from './options.js';
+import { resolveAuditSinkOptions, type ResolvedAuditSinkOptions } from './resolve-options.js';
 import type { AuditLogRecord } from './record.js';
 import { createSinkParts, type SinkParts } from './sink-parts.js';
 

@@ -1,6 +1,6 @@
 /** The destinations the sink can send to, chosen by the resolved options (`channelArn` or `logGroupName`). */
 import type { Destination } from '../destination.js';
-import type { ResolvedAuditSinkOptions } from '../options.js';
+import type { ResolvedAuditSinkOptions } from '../resolve-options.js';
 import { createCloudTrailLakeDestination, decodeLakeEntry, LAKE_ENTRY_FORMAT } from './cloudtrail-lake/destination.js';
 import { createCloudWatchLogsDestination, decodeLogsEntry, LOGS_ENTRY_FORMAT } from './cloudwatch-logs/destination.js';
 

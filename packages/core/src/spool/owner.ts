@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { processAlive, processStartTime } from '../process-identity.js';
 
 const OWNER_FILE = 'owner.json';
 export const ADOPTED_DIR = 'adopted';
@@ -45,7 +46,7 @@ export function createOwnedDir(spoolDir: string): OwnedDir {
   const dir = join(spoolDir, `${HOST.replace(/[^A-Za-z0-9.-]/g, '_')}-${process.pid}-${token}`);
   mkdirSync(dir, { mode: 0o700 });
   const owner: OwnerRecord = { pid: process.pid, host: HOST, token, startedAt: Date.now() };
-  const procStart = processStart(process.pid);
+  const procStart = processStartTime(process.pid);
   if (procStart !== undefined) owner.procStart = procStart;
   writeFileSync(join(dir, OWNER_FILE), JSON.stringify(owner), { flag: 'wx', mode: 0o600 });
   ownedHere.add(dir);
@@ -107,8 +108,8 @@ export function isAbandoned(dir: string, now: number): boolean {
   if (owner === undefined) return now - mtime(dir) > CREATION_GRACE_MS;
   if (owner.released === true) return true;
   if (owner.host !== HOST) return false;
-  if (!isAlive(owner.pid)) return true;
-  if (owner.procStart !== undefined && processStart(owner.pid) !== owner.procStart) return true;
+  if (!processAlive(owner.pid)) return true;
+  if (owner.procStart !== undefined && processStartTime(owner.pid) !== owner.procStart) return true;
   if (owner.pid !== process.pid) return false;
   // This process: live in this thread, or in another one while its heartbeat is fresh.
   return !ownedHere.has(dir) && now - mtime(join(dir, OWNER_FILE)) > 3 * HEARTBEAT_MS;
@@ -125,26 +126,6 @@ function readOwner(dir: string): OwnerRecord | undefined {
 
 function startedAt(dir: string): number {
   return readOwner(dir)?.startedAt ?? mtime(dir);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Field 22 of `/proc/<pid>/stat`; `undefined` where there is no procfs. */
-function processStart(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const value = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-    return Number.isFinite(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function mtime(path: string): number {
