@@ -28,7 +28,7 @@ export interface HostBacklogOptions {
    * @default 120 KiB
    */
   maxBytes?: number;
-  /** The longest a write waits for a worker that takes nothing. @default 20 */
+  /** How long the writes of one event-loop turn may wait for the worker in all. @default 20 */
   maxWaitMs?: number;
 }
 
