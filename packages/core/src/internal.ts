@@ -56,4 +56,4 @@ export { createVirtualClock } from './virtual-clock.js';
 export type { VirtualClock } from './virtual-clock.js';
 export { registerSinkMetrics, sinkMetricsShape } from './self-metrics.js';
 export type { SinkMetricsOptions } from './self-metrics.js';
-export { processAlive, processStartTime } from './process-identity.js';
+export { processAlive, processStartTime, sameProcessAlive } from './process-identity.js';

@@ -24,3 +24,15 @@ export function processStartTime(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * Whether the process `pid` that started at `startTime` still runs: not when the pid is free,
+ * nor when another process has it now. Without a start time, or where the current one cannot be
+ * read, any process with that pid counts: a live owner is never taken for a dead one.
+ */
+export function sameProcessAlive(pid: number, startTime: number | undefined): boolean {
+  if (!processAlive(pid)) return false;
+  if (startTime === undefined) return true;
+  const now = processStartTime(pid);
+  return now === undefined || now === startTime;
+}

@@ -16,7 +16,7 @@ import { Catalog } from './catalog.js';
 import { KEEPER_LOCK } from './columnar-copy.js';
 import { LOCAL_LAKE_DEFAULTS } from './options.js';
 import { oneLineMessage } from './query-errors.js';
-import { processStartTime, sameProcessAlive } from './process-alive.js';
+import { ownProcessMark, parseProcessMark, sameProcessAlive } from './process-alive.js';
 import { QueryEngine } from './query-engine.js';
 import { FULL_CHUNK_BYTES } from './source-tables.js';
 import { COLUMNAR_DIR, readOnlyTableSources } from './table-sources.js';
@@ -51,13 +51,13 @@ function lowerPriority(): void {
 /**
  * One keeper per data directory: a keeper whose server was killed finishes the step it is in
  * while the next server starts its own. The lock file holds the pid and start time; a dead
- * holder's lock is taken over. False when another keeper is alive (this one then leaves; the server tries again).
+ * holder's lock is taken over. False when another keeper is alive (this one then leaves; the
+ * server tries again).
  */
 function takeLock(path: string): boolean {
   // Written aside and linked into place: the lock appears with its pid in it, or not at all.
   const mine = `${path}.${process.pid}`;
-  const startTime = processStartTime(process.pid);
-  writeFileSync(mine, startTime === undefined ? String(process.pid) : `${process.pid} ${startTime}`);
+  writeFileSync(mine, ownProcessMark());
   try {
     return linkLock(mine, path);
   } finally {
@@ -71,10 +71,9 @@ function linkLock(mine: string, path: string): boolean {
       linkSync(mine, path);
       return true;
     } catch {
-      // `<pid>` or `<pid> <start time>`: a pid reused by another process does not hold the lock.
-      const [pid, started] = readFileSync(path, 'utf8').trim().split(' ').map(Number);
-      const holder = pid ?? Number.NaN;
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && sameProcessAlive(holder, Number.isFinite(started) ? started : undefined)) return false;
+      // A pid reused by another process does not hold the lock.
+      const holder = parseProcessMark(readFileSync(path, 'utf8'));
+      if (holder !== undefined && holder.pid !== process.pid && sameProcessAlive(holder.pid, holder.startTime)) return false;
       rmSync(path, { force: true });
     }
   }

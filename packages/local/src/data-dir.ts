@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileDurably } from './catalog.js';
-import { processAlive, processStartTime, sameProcessAlive } from './process-alive.js';
+import { ownProcessMark, parseProcessMark, processAlive, sameProcessAlive, type ProcessMark } from './process-alive.js';
 
 /** Lock files of versions before the generation lock; still honoured while their owner lives. */
 const LEGACY_LOCK_FILE = 'server.lock';
@@ -38,8 +38,7 @@ export function acquireLock(dataDir: string): () => void {
     const mine = top + 1;
     const path = join(dir, String(mine));
     const temporary = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-    const startTime = processStartTime(process.pid);
-    writeFileDurably(temporary, `${process.pid}${startTime === undefined ? '' : ` ${startTime}`}\n`, 0o600);
+    writeFileDurably(temporary, `${ownProcessMark()}\n`, 0o600);
     try {
       linkSync(temporary, path);
     } catch (error) {
@@ -92,19 +91,13 @@ function removeBelow(dir: string, generation: number): void {
   if (holder === undefined || !processAlive(holder.pid)) rmSync(legacy, { force: true });
 }
 
-/** The process a lock file names (`<pid>` or `<pid> <start time>`); undefined when released, missing or unreadable. */
-function readHolder(path: string): { pid: number; startTime: number | undefined } | undefined {
-  let text: string;
+/** The process a lock file names; undefined when released, missing or unreadable. */
+function readHolder(path: string): ProcessMark | undefined {
   try {
-    text = readFileSync(path, 'utf8');
+    return parseProcessMark(readFileSync(path, 'utf8'));
   } catch {
     return undefined;
   }
-  const [pidText, startText] = text.trim().split(' ');
-  const pid = Number.parseInt(pidText ?? '', 10);
-  if (!(Number.isInteger(pid) && pid > 0)) return undefined;
-  const startTime = startText === undefined ? undefined : Number(startText);
-  return { pid, startTime: Number.isFinite(startTime) ? startTime : undefined };
 }
 
 /** The lake's own key pair: generated once per data directory and kept there (mode 0600). */

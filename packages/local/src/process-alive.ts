@@ -1,11 +1,24 @@
-import { processAlive, processStartTime } from '@auditlake/core/internal';
+import { processAlive, processStartTime, sameProcessAlive } from '@auditlake/core/internal';
 
-export { processAlive, processStartTime };
+export { processAlive, sameProcessAlive };
 
-/** Whether the process `pid` that started at `startTime` still runs (without a start time: any process with that pid). */
-export function sameProcessAlive(pid: number, startTime: number | undefined): boolean {
-  if (!processAlive(pid)) return false;
-  if (startTime === undefined) return true;
-  const now = processStartTime(pid);
-  return now === undefined || now === startTime;
+/** A process as lock files name it: `<pid> <start time>` (just `<pid>` where there is no procfs, and in older files). */
+export interface ProcessMark {
+  pid: number;
+  startTime: number | undefined;
+}
+
+/** This process's mark, as text. */
+export function ownProcessMark(): string {
+  const startTime = processStartTime(process.pid);
+  return startTime === undefined ? String(process.pid) : `${process.pid} ${startTime}`;
+}
+
+/** The process a lock file's text names; undefined when it names none (released, empty, damaged). */
+export function parseProcessMark(text: string): ProcessMark | undefined {
+  const [pidText, startText] = text.trim().split(' ');
+  const pid = Number.parseInt(pidText ?? '', 10);
+  if (!(Number.isInteger(pid) && pid > 0)) return undefined;
+  const startTime = startText === undefined ? undefined : Number(startText);
+  return { pid, startTime: Number.isFinite(startTime) ? startTime : undefined };
 }

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { processAlive, processStartTime } from '../process-identity.js';
+import { processStartTime, sameProcessAlive } from '../process-identity.js';
 
 const OWNER_FILE = 'owner.json';
 export const ADOPTED_DIR = 'adopted';
@@ -108,8 +108,7 @@ export function isAbandoned(dir: string, now: number): boolean {
   if (owner === undefined) return now - mtime(dir) > CREATION_GRACE_MS;
   if (owner.released === true) return true;
   if (owner.host !== HOST) return false;
-  if (!processAlive(owner.pid)) return true;
-  if (owner.procStart !== undefined && processStartTime(owner.pid) !== owner.procStart) return true;
+  if (!sameProcessAlive(owner.pid, owner.procStart)) return true;
   if (owner.pid !== process.pid) return false;
   // This process: live in this thread, or in another one while its heartbeat is fresh.
   return !ownedHere.has(dir) && now - mtime(join(dir, OWNER_FILE)) > 3 * HEARTBEAT_MS;
