@@ -4,6 +4,7 @@
  * API: it changes with the engine.
  */
 export { resolveAuditSinkOptions } from './resolve-options.js';
+export { createResolvedSink } from './sink.js';
 export type { ResolvedAuditSinkOptions } from './resolve-options.js';
 export { createRecordEncoder, formatEventTime, DEFAULT_EVENT_VERSION, DEFAULT_USER_IDENTITY_TYPE } from './map-record.js';
 export type { EncodedRecord, RecordEncoder } from './map-record.js';

@@ -56,6 +56,11 @@ export function createAuditSink(options: AuditSinkOptions): AuditSink {
   return new Sink(resolveAuditSinkOptions(options));
 }
 
+/** A sink from options already resolved (a front end that also reads them). @internal */
+export function createResolvedSink(options: ResolvedAuditSinkOptions): AuditSink {
+  return new Sink(options);
+}
+
 const SHUTDOWN_MESSAGE = 'the sink is shut down';
 
 /** The public face of the engine: admission on the hot path, `flush()`, and the adapters' drains; the parts it drives are in sink-parts.ts. */

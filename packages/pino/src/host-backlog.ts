@@ -78,7 +78,7 @@ export function hostBacklog(options: HostBacklogOptions = {}): HostBacklog {
     try {
       for (;;) {
         const seen = Atomics.load(taken, 0);
-        if (((written - seen) | 0) <= maxBytes || seen === stalledAt) return;
+        if (pending() <= maxBytes || seen === stalledAt) return;
         stalledAt = undefined;
         const left = deadline - performance.now();
         // This turn's budget is spent: go on, and wait again in a later turn.
@@ -101,7 +101,7 @@ export function hostBacklog(options: HostBacklogOptions = {}): HostBacklog {
       const write = stream.write.bind(stream);
       stream.write = (data: string) => {
         written = (written + data.length) | 0;
-        if (((written - Atomics.load(taken, 0)) | 0) > maxBytes) waitForWorker();
+        if (pending() > maxBytes) waitForWorker();
         return write(data);
       };
       return stream;

@@ -1,5 +1,5 @@
-import { createAuditSink, type AuditLogRecord, type AuditSink, type DeadLetter, type DeadLetterHandler } from '@auditlake/core';
-import { resolveAuditSinkOptions, sinkMetricsShape } from '@auditlake/core/internal';
+import { type AuditLogRecord, type AuditSink, type DeadLetter, type DeadLetterHandler } from '@auditlake/core';
+import { createResolvedSink, resolveAuditSinkOptions, sinkMetricsShape } from '@auditlake/core/internal';
 import build from 'pino-abstract-transport';
 import { appendDeadLetter, fallbackDeadLetterFile } from './dead-letter-file.js';
 import { drainTracker } from './drain-tracker.js';
@@ -30,11 +30,10 @@ export default function auditLakeTransport(options?: AuditLakePinoOptions) {
     // `$context` and `pinoWillSendConfig` are pino's own, added to every transport's options.
     const { deadLetterModule, mapModule: _mapModule, hostBacklog: _hostBacklog, $context: _context, pinoWillSendConfig: _config, ...sinkOptions } = validated as AuditLakePinoOptions & { $context?: unknown; pinoWillSendConfig?: unknown };
     const hooked = deadLetterModule === undefined ? {} : { deadLetter: (letter: DeadLetter) => (deadLetter ?? toFallbackFile(validated))(letter) };
-    const config = { shutdownTimeoutMs: PINO_SHUTDOWN_TIMEOUT_MS, ...sinkOptions, ...hooked, diagnostics: workerDiagnostics };
+    const resolved = resolveAuditSinkOptions({ shutdownTimeoutMs: PINO_SHUTDOWN_TIMEOUT_MS, ...sinkOptions, ...hooked, diagnostics: workerDiagnostics });
+    sink = createResolvedSink(resolved);
     // The application's MeterProvider is not in this thread: the stats go to the main thread (reportPinoMetrics).
-    const shape = sinkMetricsShape(resolveAuditSinkOptions(config));
-    sink = createAuditSink(config);
-    stats = statsBridge(sink, shape);
+    stats = statsBridge(sink, sinkMetricsShape(resolved));
   } catch (error) {
     return unconfiguredTransport(options, error);
   }
@@ -82,11 +81,11 @@ export default function auditLakeTransport(options?: AuditLakePinoOptions) {
     },
     {
       expectPinoConfig: true,
-      // The loop parses each line as it takes it (parseLine). pino-abstract-transport would
-      // parse every line of a chunk of up to 4 MiB at once; those objects outlive the young
-      // generation and, in an outage, grew the worker's heap by 150 MiB of garbage.
+      // The loop takes each line as text: it counts its length for the host's bound
+      // (hostBacklog) and parses it itself. parseLine only has to hand pino-abstract-transport
+      // an object, or it would wrap every line in one.
       parse: 'lines',
-      parseLine: keepText,
+      parseLine: () => PASS_AS_TEXT,
       // Never rethrow: pino-abstract-transport would emit it as the stream's 'error'.
       close: async (error: Error | null) => {
         if (error) workerDiagnostics.error(`auditlake: the pino transport's stream failed (${error.message}); flushing what it holds`);
@@ -97,10 +96,8 @@ export default function auditLakeTransport(options?: AuditLakePinoOptions) {
   );
 }
 
-/** pino-abstract-transport's parseLine: the text as it is (the read loop parses it). */
-function keepText(text: string): string {
-  return text;
-}
+/** What parseLine answers for every line in `parse: 'lines'` mode, where the line itself is passed on. */
+const PASS_AS_TEXT = Object.freeze({});
 
 /** Reports the first line that is not JSON (or is `null`), as a warning. */
 function unknownLineReporter(sink: AuditSink) {
