@@ -13,7 +13,6 @@ import { parseArgs } from 'node:util';
 import { machineLine, median, percentile, printTable, ratio } from './table.mjs';
 import { BENCH_CHANNEL_ARN, BENCH_CREDENTIALS } from './case-process.mjs';
 
-
 /** Runs the load worker against `target` for the given seconds; resolves with its counts and latencies. */
 function load(target, { seconds, clients, eventBytes }) {
   const worker = new Worker(new URL(import.meta.url), { workerData: { ...target, seconds, clients, eventBytes } });
