@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { processStartTime } from '@auditlake/core/internal';
 import { exited, lake, tempDir } from './helpers.js';
 
 // The keeper process on its own: one per data directory, and it leaves when its server does.
@@ -43,8 +44,7 @@ describe('the columnar keeper', () => {
     await (await lake({ dataDir: dir })).close();
     const lock = join(dir, 'columnar', 'keeper.lock');
     mkdirSync(join(dir, 'columnar'), { recursive: true });
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const startTime = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const startTime = processStartTime(process.pid) as number;
     // This test process is alive, but it is not the process that took the lock.
     writeFileSync(lock, `${process.pid} ${startTime - 1}`);
     const taker = keeper(dir);

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
+import { processStartTime } from '@auditlake/core/internal';
 import { exited, tempDir } from './helpers.js';
 
 // Two servers on one data directory would fork its hash chains. The lock must have exactly one
@@ -100,8 +101,7 @@ describe('the data directory lock', () => {
   it('a lock whose pid now belongs to another process (pid reuse after a crash) is taken over; its own process keeps it', async () => {
     // This test process stands in for the process that reused the pid: alive, but not the one
     // that took the lock, which started at another time.
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const startTime = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const startTime = processStartTime(process.pid) as number;
     const reused = tempDir();
     mkdirSync(join(reused, 'lock'));
     writeFileSync(join(reused, 'lock', '1'), `${process.pid} ${startTime - 1}\n`);
