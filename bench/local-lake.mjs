@@ -13,11 +13,19 @@ import { parseArgs } from 'node:util';
 import { machineLine, median, percentile, printTable, ratio } from './table.mjs';
 import { BENCH_CHANNEL_ARN, BENCH_CREDENTIALS } from './case-process.mjs';
 
-/** Runs the load worker against `target` for the given seconds; resolves with its counts and latencies. */
+/**
+ * Runs the load worker against `target` for the given seconds; resolves with its counts and
+ * latencies, and with how busy this thread (the server's) was meanwhile: its event-loop
+ * utilization times the run's length, per acknowledged event, is the server's own time per event.
+ */
 function load(target, { seconds, clients, eventBytes }) {
   const worker = new Worker(new URL(import.meta.url), { workerData: { ...target, seconds, clients, eventBytes } });
+  const before = performance.eventLoopUtilization();
   return new Promise((resolve, reject) => {
-    worker.once('message', resolve);
+    worker.once('message', (result) => {
+      const { active } = performance.eventLoopUtilization(before);
+      resolve({ ...result, serverUsPerEvent: (active * 1000) / Math.max(1, result.events) });
+    });
     worker.once('error', reject);
     worker.once('exit', (code) => code !== 0 && reject(new Error(`load worker exited with ${code}`)));
   });
@@ -72,6 +80,7 @@ if (isMainThread) {
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
       errors: list.reduce((n, r) => n + r.errors, 0),
+      serverUs: median(list.map((r) => r.serverUsPerEvent)),
     };
   };
   const lake = summary(lakeRuns);
@@ -83,10 +92,10 @@ if (isMainThread) {
     `Median of ${runs} runs of ${settings.seconds} s, lake and null server interleaved; ${settings.clients} clients × 100-event requests of ~${settings.eventBytes} B events, SigV4-signed; durable writes ${values['no-fsync'] ? 'off (no fsync)' : 'on (fdatasync per commit, group commit)'}; latency percentiles over all runs. The real service allows 100 requests/s × 100 events = 10,000 events/s.\n`,
   );
   printTable(
-    ['server', 'events/s', 'requests/s', 'latency p50 ms', 'latency p99 ms', 'errors', 'lake / null'],
+    ['server', 'events/s', 'requests/s', 'latency p50 ms', 'latency p99 ms', 'errors', 'lake / null', 'server thread busy µs/event'],
     [
-      ['null server (fake endpoint)', fmt(nul.events), fmt(nul.requests), nul.p50.toFixed(1), nul.p99.toFixed(1), String(nul.errors), 'baseline'],
-      ['local lake', fmt(lake.events), fmt(lake.requests), lake.p50.toFixed(1), lake.p99.toFixed(1), String(lake.errors), ratio(lake.events, nul.events)],
+      ['null server (fake endpoint)', fmt(nul.events), fmt(nul.requests), nul.p50.toFixed(1), nul.p99.toFixed(1), String(nul.errors), 'baseline', nul.serverUs.toFixed(1)],
+      ['local lake', fmt(lake.events), fmt(lake.requests), lake.p50.toFixed(1), lake.p99.toFixed(1), String(lake.errors), ratio(lake.events, nul.events), lake.serverUs.toFixed(1)],
     ],
   );
   if (failures > 0) {

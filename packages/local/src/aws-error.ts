@@ -36,8 +36,13 @@ export function invalidQuery(message: string): AwsServiceError {
  */
 export function parseJsonBody(body: Buffer): unknown {
   const text = body.toString('utf8');
+  return parseJsonText(text, measureJson(text).depth);
+}
+
+/** {@link parseJsonBody} of a body's text whose nesting `depth` is already measured. */
+export function parseJsonText(text: string, depth: number): unknown {
   if (text.trim().length === 0) return {};
-  if (measureJson(text).depth > MAX_JSON_DEPTH) {
+  if (depth > MAX_JSON_DEPTH) {
     throw new AwsServiceError('SerializationException', `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`);
   }
   try {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Diagnostics } from '@auditlake/core';
 import { HEAD_FILE, readHead, writeHead } from './chain-head.js';
 import { exists, isNextRecordWithoutNewline, lastState, readTail, syncDirectory } from './log-files.js';
-import { chainHash, frameLine, genesisHash, type StoredRecord } from './stored-event.js';
+import { frameLines, genesisHash, type NewRecord } from './stored-event.js';
 
 export const LOG_FILE = 'events.jsonl';
 export const DIGEST_FILE = 'digest.jsonl';
@@ -57,7 +57,7 @@ interface State {
  * By default a log holds CloudTrail Lake records (stored-event.ts); another kind of record (a
  * CloudWatch Logs log event) comes with its own serializer.
  */
-export class EventLog<R = Omit<StoredRecord, 'seq'>> {
+export class EventLog<R = NewRecord> {
   readonly dir: string;
   readonly #handle: FileHandle;
   readonly #headHandle: FileHandle;
@@ -102,7 +102,7 @@ export class EventLog<R = Omit<StoredRecord, 'seq'>> {
    * that only lost its newline gets it back. Records the head says were acknowledged but that
    * are gone from the end are never passed over: the log does not open.
    */
-  static async open<R = Omit<StoredRecord, 'seq'>>(
+  static async open<R = NewRecord>(
     dir: string,
     eventDataStoreArn: string,
     options: { fsync: boolean; diagnostics: Diagnostics; serialize?: RecordSerializer<R> },
@@ -223,19 +223,10 @@ export class EventLog<R = Omit<StoredRecord, 'seq'>> {
 
   /** Writes, syncs and heads one group of records; the returned state is what is acknowledged. */
   async #commit(records: R[]): Promise<{ state: State; offsets: number[] }> {
-    let { seq, hash } = this.#committed;
-    const lines: string[] = [];
-    const offsets: number[] = [];
-    let position = this.#committed.bytes;
-    for (const record of records) {
-      const json = this.#serialize(++seq, record);
-      hash = chainHash(hash, json);
-      const line = frameLine(hash, json);
-      lines.push(line);
-      offsets.push(position);
-      position += Buffer.byteLength(line);
-    }
-    const buffer = Buffer.from(lines.join(''), 'utf8');
+    let seq = this.#committed.seq;
+    const framed = frameLines(this.#committed.hash, records.map((record) => this.#serialize(++seq, record)));
+    const { buffer, hash } = framed;
+    const offsets = framed.offsets.map((offset) => offset + this.#committed.bytes);
     this.#damaged = true;
     let offset = 0;
     while (offset < buffer.length) {
@@ -303,14 +294,14 @@ function missingRecords(path: string, have: number, acknowledged: number): Error
   );
 }
 
-function recordJson(seq: number, r: Omit<StoredRecord, 'seq'>): string {
-  // A fixed key order: the text is what is hashed and what verify re-reads. Exactly
-  // JSON.stringify of the record with its keys in this order, written member by member (no
-  // record object to build and walk for each event).
+function recordJson(seq: number, r: NewRecord): string {
+  // A fixed key order: the text is what is hashed and what verify re-reads. JSON.stringify of
+  // the record with its keys in this order, written member by member (no record object to
+  // build and walk for each event); `eventData` as the request escaped it, when known.
   const q = JSON.stringify;
   return (
     `{"seq":${seq},"eventVersion":${q(r.eventVersion)},"eventCategory":${q(r.eventCategory)},"eventType":${q(r.eventType)},"eventID":${q(r.eventID)},` +
     `"eventTime":${q(r.eventTime)},"awsRegion":${q(r.awsRegion)},"recipientAccountId":${q(r.recipientAccountId)},` +
-    `"metadata":{"ingestionTime":${q(r.metadata.ingestionTime)},"channelARN":${q(r.metadata.channelARN)}},"id":${q(r.id)},"eventData":${q(r.eventData)}}`
+    `"metadata":{"ingestionTime":${q(r.metadata.ingestionTime)},"channelARN":${q(r.metadata.channelARN)}},"id":${q(r.id)},"eventData":${r.eventDataJson ?? q(r.eventData)}}`
   );
 }

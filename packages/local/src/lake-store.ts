@@ -11,7 +11,7 @@ import { EventLog, LOG_FILE } from './event-log.js';
 import type { QuerySource } from './query-engine.js';
 import { LOCAL_LAKE_DEFAULTS, SERVICE_LIMITS } from './options.js';
 import { externalIdPolicy } from './resource-policy.js';
-import type { StoredRecord } from './stored-event.js';
+import type { NewRecord } from './stored-event.js';
 import { LogStore } from './logs/log-store.js';
 
 /** What GetChannel reports as `IngestionStatus`; kept in memory only. */
@@ -156,7 +156,7 @@ export class LakeStore {
   }
 
   /** Appends the records to every destination of the channel; resolves when all are durable. */
-  async ingest(channel: ChannelInfo, records: Omit<StoredRecord, 'seq'>[]): Promise<void> {
+  async ingest(channel: ChannelInfo, records: NewRecord[]): Promise<void> {
     if (records.length === 0) return;
     const appends: Promise<unknown>[] = [];
     for (const eds of this.destinations(channel)) {

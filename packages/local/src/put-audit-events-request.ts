@@ -8,12 +8,15 @@
  */
 import type { AuditEvent } from '@auditlake/core';
 import { MAX_EVENTS_PER_REQUEST } from '@auditlake/core/internal';
-import { AwsServiceError, parseJsonBody } from './aws-error.js';
+import { AwsServiceError, parseJsonText } from './aws-error.js';
+import { scanPutAuditEventsBody } from './event-data-literals.js';
 
 export interface PutAuditEventsRequest {
   channelArn: string;
   externalId: string | undefined;
   auditEvents: AuditEvent[];
+  /** Each event's `eventData` as a JSON string literal, as written in the body (see event-data-literals.ts). */
+  eventDataLiterals: (string | undefined)[];
 }
 
 const CHANNEL_ARN_PATTERN = /^arn:.*$/s;
@@ -31,7 +34,9 @@ export function parsePutAuditEventsRequest(query: ReadonlyMap<string, string>, b
       415,
     );
   }
-  const json = parseJsonBody(body);
+  const text = body.toString('utf8');
+  const shape = scanPutAuditEventsBody(text);
+  const json = parseJsonText(text, shape.depth);
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new AwsServiceError('SerializationException', `Start of ${Array.isArray(json) ? 'list' : 'value'} found where a structure (PutAuditEventsRequest) was expected.`);
   }
@@ -96,7 +101,7 @@ export function parsePutAuditEventsRequest(query: ReadonlyMap<string, string>, b
       `${count} validation error${count === 1 ? '' : 's'} detected: ${violations.slice(0, MAX_LISTED_VIOLATIONS).join('; ')}`,
     );
   }
-  return { channelArn: channelArn as string, externalId, auditEvents };
+  return { channelArn: channelArn as string, externalId, auditEvents, eventDataLiterals: shape.eventData };
 }
 
 function notNull(path: string): string {

@@ -13,7 +13,7 @@ import type { LakeStore } from './lake-store.js';
 import { parseStrictJson } from './json-shape.js';
 import { parsePutAuditEventsRequest } from './put-audit-events-request.js';
 import { checkChannelAccess } from './resource-policy.js';
-import { isoTime, STORED_EVENT_VERSION, type StoredRecord } from './stored-event.js';
+import { isoTime, STORED_EVENT_VERSION, type NewRecord } from './stored-event.js';
 
 export interface PutAuditEventsResponse {
   successful: { id: string; eventID: string }[];
@@ -62,9 +62,9 @@ export async function putAuditEvents(context: PutAuditEventsContext, call: PutAu
   const now = context.now();
   const time = isoTime(now);
   const response: PutAuditEventsResponse = { successful: [], failed: [] };
-  const records: Omit<StoredRecord, 'seq'>[] = [];
+  const records: NewRecord[] = [];
   const status = store.ingestionStatus(channel);
-  for (const event of request.auditEvents) {
+  for (const [index, event] of request.auditEvents.entries()) {
     const checked = checkEvent(event.eventData, event.eventDataChecksum, store.catalog.accountId);
     if ('code' in checked) {
       response.failed.push({ id: event.id, errorCode: checked.code, errorMessage: truncate(checked.message) });
@@ -95,6 +95,7 @@ export async function putAuditEvents(context: PutAuditEventsContext, call: PutAu
       metadata: { ingestionTime: time, channelARN: channel.arn },
       id: event.id,
       eventData: event.eventData,
+      eventDataJson: request.eventDataLiterals[index],
     });
     response.successful.push({ id: event.id, eventID });
   }

@@ -28,6 +28,13 @@ export interface StoredRecord {
 }
 
 /**
+ * A record on its way into a log (`seq` is assigned when it is written). `eventDataJson`, when
+ * given, is `eventData` as a JSON string literal, as the request wrote it: the record takes it
+ * as it is instead of escaping `eventData` again.
+ */
+export type NewRecord = Omit<StoredRecord, 'seq'> & { readonly eventDataJson?: string | undefined };
+
+/**
  * CloudTrail Lake documents `eventVersion` as "the event version" without a value for
  * integration events; the local lake writes this one.
  */
@@ -48,9 +55,42 @@ export function chainHash(previousHash: string, recordJson: string): string {
   return hash('sha256', previousHash + recordJson, 'hex');
 }
 
+const hashOf = (bytes: Buffer): string => hash('sha256', bytes, 'hex');
+
 /** The line (with its newline) for a record whose JSON text is `recordJson`. */
 export function frameLine(hash: string, recordJson: string): string {
   return `${HASH_PREFIX}${hash}${RECORD_PREFIX}${recordJson}}\n`;
+}
+
+/**
+ * The lines of records whose JSON texts are `recordJsons`, chained on from `previousHash`,
+ * as one UTF-8 buffer, with the last hash and where each line starts in the buffer. The same
+ * bytes as {@link frameLine} over {@link chainHash}, without a string per line to build, join
+ * and encode: each record is encoded once, into its place, and hashed there (the 64 bytes
+ * before it hold the previous hash while it is hashed, then the line's own head).
+ */
+export function frameLines(previousHash: string, recordJsons: readonly string[]): { buffer: Buffer; hash: string; offsets: number[] } {
+  let capacity = 0;
+  // At most 3 UTF-8 bytes per UTF-16 code unit.
+  for (const json of recordJsons) capacity += RECORD_OFFSET + json.length * 3 + 2;
+  const buffer = Buffer.allocUnsafe(capacity);
+  const offsets: number[] = [];
+  let hash = previousHash;
+  let at = 0;
+  for (const json of recordJsons) {
+    offsets.push(at);
+    const start = at + RECORD_OFFSET;
+    const end = start + buffer.write(json, start, 'utf8');
+    buffer.write(hash, start - 64, 'latin1');
+    hash = hashOf(buffer.subarray(start - 64, end));
+    buffer.write(HASH_PREFIX, at, 'latin1');
+    buffer.write(hash, at + HASH_PREFIX.length, 'latin1');
+    buffer.write(RECORD_PREFIX, at + HASH_PREFIX.length + 64, 'latin1');
+    buffer[end] = 0x7d; // }
+    buffer[end + 1] = 0x0a; // \n
+    at = end + 2;
+  }
+  return { buffer: buffer.subarray(0, at), hash, offsets };
 }
 
 /** Splits a line (without newline) into its hash and record text, or says why it cannot. */
