@@ -97,6 +97,29 @@ describe('PutAuditEvents: accepted and per-event failures', () => {
     expect(record).toBe(JSON.stringify(parsed));
   });
 
+  it("stores eventData as the client escaped it (\\/, \\u escapes, repeated members), readable in SQL and by verify", async () => {
+    const text = `{"UID":"escaped-1","version":"1.0","userIdentity":{"type":"T","principalId":"a/b é"},"eventSource":"s","eventName":"n","eventTime":"2022-09-25T10:00:00Z","recipientAccountId":"${ACCOUNT}"}`;
+    // Another client's escaping: every / as \/, every a as \u0061, é as \u00e9. The decoy first
+    // eventData is replaced by the second (JSON.parse keeps the last), and must not be stored.
+    const literal = JSON.stringify(text).replaceAll('/', '\\/').replaceAll('a', '\\u0061').replaceAll('é', '\\u00e9');
+    const decoy = JSON.stringify(text.replace('escaped-1', 'decoy-1'));
+    const rawBody = `{"auditEvents":[ {"eventData":${decoy}, "id":"client-escaped", "eventData" : ${literal}} ]}`;
+    const response = await putRaw(l.endpoint, { channelArn: l.channelArn, body: undefined, rawBody });
+    expect(response.status).toBe(200);
+    expect((response.json.successful as { id: string }[]).map((s) => s.id)).toEqual(['client-escaped']);
+    const rows = await l.query(`SELECT eventData.UID AS uid, eventData.userIdentity.principalId AS who FROM ${l.eventDataStoreId} WHERE eventData.UID IN ('escaped-1', 'decoy-1')`);
+    expect(rows).toEqual([{ uid: 'escaped-1', who: 'a/b é' }]);
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const line = readFileSync(join(l.dataDir, 'stores', l.eventDataStoreId, 'events.jsonl'), 'utf8')
+      .split('\n')
+      .find((candidate) => candidate.includes('"id":"client-escaped"')) as string;
+    expect(line.endsWith(`"eventData":${literal}}}`)).toBe(true);
+    expect((JSON.parse(line) as { record: { eventData: string } }).record.eventData).toBe(text);
+    const { verifyDataDir } = await import('../src/index.js');
+    expect((await verifyDataDir(l.dataDir)).ok).toBe(true);
+  });
+
   it('updates the channel ingestion status (GetChannel)', async () => {
     const response = await putRaw(l.endpoint, { channelArn: l.channelArn, body: { auditEvents: [auditEvent('status-1')] } });
     const eventID = (response.json.successful as { eventID: string }[])[0]?.eventID;
