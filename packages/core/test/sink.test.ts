@@ -154,6 +154,22 @@ describe('batching', () => {
     expect(JSON.parse(JSON.stringify(without))).toEqual({ id: without.id, eventData: without.eventData });
   });
 
+  it("gives an event without a checksum no eventDataChecksum, even when its data holds the member's text", async () => {
+    let keys: string[] = [];
+    let eventData = '';
+    const send = (input: PutAuditEventsInput) => {
+      keys = Object.keys(input.auditEvents[0]!);
+      eventData = input.auditEvents[0]!.eventData;
+      return Promise.resolve({ successful: input.auditEvents.map((event) => ({ id: event.id, eventID: event.id })), failed: [] });
+    };
+    const sink = createAuditSink({ channelArn: CHANNEL_ARN, send, checksum: false, deadLetter: () => {} });
+    sink.add(auditRecord(1, { requestParameters: { note: '","eventDataChecksum":"abc"}' } }));
+    await sink.flush();
+    await sink.shutdown();
+    expect(eventData).toContain('\\",\\"eventDataChecksum\\":\\"abc\\"}');
+    expect(keys).toEqual(['id', 'eventData']);
+  });
+
   it('sends the mapped event with its account taken from the channel ARN', async () => {
     const { sink, recorder } = setup({ eventSource: 'fallback-source' });
     sink.add({ time: Date.UTC(2026, 0, 2, 3, 4, 5), message: 'hello', attributes: { 'audit.eventName': 'Login', 'user.id': 'u1' } });

@@ -99,8 +99,9 @@ function lazyInput(channelArn: string, externalId: string | undefined, events: r
 /**
  * An `AuditEvent` whose id is at hand and whose text is parsed from the entry only when read: a
  * `send` that answers by id pays nothing more. Own enumerable getters, so that a copy
- * (`structuredClone`, spreading, `JSON.stringify`) gets the plain values; they are shared by all
- * events (an object literal with getters makes new functions and a slow literal for each).
+ * (`structuredClone`, spreading, `JSON.stringify`) gets the plain values; their descriptors are
+ * shared by all events (an object literal with getters makes new functions and a slow literal
+ * for each).
  */
 class LazyAuditEvent {
   readonly id: string;
@@ -110,8 +111,8 @@ class LazyAuditEvent {
   constructor(queued: QueuedEvent) {
     this.id = queued.id;
     this.#entry = queued.entry;
-    const entry = queued.entry;
-    Object.defineProperties(this, entry.endsWith('"}') && entry.includes(',"eventDataChecksum":') ? WITH_CHECKSUM : WITHOUT_CHECKSUM);
+    Object.defineProperty(this, 'eventData', EVENT_DATA);
+    if (hasChecksum(queued.entry)) Object.defineProperty(this, 'eventDataChecksum', EVENT_DATA_CHECKSUM);
   }
 
   static parsed(event: LazyAuditEvent): AuditEvent {
@@ -125,16 +126,22 @@ const EVENT_DATA: PropertyDescriptor = {
   },
   enumerable: true,
 };
-const WITHOUT_CHECKSUM: PropertyDescriptorMap = { eventData: EVENT_DATA };
-const WITH_CHECKSUM: PropertyDescriptorMap = {
-  eventData: EVENT_DATA,
-  eventDataChecksum: {
-    get(this: LazyAuditEvent) {
-      return LazyAuditEvent.parsed(this).eventDataChecksum;
-    },
-    enumerable: true,
+const EVENT_DATA_CHECKSUM: PropertyDescriptor = {
+  get(this: LazyAuditEvent) {
+    return LazyAuditEvent.parsed(this).eventDataChecksum;
   },
+  enumerable: true,
 };
+
+const CHECKSUM_MEMBER = ',"eventDataChecksum":';
+/**
+ * Whether an entry of {@link auditEventEntry} has a checksum. It is the last member, so the
+ * search starts from the end and ends within its 68 characters when there is one; inside
+ * `eventData`'s escaped text a quote always follows a backslash, so the name cannot appear there.
+ */
+function hasChecksum(entry: string): boolean {
+  return entry.lastIndexOf(CHECKSUM_MEMBER) !== -1;
+}
 
 function lazyEvent(queued: QueuedEvent): AuditEvent {
   return new LazyAuditEvent(queued) as unknown as AuditEvent;
