@@ -135,12 +135,12 @@ const EVENT_DATA_CHECKSUM: PropertyDescriptor = {
 
 const CHECKSUM_MEMBER = ',"eventDataChecksum":';
 /**
- * Whether an entry of {@link auditEventEntry} has a checksum. It is the last member, so the
- * search starts from the end and ends within its 68 characters when there is one; inside
- * `eventData`'s escaped text a quote always follows a backslash, so the name cannot appear there.
+ * Whether an entry made by `encode` has a checksum: then it is the last member, 68 characters
+ * with its 44-character value, so only the entry's tail is searched. Inside `eventData`'s
+ * escaped text a quote always follows a backslash, so the name cannot appear there.
  */
 function hasChecksum(entry: string): boolean {
-  return entry.lastIndexOf(CHECKSUM_MEMBER) !== -1;
+  return entry.indexOf(CHECKSUM_MEMBER, entry.length - 128) !== -1;
 }
 
 function lazyEvent(queued: QueuedEvent): AuditEvent {
