@@ -1,26 +1,32 @@
 /**
  * Where each `eventData` is written in a PutAuditEvents body. The lake stores an event's
  * `eventData` as a JSON string inside its record; the request already holds that string,
- * escaped, so the record takes the literal from the body as it is instead of escaping the
- * parsed text a second time (about a sixth of the lake's work per event). A literal means what
- * `JSON.parse` read from it, whatever escapes the client chose (`\/`, `\u0041`), so the stored
- * record reads back the same.
+ * escaped and encoded, so the record copies the literal's bytes from the body instead of
+ * escaping and encoding the parsed text again (about a sixth of the lake's work per event). A
+ * literal means what `JSON.parse` read from it, whatever escapes the client chose (`\/`,
+ * `\u0041`), so the stored record reads back the same.
  *
- * The same pass measures how deep the body nests, which the lake checks before parsing anyway.
+ * The scan reads the body's bytes, not its decoded text: the literal is then a view of the
+ * body (no copy, and nothing that keeps the decoded text alive until the commit), and JSON's
+ * structure is ASCII, which no byte of a multi-byte UTF-8 sequence can be mistaken for. A body
+ * that is not valid UTF-8 gives no literals (its decoded text is not its bytes). The same pass
+ * measures how deep the body nests, which the lake checks before parsing anyway.
  */
-import { endOfString } from './json-shape.js';
+import { isUtf8 } from 'node:buffer';
 
 export interface BodyShape {
   /** Deepest nesting of `[`/`{`. */
   depth: number;
   /**
    * By position in the `auditEvents` that `JSON.parse` keeps (the last of repeated keys), the
-   * `eventData` member's string literal, quotes included; `undefined` where it is not a string.
+   * `eventData` member's string literal (quotes included) as a view of the body; `undefined`
+   * where it is not a string, and for every event of a body that is not valid UTF-8.
    */
-  eventData: (string | undefined)[];
+  eventData: (Buffer | undefined)[];
 }
 
 const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
@@ -38,34 +44,39 @@ interface Frame {
 }
 
 /**
- * The shape of a PutAuditEvents body: meant for text `JSON.parse` accepts (on other text the
- * answer is meaningless). One pass; string contents are skipped with `indexOf`.
+ * The shape of a PutAuditEvents body: meant for bodies `JSON.parse` accepts (on others the
+ * answer is meaningless, and it never throws). One pass; string contents are skipped with
+ * `indexOf`.
  */
-export function scanPutAuditEventsBody(text: string): BodyShape {
+export function scanPutAuditEventsBody(body: Buffer): BodyShape {
   const stack: Frame[] = [];
   let deepest = 0;
-  let eventData: (string | undefined)[] = [];
+  let eventData: (Buffer | undefined)[] = [];
   // A string in an object is a key until its colon.
   let expectKey = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+  /** The `eventData` member of an event is being read: its event's index, else -1. */
+  const eventIndex = (top: Frame | undefined): number =>
+    top?.object === true && top.key === 'eventData' && stack.length === 3 && (stack[1] as Frame).events ? (stack[1] as Frame).index : -1;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i] as number;
     if (c === QUOTE) {
-      const end = endOfString(text, i);
+      const end = endOfString(body, i);
       const top = stack.at(-1);
       if (top?.object && expectKey) {
-        top.key = keyOf(text, i, end);
+        top.key = keyOf(body, i, end);
         expectKey = false;
-      } else if (top?.object && top.key === 'eventData' && stack.length === 3 && (stack[1] as Frame).events) {
-        eventData[(stack[1] as Frame).index] = text.slice(i, end + 1);
-        top.key = undefined;
+      } else {
+        const index = eventIndex(top);
+        if (index !== -1) eventData[index] = body.subarray(i, end + 1);
+        if (top?.object) top.key = undefined;
       }
       i = end;
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      const parent = stack.at(-1);
-      const events = c === OPEN_ARRAY && stack.length === 1 && parent?.key === 'auditEvents';
+      const top = stack.at(-1);
+      const events = c === OPEN_ARRAY && stack.length === 1 && top?.key === 'auditEvents';
       // A repeated `auditEvents` key: JSON.parse keeps the last one.
       if (events) eventData = [];
-      noteOtherValue(stack);
+      otherValue(top);
       stack.push({ object: c === OPEN_OBJECT, key: undefined, index: 0, events });
       if (stack.length > deepest) deepest = stack.length;
       expectKey = c === OPEN_OBJECT;
@@ -77,27 +88,47 @@ export function scanPutAuditEventsBody(text: string): BodyShape {
       if (top?.object) expectKey = true;
       else if (top) top.index++;
     } else if (c !== COLON && c > 0x20) {
-      // The first character of a number, `true`, `false` or `null`.
-      noteOtherValue(stack);
+      // The first byte of a number, `true`, `false` or `null`.
+      otherValue(stack.at(-1));
     }
   }
-  return { depth: deepest, eventData };
+  return { depth: deepest, eventData: isUtf8(body) ? eventData : [] };
 
-  /** A value that is not a string starts in the current container: an `eventData` it belongs to is not a string. */
-  function noteOtherValue(frames: Frame[]): void {
-    const top = frames.at(-1);
-    if (top?.object && top.key === 'eventData' && frames.length === 3 && (frames[1] as Frame).events) eventData[(frames[1] as Frame).index] = undefined;
+  /** A value that is not a string starts in `top`: an `eventData` it is the value of is not a string. */
+  function otherValue(top: Frame | undefined): void {
+    const index = eventIndex(top);
+    if (index !== -1) eventData[index] = undefined;
     if (top?.object) top.key = undefined;
   }
 }
 
-/** A key's text: as written unless it has escapes (`"eventD\u0061ta"` is `eventData` too). */
-function keyOf(text: string, start: number, end: number): string {
-  const literal = text.slice(start + 1, end);
-  if (!literal.includes('\\')) return literal;
+/**
+ * The key whose literal spans `start`..`end` (quotes), when it may matter here (`eventData`,
+ * `auditEvents`), else `undefined`; escaped keys (`"eventD\u0061ta"` is `eventData` too) are
+ * decoded.
+ */
+function keyOf(body: Buffer, start: number, end: number): string | undefined {
+  let escaped = false;
+  for (let i = start + 1; i < end && !escaped; i++) escaped = body[i] === BACKSLASH;
+  if (!escaped) {
+    const length = end - start - 1;
+    return length === 9 || length === 11 ? body.toString('latin1', start + 1, end) : undefined;
+  }
   try {
-    return JSON.parse(`"${literal}"`) as string;
+    return JSON.parse(body.toString('utf8', start, end + 1)) as string;
   } catch {
-    return literal; // not JSON after all: the body is refused by JSON.parse
+    return undefined; // not JSON after all: JSON.parse refuses the body
+  }
+}
+
+/** Index of the closing quote of the string that opens at `start` (the body's length if none). */
+function endOfString(body: Buffer, start: number): number {
+  let i = start;
+  for (;;) {
+    i = body.indexOf(QUOTE, i + 1);
+    if (i === -1) return body.length;
+    let backslashes = 0;
+    for (let j = i - 1; body[j] === BACKSLASH; j--) backslashes++;
+    if (backslashes % 2 === 0) return i;
   }
 }

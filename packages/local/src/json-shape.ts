@@ -65,8 +65,8 @@ export function parseStrictJson(text: string, maxDepth = MAX_JSON_DEPTH): { valu
   return { value };
 }
 
-/** Index of the closing quote of the string that opens at `start` (the text's length if none). */
-export function endOfString(text: string, start: number): number {
+/** Index of the closing quote of the string that opens at `start`. */
+function endOfString(text: string, start: number): number {
   let i = start;
   for (;;) {
     i = text.indexOf('"', i + 1);

@@ -15,8 +15,8 @@ export interface PutAuditEventsRequest {
   channelArn: string;
   externalId: string | undefined;
   auditEvents: AuditEvent[];
-  /** Each event's `eventData` as a JSON string literal, as written in the body (see event-data-literals.ts). */
-  eventDataLiterals: (string | undefined)[];
+  /** Each event's `eventData` as a JSON string literal, the bytes of the body (see event-data-literals.ts). */
+  eventDataLiterals: (Buffer | undefined)[];
 }
 
 const CHANNEL_ARN_PATTERN = /^arn:.*$/s;
@@ -34,9 +34,8 @@ export function parsePutAuditEventsRequest(query: ReadonlyMap<string, string>, b
       415,
     );
   }
-  const text = body.toString('utf8');
-  const shape = scanPutAuditEventsBody(text);
-  const json = parseJsonText(text, shape.depth);
+  const shape = scanPutAuditEventsBody(body);
+  const json = parseJsonText(body.toString('utf8'), shape.depth);
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new AwsServiceError('SerializationException', `Start of ${Array.isArray(json) ? 'list' : 'value'} found where a structure (PutAuditEventsRequest) was expected.`);
   }

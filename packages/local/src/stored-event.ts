@@ -29,10 +29,13 @@ export interface StoredRecord {
 
 /**
  * A record on its way into a log (`seq` is assigned when it is written). `eventDataJson`, when
- * given, is `eventData` as a JSON string literal, as the request wrote it: the record takes it
- * as it is instead of escaping `eventData` again.
+ * given, is `eventData` as a JSON string literal in UTF-8, as the request wrote it: the record
+ * copies it instead of escaping and encoding `eventData` again.
  */
-export type NewRecord = Omit<StoredRecord, 'seq'> & { readonly eventDataJson?: string | undefined };
+export type NewRecord = Omit<StoredRecord, 'seq'> & { readonly eventDataJson?: Buffer | undefined };
+
+/** A record's JSON text, or the text in parts: `head`, then the bytes of `middle`, then `tail`. */
+export type RecordText = string | { readonly head: string; readonly middle: Buffer; readonly tail: string };
 
 /**
  * CloudTrail Lake documents `eventVersion` as "the event version" without a value for
@@ -63,24 +66,34 @@ export function frameLine(hash: string, recordJson: string): string {
 }
 
 /**
- * The lines of records whose JSON texts are `recordJsons`, chained on from `previousHash`,
- * as one UTF-8 buffer, with the last hash and where each line starts in the buffer. The same
- * bytes as {@link frameLine} over {@link chainHash}, without a string per line to build, join
- * and encode: each record is encoded once, into its place, and hashed there (the 64 bytes
- * before it hold the previous hash while it is hashed, then the line's own head).
+ * The lines of records whose JSON texts are `records`, chained on from `previousHash`, as one
+ * UTF-8 buffer, with the last hash and where each line starts in the buffer. The same bytes as
+ * {@link frameLine} over {@link chainHash}, without a string per line to build, join and
+ * encode: each record is encoded once, into its place, and hashed there (the 64 bytes before it
+ * hold the previous hash while it is hashed, then the line's own head). The lines are written
+ * into `scratch` when it is large enough, else into a new buffer, returned as the next
+ * `scratch`: a log writes one commit at a time and reuses it.
  */
-export function frameLines(previousHash: string, recordJsons: readonly string[]): { buffer: Buffer; hash: string; offsets: number[] } {
+export function frameLines(previousHash: string, records: readonly RecordText[], scratch?: Buffer): { buffer: Buffer; hash: string; offsets: number[]; scratch: Buffer } {
   let capacity = 0;
   // At most 3 UTF-8 bytes per UTF-16 code unit.
-  for (const json of recordJsons) capacity += RECORD_OFFSET + json.length * 3 + 2;
-  const buffer = Buffer.allocUnsafe(capacity);
+  for (const text of records) capacity += RECORD_OFFSET + 2 + (typeof text === 'string' ? text.length * 3 : (text.head.length + text.tail.length) * 3 + text.middle.length);
+  // Never a slice of Node's shared pool, which a kept buffer would overlap.
+  const buffer = scratch !== undefined && scratch.length >= capacity ? scratch : Buffer.allocUnsafeSlow(capacity);
   const offsets: number[] = [];
   let hash = previousHash;
   let at = 0;
-  for (const json of recordJsons) {
+  for (const text of records) {
     offsets.push(at);
     const start = at + RECORD_OFFSET;
-    const end = start + buffer.write(json, start, 'utf8');
+    let end = start;
+    if (typeof text === 'string') {
+      end += buffer.write(text, end, 'utf8');
+    } else {
+      end += buffer.write(text.head, end, 'utf8');
+      end += text.middle.copy(buffer, end);
+      end += buffer.write(text.tail, end, 'utf8');
+    }
     buffer.write(hash, start - 64, 'latin1');
     hash = hashOf(buffer.subarray(start - 64, end));
     buffer.write(HASH_PREFIX, at, 'latin1');
@@ -90,7 +103,7 @@ export function frameLines(previousHash: string, recordJsons: readonly string[])
     buffer[end + 1] = 0x0a; // \n
     at = end + 2;
   }
-  return { buffer: buffer.subarray(0, at), hash, offsets };
+  return { buffer: buffer.subarray(0, at), hash, offsets, scratch: buffer };
 }
 
 /** Splits a line (without newline) into its hash and record text, or says why it cannot. */

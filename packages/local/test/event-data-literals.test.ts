@@ -18,8 +18,8 @@ function parsedEventData(body: string): (string | undefined)[] {
 }
 
 function expectLiteralsMatch(body: string): void {
-  const shape = scanPutAuditEventsBody(body);
-  const read = shape.eventData.map((literal) => (literal === undefined ? undefined : (JSON.parse(literal) as string)));
+  const shape = scanPutAuditEventsBody(Buffer.from(body, 'utf8'));
+  const read = shape.eventData.map((literal) => (literal === undefined ? undefined : (JSON.parse(literal.toString('utf8')) as string)));
   const expected = parsedEventData(body);
   // Positions past the last literal are holes (undefined) either way.
   expect({ body, read: Array.from({ length: expected.length }, (_, i) => read[i]) }).toEqual({ body, read: expected });
@@ -126,12 +126,28 @@ describe('scanPutAuditEventsBody', () => {
 
   it('ends on text that is not JSON without throwing (JSON.parse refuses it afterwards)', () => {
     for (const text of ['{"auditEvents":[{"eventData":"open', '{"auditEvents":[{"eventD\\x":1}]}', ']]]}}}', '"\\', '{"a":1']) {
-      expect(() => scanPutAuditEventsBody(text)).not.toThrow();
+      expect(() => scanPutAuditEventsBody(Buffer.from(text))).not.toThrow();
     }
+  });
+
+  it('gives no literals for a body that is not valid UTF-8 (its decoded text is not its bytes)', () => {
+    const body = Buffer.concat([Buffer.from('{"auditEvents":[{"id":"a","eventData":"{\\"x\\":\\"'), Buffer.from([0xc3, 0x28]), Buffer.from('\\"}"}]}')]);
+    expect(() => JSON.parse(body.toString('utf8'))).not.toThrow();
+    expect(scanPutAuditEventsBody(body).eventData).toEqual([]);
+    const valid = Buffer.from('{"auditEvents":[{"id":"a","eventData":"{\\"x\\":\\"é\\"}"}]}');
+    expect(scanPutAuditEventsBody(valid).eventData.map((literal) => literal?.toString('utf8'))).toEqual(['"{\\"x\\":\\"é\\"}"']);
   });
 });
 
 describe('frameLines', () => {
+  it('writes a record given in parts (head, the bytes of a literal, tail) as the same line as its whole text', () => {
+    const literal = JSON.stringify('{"a":"é😀"}');
+    const whole = `{"seq":1,"eventData":${literal}}`;
+    const parts = { head: '{"seq":1,"eventData":', middle: Buffer.from(literal, 'utf8'), tail: '}' };
+    const { buffer, hash, offsets } = frameLines('0'.repeat(64), [whole, whole]);
+    expect(frameLines('0'.repeat(64), [parts, whole])).toMatchObject({ buffer, hash, offsets });
+  });
+
   it('writes the bytes and hashes of frameLine over chainHash, line by line', () => {
     const jsons = ['{"seq":1}', '{"seq":2,"t":"é😀\\ud83d"}', `{"seq":3,"pad":"${'x'.repeat(5000)}"}`, '{"seq":4,"u":"\u2028€"}'];
     let hash = 'f'.repeat(64);
@@ -147,6 +163,21 @@ describe('frameLines', () => {
     expect(framed.buffer.length).toBe(Buffer.byteLength(expected));
     expect(framed.hash).toBe(hash);
     expect(framed.offsets).toEqual(starts);
-    expect(frameLines(hash, [])).toEqual({ buffer: Buffer.alloc(0), hash, offsets: [] });
+    expect(frameLines(hash, [])).toMatchObject({ buffer: Buffer.alloc(0), hash, offsets: [] });
+  });
+
+  it('frames into the scratch buffer it is given when that is large enough, else into a new one it returns', () => {
+    const small = ['{"seq":1}'];
+    const large = [`{"seq":2,"pad":"${'y'.repeat(10_000)}"}`];
+    const first = frameLines('0'.repeat(64), small);
+    // Its own buffer, not a slice of Node's shared pool (a kept slice would overlap other buffers).
+    expect(first.scratch.byteOffset).toBe(0);
+    expect(first.scratch.buffer.byteLength).toBe(first.scratch.length);
+    const second = frameLines(first.hash, large, first.scratch);
+    expect(second.scratch).not.toBe(first.scratch);
+    const third = frameLines(second.hash, small, second.scratch);
+    expect(third.scratch).toBe(second.scratch);
+    expect(third.buffer.buffer).toBe(second.scratch.buffer);
+    expect(third.buffer.toString('utf8')).toBe(frameLine(chainHash(second.hash, small[0] as string), small[0] as string));
   });
 });
