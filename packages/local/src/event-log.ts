@@ -30,6 +30,9 @@ export interface Checkpoint {
   time: string;
 }
 
+/** Largest commit buffer a log keeps for the next commit. */
+const MAX_SCRATCH_BYTES = 16 * 1024 * 1024;
+
 /** The text of record `seq` as it is hashed and written; it must start with `{"seq":<seq>`. */
 export type RecordSerializer<R> = (seq: number, record: R) => RecordText;
 
@@ -229,8 +232,9 @@ export class EventLog<R = NewRecord> {
     const framed = frameLines(this.#committed.hash, records.map((record) => this.#serialize(++seq, record)), this.#scratch);
     const { buffer, hash } = framed;
     // Kept for the next commit (commits run one at a time); a buffer per commit, three times the
-    // size of its text, grew the lake's RSS by hundreds of MiB between collections.
-    this.#scratch = framed.scratch;
+    // size of its text, grew the lake's RSS by hundreds of MiB between collections. The buffer
+    // of an exceptionally large commit (a burst of many clients) is not kept.
+    if (framed.scratch.length <= MAX_SCRATCH_BYTES) this.#scratch = framed.scratch;
     const offsets = framed.offsets.map((offset) => offset + this.#committed.bytes);
     this.#damaged = true;
     let offset = 0;
