@@ -47,7 +47,10 @@ export function caseEnv({ endpoint, deadLetter, channelArn = BENCH_CHANNEL_ARN, 
  * `error.endedEarly` says so when the process ended by itself before its shutdown resolved).
  */
 export function spawnCase(spec, env = {}) {
-  const child = spawn(process.execPath, [self], {
+  // BENCH_CASE_NODE_ARGS: Node flags for each case process, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'
+  // (NODE_OPTIONS refuses --cpu-prof); summarise with bench/cpu-profile-summary.mjs.
+  const nodeArgs = (process.env.BENCH_CASE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, self], {
     env: { ...process.env, ...env, BENCH_CASE: JSON.stringify(spec) },
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
