@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Diagnostics } from '@auditlake/core';
 import { HEAD_FILE, readHead, writeHead } from './chain-head.js';
 import { exists, isNextRecordWithoutNewline, lastState, readTail, syncDirectory } from './log-files.js';
-import { frameLines, genesisHash, type NewRecord, type RecordText } from './stored-event.js';
+import { frameLines, genesisHash, lakeRecordText, type NewRecord, type RecordText } from './stored-event.js';
 
 export const LOG_FILE = 'events.jsonl';
 export const DIGEST_FILE = 'digest.jsonl';
@@ -159,7 +159,7 @@ export class EventLog<R = NewRecord> {
         await headHandle.sync();
         if (!stored) syncDirectory(dir);
       }
-      const serialize = (options.serialize ?? recordJson) as RecordSerializer<R>;
+      const serialize = (options.serialize ?? lakeRecordText) as RecordSerializer<R>;
       return new EventLog<R>(dir, { log: handle, head: headHandle }, state, { since, slot }, { ...options, serialize });
     } catch (error) {
       await headHandle?.close();
@@ -301,16 +301,4 @@ function missingRecords(path: string, have: number, acknowledged: number): Error
     `${path} ends after record ${have}, but ${HEAD_FILE} says ${acknowledged} records were acknowledged: records ${have + 1}-${acknowledged} are missing or damaged at the end. ` +
       `The lake does not start on it, so that nothing more is lost; run "auditlake verify" on this data directory.`,
   );
-}
-
-function recordJson(seq: number, r: NewRecord): RecordText {
-  // A fixed key order: the text is what is hashed and what verify re-reads. JSON.stringify of
-  // the record with its keys in this order, written member by member (no record object to
-  // build and walk for each event); `eventData` as the request escaped it, when known.
-  const q = JSON.stringify;
-  const head =
-    `{"seq":${seq},"eventVersion":${q(r.eventVersion)},"eventCategory":${q(r.eventCategory)},"eventType":${q(r.eventType)},"eventID":${q(r.eventID)},` +
-    `"eventTime":${q(r.eventTime)},"awsRegion":${q(r.awsRegion)},"recipientAccountId":${q(r.recipientAccountId)},` +
-    `"metadata":{"ingestionTime":${q(r.metadata.ingestionTime)},"channelARN":${q(r.metadata.channelARN)}},"id":${q(r.id)},"eventData":`;
-  return r.eventDataJson === undefined ? `${head}${q(r.eventData)}}` : { head, middle: r.eventDataJson, tail: '}' };
 }

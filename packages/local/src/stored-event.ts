@@ -37,6 +37,19 @@ export type NewRecord = Omit<StoredRecord, 'seq'> & { readonly eventDataJson?: B
 /** A record's JSON text, or the text in parts: `head`, then the bytes of `middle`, then `tail`. */
 export type RecordText = string | { readonly head: string; readonly middle: Buffer; readonly tail: string };
 
+/** The text of a CloudTrail Lake record, as its log writes and hashes it. */
+export function lakeRecordText(seq: number, r: NewRecord): RecordText {
+  // A fixed key order: the text is what is hashed and what verify re-reads. JSON.stringify of
+  // the record with its keys in this order, written member by member (no record object to
+  // build and walk for each event); `eventData` as the request escaped it, when known.
+  const q = JSON.stringify;
+  const head =
+    `{"seq":${seq},"eventVersion":${q(r.eventVersion)},"eventCategory":${q(r.eventCategory)},"eventType":${q(r.eventType)},"eventID":${q(r.eventID)},` +
+    `"eventTime":${q(r.eventTime)},"awsRegion":${q(r.awsRegion)},"recipientAccountId":${q(r.recipientAccountId)},` +
+    `"metadata":{"ingestionTime":${q(r.metadata.ingestionTime)},"channelARN":${q(r.metadata.channelARN)}},"id":${q(r.id)},"eventData":`;
+  return r.eventDataJson === undefined ? `${head}${q(r.eventData)}}` : { head, middle: r.eventDataJson, tail: '}' };
+}
+
 /**
  * CloudTrail Lake documents `eventVersion` as "the event version" without a value for
  * integration events; the local lake writes this one.
