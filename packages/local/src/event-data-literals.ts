@@ -34,6 +34,9 @@ const CLOSE_ARRAY = 0x5d;
 const COLON = 0x3a;
 const COMMA = 0x2c;
 
+/** The body (1), `auditEvents` (2), an event (3). */
+const TRACKED_DEPTH = 3;
+
 /** One open container: an object (with the key of the member being read) or an array (with the index of the item). */
 interface Frame {
   object: boolean;
@@ -49,19 +52,23 @@ interface Frame {
  * `indexOf`.
  */
 export function scanPutAuditEventsBody(body: Buffer): BodyShape {
+  // Containers are followed only down to an event's members; deeper ones are only counted, so
+  // that a hostile body nested a million deep costs no memory.
   const stack: Frame[] = [];
+  let depth = 0;
   let deepest = 0;
   let eventData: (Buffer | undefined)[] = [];
   // A string in an object is a key until its colon.
   let expectKey = false;
+  const current = (): Frame | undefined => (depth <= TRACKED_DEPTH ? stack[depth - 1] : undefined);
   /** The `eventData` member of an event is being read: its event's index, else -1. */
   const eventIndex = (top: Frame | undefined): number =>
-    top?.object === true && top.key === 'eventData' && stack.length === 3 && (stack[1] as Frame).events ? (stack[1] as Frame).index : -1;
+    top?.object === true && top.key === 'eventData' && depth === TRACKED_DEPTH && (stack[1] as Frame).events ? (stack[1] as Frame).index : -1;
   for (let i = 0; i < body.length; i++) {
     const c = body[i] as number;
     if (c === QUOTE) {
       const end = endOfString(body, i);
-      const top = stack.at(-1);
+      const top = current();
       if (top?.object && expectKey) {
         top.key = keyOf(body, i, end);
         expectKey = false;
@@ -72,24 +79,25 @@ export function scanPutAuditEventsBody(body: Buffer): BodyShape {
       }
       i = end;
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      const top = stack.at(-1);
-      const events = c === OPEN_ARRAY && stack.length === 1 && top?.key === 'auditEvents';
+      const top = current();
+      const events = c === OPEN_ARRAY && depth === 1 && top?.key === 'auditEvents';
       // A repeated `auditEvents` key: JSON.parse keeps the last one.
       if (events) eventData = [];
       otherValue(top);
-      stack.push({ object: c === OPEN_OBJECT, key: undefined, index: 0, events });
-      if (stack.length > deepest) deepest = stack.length;
+      depth++;
+      if (depth <= TRACKED_DEPTH) stack[depth - 1] = { object: c === OPEN_OBJECT, key: undefined, index: 0, events };
+      if (depth > deepest) deepest = depth;
       expectKey = c === OPEN_OBJECT;
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-      stack.pop();
+      if (depth > 0) depth--;
       expectKey = false;
     } else if (c === COMMA) {
-      const top = stack.at(-1);
+      const top = current();
       if (top?.object) expectKey = true;
       else if (top) top.index++;
     } else if (c !== COLON && c > 0x20) {
       // The first byte of a number, `true`, `false` or `null`.
-      otherValue(stack.at(-1));
+      otherValue(current());
     }
   }
   return { depth: deepest, eventData: isUtf8(body) ? eventData : [] };

@@ -130,6 +130,11 @@ describe('scanPutAuditEventsBody', () => {
     }
   });
 
+  it('measures a body nested 200,000 deep without following it', () => {
+    const body = `{"auditEvents":[{"id":"a","eventData":"x","deep":${'['.repeat(200_000)}${']'.repeat(200_000)}}]}`;
+    expect(scanPutAuditEventsBody(Buffer.from(body))).toEqual({ depth: 200_003, eventData: [Buffer.from('"x"')] });
+  });
+
   it('gives no literals for a body that is not valid UTF-8 (its decoded text is not its bytes)', () => {
     const body = Buffer.concat([Buffer.from('{"auditEvents":[{"id":"a","eventData":"{\\"x\\":\\"'), Buffer.from([0xc3, 0x28]), Buffer.from('\\"}"}]}')]);
     expect(() => JSON.parse(body.toString('utf8'))).not.toThrow();
