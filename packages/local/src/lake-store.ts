@@ -4,11 +4,9 @@
  * CloudWatch Logs log groups (logs/log-store.ts).
  */
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Diagnostics } from '@auditlake/core';
 import { ACTIVITY_AUDIT_LOG_SELECTORS, Catalog, isActive, type ChannelInfo, type EventDataStoreInfo } from './catalog.js';
-import { EventLog, LOG_FILE } from './event-log.js';
-import type { QuerySource } from './query-engine.js';
+import { EventLog } from './event-log.js';
 import { LOCAL_LAKE_DEFAULTS, SERVICE_LIMITS } from './options.js';
 import { externalIdPolicy } from './resource-policy.js';
 import type { NewRecord } from './stored-event.js';
@@ -175,10 +173,6 @@ export class LakeStore {
     return status;
   }
 
-  querySources(): QuerySource[] {
-    return querySourcesOf(this.catalog);
-  }
-
   async close(): Promise<void> {
     const logs = [...this.#logs.values()];
     this.#logs.clear();
@@ -191,10 +185,6 @@ export class LakeStore {
 /** Read-only access for `auditlake query`: the catalog and the log paths, no writer lock. */
 export function openCatalogReadOnly(dataDir: string): Catalog {
   return Catalog.open(dataDir, { defaults: { region: LOCAL_LAKE_DEFAULTS.region, accountId: LOCAL_LAKE_DEFAULTS.accountId }, readOnly: true });
-}
-
-export function querySourcesOf(catalog: Catalog): QuerySource[] {
-  return catalog.eventDataStores.filter(isActive).map((eds) => ({ id: eds.id, retentionDays: eds.retentionDays, logPath: join(catalog.storeDir(eds.id), LOG_FILE) }));
 }
 
 function uniqueName(name: string, taken: string[]): string {

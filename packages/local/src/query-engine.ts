@@ -11,33 +11,25 @@
  *   in order of arrival. Loading the log (and writing the columnar copy) happens on one
  *   maintenance connection, one step at a time.
  * - DuckDB gets a memory limit, a private spill directory, and no file access beyond the
- *   engine's own directories, locked before any query runs.
+ *   engine's own directories, locked before any query runs (sql-instance.ts).
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Diagnostics } from '@auditlake/core';
 import { AwsServiceError, invalidQuery } from './aws-error.js';
 import { oneLineMessage, statementError } from './query-errors.js';
 import { eventsMatched } from './query-profile.js';
-import { processAlive } from './process-alive.js';
 import { QuerySlots } from './query-slots.js';
 import { INTERNAL_SCHEMA, SEGMENT_ROWS, SourceTables, sqlString, type SourceSnapshot } from './source-tables.js';
 import { guardStatement, parseTree, parseTreeText } from './sql-guard.js';
-import { applyTrinoSemantics, TRANSFORM_MACROS } from './sql-transform.js';
+import { applyTrinoSemantics } from './sql-transform.js';
 import { firstKeyword, rewriteQuery } from './sql-rewrite.js';
-import { toJsonValue, toResultString, type JsonValue } from './sql-values.js';
+import { openSqlInstance, removeSqlDirs, type SqlDirs } from './sql-instance.js';
+import { convertRows, type JsonValue } from './sql-values.js';
 import type { TableSource } from './table-sources.js';
-import { TRINO_MACROS } from './trino-functions.js';
 
 /** The shape `lake-store.ts` builds for the engine before table-sources.ts; kept for it, unused here. */
-export interface QuerySource {
-  id: string;
-  logPath: string;
-  retentionDays: number;
-}
-
 export interface QueryEngineOptions {
   /** The sources, read at each statement (new stores appear as they are created). */
   sources: () => readonly TableSource[];
@@ -99,7 +91,6 @@ export interface QueryResult {
 }
 
 const DAY_MS = 86_400_000;
-const SHARED_MEMORY = '/dev/shm';
 
 export class QueryEngine {
   readonly #instance: DuckDBInstance;
@@ -119,7 +110,7 @@ export class QueryEngine {
   #names = 0;
   #closed = false;
 
-  private constructor(instance: DuckDBInstance, maintenance: DuckDBConnection, checker: DuckDBConnection, dirs: { private: string; stage: string }, reserved: Set<string>, options: QueryEngineOptions) {
+  private constructor(instance: DuckDBInstance, maintenance: DuckDBConnection, checker: DuckDBConnection, dirs: SqlDirs, reserved: Set<string>, options: QueryEngineOptions) {
     this.#privateDir = dirs.private;
     this.#stageDir = dirs.stage;
     this.#instance = instance;
@@ -131,40 +122,8 @@ export class QueryEngine {
   }
 
   static async create(options: QueryEngineOptions): Promise<QueryEngine> {
-    for (const root of [tmpdir(), SHARED_MEMORY]) removeDeadEnginesDirs(root);
-    const privateDir = mkdtempSync(join(tmpdir(), `auditlake-sql-${process.pid}-`));
-    for (const dir of ['spill', 'scratch']) mkdirSync(join(privateDir, dir));
-    // Staged log lines are written and read once: in memory they cost the disk nothing, where the log's fsyncs wait.
-    const stageDir = existsSync(SHARED_MEMORY) ? mkdtempSync(join(SHARED_MEMORY, `auditlake-stage-${process.pid}-`)) : join(privateDir, 'stage');
-    mkdirSync(stageDir, { recursive: true });
-    let instance: DuckDBInstance | undefined;
-    try {
-      instance = await DuckDBInstance.create(':memory:', {
-        memory_limit: `${options.memoryLimitMb}MB`,
-        // DuckDB spills here, not to ./.tmp under the server's working directory.
-        temp_directory: join(privateDir, 'spill'),
-        max_temp_directory_size: '4GB',
-        autoinstall_known_extensions: 'false',
-        autoload_known_extensions: 'false',
-      });
-      const setup = await instance.connect();
-      await setup.run("SET TimeZone = 'UTC'");
-      await setup.run(`CREATE SCHEMA ${INTERNAL_SCHEMA}`);
-      for (const macro of [...TRINO_MACROS, ...TRANSFORM_MACROS]) await setup.run(macro);
-      const reserved = await catalogNames(setup);
-      const allowed = [stageDir, join(privateDir, 'scratch'), options.columnarRoot].map((dir) => sqlString(`${dir}/`));
-      await setup.run(`SET allowed_directories = [${allowed.join(', ')}]`);
-      await setup.run('SET enable_external_access = false');
-      setup.closeSync();
-      const maintenance = await instance.connect();
-      const checker = await instance.connect();
-      return new QueryEngine(instance, maintenance, checker, { private: privateDir, stage: stageDir }, reserved, options);
-    } catch (error) {
-      instance?.closeSync();
-      rmSync(privateDir, { recursive: true, force: true });
-      rmSync(stageDir, { recursive: true, force: true });
-      throw error;
-    }
+    const sql = await openSqlInstance(options);
+    return new QueryEngine(sql.instance, sql.maintenance, sql.checker, sql.dirs, sql.reserved, options);
   }
 
   /**
@@ -272,8 +231,7 @@ export class QueryEngine {
     this.#checker.closeSync();
     this.#maintenance.closeSync();
     this.#instance.closeSync();
-    rmSync(this.#privateDir, { recursive: true, force: true });
-    rmSync(this.#stageDir, { recursive: true, force: true });
+    removeSqlDirs({ private: this.#privateDir, stage: this.#stageDir });
   }
 
   async #execute(connection: DuckDBConnection, prepared: PreparedQuery, snapshots: (SourceSnapshot | undefined)[], options: RunOptions): Promise<QueryResult> {
@@ -397,42 +355,4 @@ export class QueryEngine {
   #name(): string {
     return `t_${++this.#names}`;
   }
-}
-
-/**
- * An engine removes its directories when it closes; a process killed first leaves them. Their
- * names carry the pid: those of processes that are gone are removed by the next engine.
- */
-function removeDeadEnginesDirs(root: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(root);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = /^auditlake-(?:sql|stage)-(\d+)-/.exec(name)?.[1];
-    if (pid === undefined || processAlive(Number(pid))) continue;
-    rmSync(join(root, name), { recursive: true, force: true });
-  }
-}
-
-/** Every name the catalog answers to without a schema (system views included): no WITH table may take one. */
-async function catalogNames(connection: DuckDBConnection): Promise<Set<string>> {
-  const reader = await connection.runAndReadAll('SELECT lower(view_name) FROM duckdb_views() UNION SELECT lower(table_name) FROM duckdb_tables()');
-  return new Set(reader.getRows().map((row) => String(row[0])));
-}
-
-function convertRows(raw: DuckDBValue[][], format: RunOptions['format'], budget: { bytes: number; maxBytes: number | undefined }): (JsonValue | string | null)[][] {
-  if (format === 'json') return raw.map((row) => row.map(toJsonValue));
-  return raw.map((row) =>
-    row.map((value) => {
-      const text = toResultString(value);
-      budget.bytes += 16 + (text?.length ?? 0) * 2;
-      if (budget.maxBytes !== undefined && budget.bytes > budget.maxBytes) {
-        throw new AwsServiceError('QueryResultsTooLarge', `The query results are larger than the lake keeps (${budget.maxBytes} bytes, maxQueryResultsBytes); narrow the query down or add a LIMIT.`);
-      }
-      return text;
-    }),
-  );
 }

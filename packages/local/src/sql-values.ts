@@ -15,6 +15,7 @@ import {
   DuckDBUnionValue,
   type DuckDBValue,
 } from '@duckdb/node-api';
+import { AwsServiceError } from './aws-error.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -75,4 +76,23 @@ function timestampText(value: DuckDBTimestampValue | DuckDBTimestampTZValue): st
   if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return value.toString();
   const iso = new Date(ms).toISOString();
   return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+}
+
+/**
+ * Rows of a result as `format` wants them (see {@link toJsonValue}, {@link toResultString}).
+ * Strings count against `budget` (UTF-16 bytes, 16 per value besides): over `maxBytes` is the
+ * service's `QueryResultsTooLarge`.
+ */
+export function convertRows(raw: DuckDBValue[][], format: 'json' | 'strings', budget: { bytes: number; maxBytes: number | undefined }): (JsonValue | string | null)[][] {
+  if (format === 'json') return raw.map((row) => row.map(toJsonValue));
+  return raw.map((row) =>
+    row.map((value) => {
+      const text = toResultString(value);
+      budget.bytes += 16 + (text?.length ?? 0) * 2;
+      if (budget.maxBytes !== undefined && budget.bytes > budget.maxBytes) {
+        throw new AwsServiceError('QueryResultsTooLarge', `The query results are larger than the lake keeps (${budget.maxBytes} bytes, maxQueryResultsBytes); narrow the query down or add a LIMIT.`);
+      }
+      return text;
+    }),
+  );
 }
