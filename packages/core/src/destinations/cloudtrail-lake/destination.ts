@@ -3,7 +3,7 @@ import type { Destination, QueuedEvent, SendOutcome } from '../../destination.js
 import { classifyRequestFailure } from '../../retry.js';
 import { utf8Bytes } from '../../serialize.js';
 import type { ChannelArn } from './channel-arn.js';
-import { auditEventEntry, eventDataChecksum, lakeBatchLimits, requestBodyBuffer, requestBodyBytes } from './entry.js';
+import { auditEventEntry, entryHasChecksum, eventDataChecksum, lakeBatchLimits, requestBodyBuffer, requestBodyBytes } from './entry.js';
 import { RETRYABLE_EVENT_ERROR_CODES } from './limits.js';
 import { createPutAuditEventsClient, type PutAuditEventsClientOptions, type PutAuditEventsInput, type PutAuditEventsOutput, type PutAuditEventsSend } from './put-audit-events-client.js';
 
@@ -112,7 +112,7 @@ class LazyAuditEvent {
     this.id = queued.id;
     this.#entry = queued.entry;
     Object.defineProperty(this, 'eventData', EVENT_DATA);
-    if (hasChecksum(queued.entry)) Object.defineProperty(this, 'eventDataChecksum', EVENT_DATA_CHECKSUM);
+    if (entryHasChecksum(queued.entry)) Object.defineProperty(this, 'eventDataChecksum', EVENT_DATA_CHECKSUM);
   }
 
   static parsed(event: LazyAuditEvent): AuditEvent {
@@ -132,16 +132,6 @@ const EVENT_DATA_CHECKSUM: PropertyDescriptor = {
   },
   enumerable: true,
 };
-
-const CHECKSUM_MEMBER = ',"eventDataChecksum":';
-/**
- * Whether an entry made by `encode` has a checksum: then it is the last member, 68 characters
- * with its 44-character value, so only the entry's tail is searched. Inside `eventData`'s
- * escaped text a quote always follows a backslash, so the name cannot appear there.
- */
-function hasChecksum(entry: string): boolean {
-  return entry.indexOf(CHECKSUM_MEMBER, entry.length - 128) !== -1;
-}
 
 function lazyEvent(queued: QueuedEvent): AuditEvent {
   return new LazyAuditEvent(queued) as unknown as AuditEvent;

@@ -19,6 +19,17 @@ export function auditEventEntry(event: AuditEvent): string {
   return `{"id":${JSON.stringify(event.id)},"eventData":${JSON.stringify(event.eventData)}${checksum}}`;
 }
 
+const CHECKSUM_MEMBER = ',"eventDataChecksum":';
+/**
+ * Whether an entry made by {@link auditEventEntry} carries a checksum: then it is the last
+ * member, 68 characters with its 44-character value, so only the entry's tail is searched.
+ * Inside the escaped `eventData` a quote always follows a backslash, so the name cannot appear
+ * there.
+ */
+export function entryHasChecksum(entry: string): boolean {
+  return entry.indexOf(CHECKSUM_MEMBER, entry.length - 128) !== -1;
+}
+
 const ENVELOPE_HEAD = '{"auditEvents":[';
 const ENVELOPE_TAIL = ']}';
 /** Bytes of `{"auditEvents":[]}`. */
