@@ -64,11 +64,10 @@ export default function auditLakeTransport(options?: AuditLakePinoOptions) {
       const unknownLines = unknownLineReporter(sink);
       drained.check();
       for await (const text of source as AsyncIterable<string>) {
+        // A line that is not JSON is reported (once) and ignored, as pino-abstract-transport does.
         const line = parseLine(text, unknownLines);
-        if (line === undefined) {
-          // Not JSON: reported (once) and ignored, as pino-abstract-transport does.
-        } else if (unmappable !== undefined) sink.reject(line, CONFIGURATION_ERROR, unmappable);
-        else {
+        if (line !== undefined && unmappable !== undefined) sink.reject(line, CONFIGURATION_ERROR, unmappable);
+        else if (line !== undefined) {
           const record = convert(line, config, map, sink);
           if (record !== undefined) sink.add(record);
         }
