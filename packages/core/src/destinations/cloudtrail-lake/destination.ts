@@ -4,6 +4,7 @@ import { classifyRequestFailure } from '../../retry.js';
 import { utf8Bytes } from '../../serialize.js';
 import type { ChannelArn } from './channel-arn.js';
 import { auditEventEntry, entryHasChecksum, eventDataChecksum, lakeBatchLimits, requestBodyBuffer, requestBodyBytes } from './entry.js';
+import { withLazyMember } from '../lazy-member.js';
 import { RETRYABLE_EVENT_ERROR_CODES } from './limits.js';
 import { createPutAuditEventsClient, type PutAuditEventsClientOptions, type PutAuditEventsInput, type PutAuditEventsOutput, type PutAuditEventsSend } from './put-audit-events-client.js';
 
@@ -64,15 +65,8 @@ export function createCloudTrailLakeDestination(options: CloudTrailLakeDestinati
       };
     },
     async send(events, signal) {
-      const input = lazyInput(channel.arn, externalId, events);
-      // Built from the entries serialized at accept time, and only if `send` asks for it.
-      let body: Buffer | undefined;
-      const output = await send(input, {
-        abortSignal: signal,
-        get body() {
-          return (body ??= requestBodyBuffer(events));
-        },
-      });
+      // The body is built from the entries serialized at accept time, and only if `send` reads it.
+      const output = await send(lazyInput(channel.arn, externalId, events), withLazyMember({ abortSignal: signal }, 'body', () => requestBodyBuffer(events)));
       return readOutcome(events, output);
     },
     classify: (error) => classifyRequestFailure(error, LAKE_CONFIGURATION_ERRORS),
@@ -87,13 +81,8 @@ export function decodeLakeEntry(entry: string): string {
 
 /** The input of a call; `auditEvents` is parsed from the entries only when a custom `send` reads it. */
 function lazyInput(channelArn: string, externalId: string | undefined, events: readonly QueuedEvent[]): PutAuditEventsInput {
-  let auditEvents: AuditEvent[] | undefined;
-  const input = { channelArn, ...(externalId === undefined ? {} : { externalId }) } as PutAuditEventsInput;
-  Object.defineProperty(input, 'auditEvents', {
-    enumerable: true,
-    get: () => (auditEvents ??= events.map(lazyEvent)),
-  });
-  return input;
+  const fields = externalId === undefined ? { channelArn } : { channelArn, externalId };
+  return withLazyMember(fields, 'auditEvents', () => events.map(lazyEvent));
 }
 
 /**

@@ -2,6 +2,7 @@ import type { BatchRule, Destination, QueuedEvent, SendOutcome } from '../../des
 import { classifyRequestFailure } from '../../retry.js';
 import { utf8Bytes } from '../../serialize.js';
 import { createCloudWatchLogsClient, type CloudWatchLogsClient, type CloudWatchLogsClientOptions, type PutLogEventsInput, type PutLogEventsOutput, type PutLogEventsSend } from './cloudwatch-logs-client.js';
+import { withLazyMember } from '../lazy-member.js';
 import { putCreatingMissing, type LogStreamTarget } from './create-on-missing.js';
 import { logEventAuditEventJson, logEventBytes, logEventEntry, logEventMessage, logsBatchLimits, putLogEventsBody, putLogEventsBodyHead, type InputLogEvent } from './entry.js';
 import { MAX_LOG_BATCH_SPAN_MS, MAX_LOG_EVENT_AGE_MS, MAX_LOG_EVENT_AHEAD_MS, MAX_LOG_EVENT_BYTES, type LogEventRejectionCode } from './limits.js';
@@ -57,13 +58,8 @@ export function createCloudWatchLogsDestination(options: CloudWatchLogsDestinati
     newBatchRule: spanRule,
     async send(events, signal) {
       const sorted = chronological(events);
-      let body: Buffer | undefined;
-      const output = await send(lazyInput(logGroupName, logStreamName, sorted), {
-        abortSignal: signal,
-        get body() {
-          return (body ??= putLogEventsBody(head, sorted.map((event) => event.entry)));
-        },
-      });
+      const body = () => putLogEventsBody(head, sorted.map((event) => event.entry));
+      const output = await send(lazyInput(logGroupName, logStreamName, sorted), withLazyMember({ abortSignal: signal }, 'body', body));
       return readOutcome(sorted, output);
     },
     classify(error) {
@@ -131,13 +127,7 @@ function chronological(events: readonly QueuedEvent[]): readonly QueuedEvent[] {
 
 /** The input of a call; `logEvents` is parsed from the entries only when a custom `send` reads it. */
 function lazyInput(logGroupName: string, logStreamName: string, events: readonly QueuedEvent[]): PutLogEventsInput {
-  let logEvents: InputLogEvent[] | undefined;
-  const input = { logGroupName, logStreamName } as PutLogEventsInput;
-  Object.defineProperty(input, 'logEvents', {
-    enumerable: true,
-    get: () => (logEvents ??= events.map((event) => JSON.parse(event.entry) as InputLogEvent)),
-  });
-  return input;
+  return withLazyMember({ logGroupName, logStreamName }, 'logEvents', () => events.map((event) => JSON.parse(event.entry) as InputLogEvent));
 }
 
 /**
