@@ -1,7 +1,7 @@
 import { isRefused, type Admission, type Refusal } from './admission.js';
 import type { AuditEvent } from './audit-event.js';
 import type { Clock } from './clock.js';
-import { isRefusal, type OutcomeTracker, type OutgoingEvent, type QueuedEvent } from './destination.js';
+import { isRefusal, QueuedEventRecord, type OutcomeTracker, type OutgoingEvent } from './destination.js';
 import type { Diagnostics } from './diagnostics.js';
 import type { AuditSinkStats } from './ledger.js';
 import type { AuditSinkOptions } from './options.js';
@@ -179,18 +179,7 @@ class Sink implements AuditSink {
     const encoded = destination.encode(event);
     if (isRefusal(encoded)) return this.#refuseEvent(event, encoded.refused.code, encoded.refused.message, tracker);
     if (!bounds.hasRoom(encoded.bytes)) return this.#refuseEvent(event, 'QueueFull', `the queue is full (${bounds.describeLimits()})`, tracker);
-    const queued: QueuedEvent = {
-      id: event.id,
-      entry: encoded.entry,
-      bytes: encoded.bytes,
-      timeMs: event.timeMs,
-      seq: ledger.nextSeq(),
-      acceptedAt: this.#clock.now(),
-      attempts: 0,
-      inFlight: false,
-      tracker,
-      spooled: undefined,
-    };
+    const queued = new QueuedEventRecord(event.id, encoded.entry, encoded.bytes, event.timeMs, ledger.nextSeq(), this.#clock.now(), tracker, undefined);
     if (tracker) tracker.pending++;
     ledger.queued(queued);
     store.push(queued);

@@ -1,4 +1,4 @@
-import type { QueuedEvent } from '../destination.js';
+import { QueuedEventRecord, type QueuedEvent } from '../destination.js';
 import type { EventQueue } from '../event-queue.js';
 import type { Frame } from './frame.js';
 import { SegmentCursor, type Place, type Segment, type SpoolDirectory } from './segment.js';
@@ -121,7 +121,7 @@ export class SpoolReader {
   #loaded(source: Source, segment: Segment, frame: Frame): void {
     const { directory } = source;
     if (!directory.adopted) {
-      const event: QueuedEvent = { id: frame.id, entry: frame.entry, bytes: frame.bytes, timeMs: frame.timeMs, seq: frame.seq, acceptedAt: frame.acceptedAt, attempts: 0, inFlight: false, tracker: undefined, spooled: { segment, frameSeq: frame.seq } satisfies Place };
+      const event = new QueuedEventRecord(frame.id, frame.entry, frame.bytes, frame.timeMs, frame.seq, frame.acceptedAt, undefined, { segment, frameSeq: frame.seq } satisfies Place);
       this.#backlogEvents--;
       this.#backlogBytes -= frame.bytes;
       this.#o.window.push(event);
@@ -139,7 +139,7 @@ export class SpoolReader {
       segment.settledFrames++;
       return;
     }
-    const event: QueuedEvent = { id: frame.id, entry: encoded.entry, bytes: encoded.bytes, timeMs: frame.timeMs, seq: this.#o.ledger.nextSeq(), acceptedAt: frame.acceptedAt, attempts: 0, inFlight: false, tracker: undefined, spooled: { segment, frameSeq: frame.seq } satisfies Place };
+    const event = new QueuedEventRecord(frame.id, encoded.entry, encoded.bytes, frame.timeMs, this.#o.ledger.nextSeq(), frame.acceptedAt, undefined, { segment, frameSeq: frame.seq } satisfies Place);
     this.#o.ledger.queued(event, true);
     this.#o.window.push(event);
   }
