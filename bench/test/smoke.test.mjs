@@ -31,7 +31,12 @@ describe('benches, shrunk', { timeout: 180_000 }, () => {
   it('core: the pipeline beside its floor, and the spool comparison', async () => {
     const { code, stdout, stderr } = await run('core.mjs', [], { BENCH_RUNS: '1', BENCH_SCALE: '0.01' });
     expect(code, stderr).toBe(0);
-    expect(rowsAfter(stdout, '## core pipeline').map((row) => row[0])).toEqual(['1 KB events', '20 KB events']);
+    expect(rowsAfter(stdout, '## core pipeline').map((row) => `${row[0]}, ${row[2]}`)).toEqual([
+      '1 KB events, one loop',
+      '1 KB events, a turn every 100',
+      '20 KB events, one loop',
+      '20 KB events, a turn every 100',
+    ]);
     expect(stdout).toMatch(/Machine: .+ cores/);
   });
 
