@@ -29,6 +29,8 @@ export const CLIENTS = {
   'otel-auditlake-exporter': { side: 'auditlake', logger: 'otel', label: 'BatchLogRecordProcessor + AuditLakeLogRecordExporter' },
   'otel-otlp-json': { side: 'peer', logger: 'otel', label: 'BatchLogRecordProcessor + OTLP/HTTP JSON' },
   'otel-otlp-proto': { side: 'peer', logger: 'otel', label: 'BatchLogRecordProcessor + OTLP/HTTP protobuf' },
+  'otel-floor-lake': { side: 'floor', logger: 'otel', label: 'floor: BatchLogRecordProcessor + PutAuditEvents, nothing else' },
+  'otel-floor-cwl': { side: 'floor', logger: 'otel', label: 'floor: BatchLogRecordProcessor + PutLogEvents, nothing else', cwl: true },
 };
 
 const winstonFormat = (winston) => winston.format.combine(winston.format.timestamp(), winston.format.json());
@@ -116,6 +118,8 @@ async function openOtel(name, { key, endpoint, options, queue }) {
   } else if (name === 'otel-auditlake-exporter') {
     const { AuditLakeLogRecordExporter } = await import('@auditlake/otel');
     processor = batch(new AuditLakeLogRecordExporter({ ...options }));
+  } else if (name.startsWith('otel-floor')) {
+    processor = await floorProcessor(name, key, queue, BatchLogRecordProcessor);
   } else {
     const { OTLPLogExporter } = await import(name === 'otel-otlp-proto' ? '@opentelemetry/exporter-logs-otlp-proto' : '@opentelemetry/exporter-logs-otlp-http');
     processor = batch(new OTLPLogExporter({ url: `${endpoint}/v1/logs` }));
@@ -127,6 +131,24 @@ async function openOtel(name, { key, endpoint, options, queue }) {
     log: (i) => logger.emit({ severityText: 'INFO', body: MESSAGE, attributes: record(i) }),
     end: () => provider.shutdown(),
   };
+}
+
+/**
+ * The SDK's batch processor in front of a floor exporter (bench/floor-exporters.mjs), with
+ * batches as large as auditlake's by default: 100 events for PutAuditEvents (the service's
+ * limit), 700 of these for PutLogEvents (under its 1 MiB).
+ */
+async function floorProcessor(name, key, queue, BatchLogRecordProcessor) {
+  const { createPutAuditEventsClient, createCloudWatchLogsClient } = await import('@auditlake/core');
+  const { putAuditEventsFloorExporter, putLogEventsFloorExporter } = await import('./floor-exporters.mjs');
+  const env = process.env;
+  const connection = { region: env.AWS_REGION, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } };
+  const lake = name === 'otel-floor-lake';
+  const exporter = lake
+    ? putAuditEventsFloorExporter(createPutAuditEventsClient({ ...connection, endpoint: env.AUDITLAKE_ENDPOINT }), env.AUDITLAKE_CHANNEL_ARN)
+    : putLogEventsFloorExporter(createCloudWatchLogsClient({ ...connection, endpoint: env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS }), LOG_GROUP, key, env.AUDITLAKE_CHANNEL_ARN.split(':')[4]);
+  const sized = queue === undefined ? {} : { maxQueueSize: queue };
+  return new BatchLogRecordProcessor({ exporter, maxExportBatchSize: lake ? 100 : 700, ...sized });
 }
 
 /** Opens client `name`. `context`: { key (stream / source name), endpoint, options (auditlake options), queue }. */

@@ -22,8 +22,17 @@ import { RECORD_BYTES } from './workload.mjs';
 const GROUPS = [
   { logger: 'winston', ours: ['winston-auditlake', 'winston-auditlake-cwl'], peers: ['winston-cloudwatch'] },
   { logger: 'pino', ours: ['pino-auditlake', 'pino-auditlake-cwl'], peers: ['pino-cloudwatch'] },
-  { logger: 'otel', ours: ['otel-auditlake-processor', 'otel-auditlake-exporter', 'otel-auditlake-processor-cwl'], peers: ['otel-otlp-json', 'otel-otlp-proto'] },
+  {
+    logger: 'otel',
+    ours: ['otel-auditlake-processor', 'otel-auditlake-exporter', 'otel-auditlake-processor-cwl'],
+    peers: ['otel-otlp-json', 'otel-otlp-proto'],
+    // What any client of each API must do for these records (bench/floor-exporters.mjs).
+    floors: ['otel-floor-lake', 'otel-floor-cwl'],
+  },
 ];
+const floorsOf = (group) => group.floors ?? [];
+/** The floor an auditlake client is held to: the one for the API it sends to. */
+const floorFor = (group, client) => floorsOf(group).find((floor) => Boolean(CLIENTS[floor].cwl) === Boolean(CLIENTS[client].cwl));
 
 const { values } = parseArgs({
   options: {
@@ -64,7 +73,7 @@ async function measure(client, run) {
 
 try {
   const results = new Map();
-  const clients = groups.flatMap((g) => [...g.peers, ...g.ours]);
+  const clients = groups.flatMap((g) => [...g.peers, ...floorsOf(g), ...g.ours]);
   for (let run = 0; run < runs; run++) {
     for (const client of clients) {
       const result = await measure(client, run);
@@ -92,19 +101,21 @@ try {
   console.log(`\n## auditlake beside its peers: ${fmt(records)} records of ~${fmt(RECORD_BYTES)} B in one burst, then each library's documented shutdown`);
   console.log(machine);
   console.log(
-    `Median of ${runs} runs, each client in its own process, runs interleaved; CPU is the whole process's (all threads) from the first record to the end of the shutdown, per record the fake endpoint counted; ratios are auditlake / the first peer of the same logger, from the same run. Fake endpoint latency: ${latencyMs} ms. auditlake options: ${JSON.stringify(options)}.\n`,
+    `Median of ${runs} runs, each client in its own process, runs interleaved; CPU is the whole process's (all threads) from the first record to the end of the shutdown, per record the fake endpoint counted; ratios are auditlake / the first peer of the same logger, from the same run; "CPU / floor" is auditlake / the floor client of the same API (bench/floor-exporters.mjs: the same eventData, nothing but what the wire format requires). Fake endpoint latency: ${latencyMs} ms. auditlake options: ${JSON.stringify(options)}.\n`,
   );
   const rows = [];
   for (const group of groups) {
     const base = summary(group.peers[0]);
-    for (const client of [...group.peers, ...group.ours]) {
+    for (const client of [...group.peers, ...floorsOf(group), ...group.ours]) {
       const s = summary(client);
       const mine = CLIENTS[client].side === 'auditlake';
+      const floor = mine ? floorFor(group, client) : undefined;
       rows.push([
         `${group.logger}: ${CLIENTS[client].label}`,
         `${fmt(s.delivered)} / ${fmt(records)}`,
         fmt(s.cpu, 1),
         mine ? ratio(s.cpu, base.cpu) : client === group.peers[0] ? 'baseline' : ratio(s.cpu, base.cpu),
+        floor ? ratio(s.cpu, summary(floor).cpu) : '',
         `${mib(s.peak)} (${mib(s.baseline)})`,
         mine ? ratio(s.peak, base.peak) : client === group.peers[0] ? 'baseline' : ratio(s.peak, base.peak),
         fmt(s.wall / 1000, 1),
@@ -113,7 +124,7 @@ try {
       ]);
     }
   }
-  printTable(['logger: client', 'delivered (min)', 'CPU µs / delivered record', 'CPU ratio', 'peak RSS MiB (before burst)', 'RSS ratio', 'wall s', 'wire B / record', 'duplicates / dead letters'], rows);
+  printTable(['logger: client', 'delivered (min)', 'CPU µs / delivered record', 'CPU ratio', 'CPU / floor', 'peak RSS MiB (before burst)', 'RSS ratio', 'wall s', 'wire B / record', 'duplicates / dead letters'], rows);
   const short = [...results.entries()].filter(([, list]) => list.some((r) => r.counts.distinct < records));
   for (const [client, list] of short) console.log(`\nNot every record arrived for ${client}: ${list.map((r) => fmt(r.counts.distinct)).join(', ')} of ${fmt(records)} per run; its CPU per record is per record that did arrive.`);
 } finally {

@@ -94,8 +94,12 @@ describe('benches, shrunk', { timeout: 180_000 }, () => {
     const { code, stdout, stderr } = await run('peers.mjs', ['--records', '200', '--runs', '1', '--only', 'winston,otel']);
     expect(code, stderr).toBe(0);
     const rows = rowsAfter(stdout, '## auditlake beside its peers');
-    expect(rows.length).toBe(8);
+    // winston: 3; otel: 2 peers, 2 floors, 3 of ours.
+    expect(rows.length).toBe(10);
     for (const row of rows) expect(row[1]).toBe('200 / 200');
+    // Each OTel client of ours is held to the floor of the API it sends to, and only those are.
+    const floored = rows.filter((row) => row[4] !== '').map((row) => row[0]);
+    expect(floored).toEqual(['otel: AuditLakeLogRecordProcessor', 'otel: BatchLogRecordProcessor + AuditLakeLogRecordExporter', 'otel: AuditLakeLogRecordProcessor → CloudWatch Logs']);
   });
 
   it('faults: a burst under throttling and resets, accounted for', async () => {
