@@ -134,9 +134,9 @@ async function openOtel(name, { key, endpoint, options, queue }) {
 }
 
 /**
- * The SDK's batch processor in front of a floor exporter (bench/floor-exporters.mjs), with
- * batches as large as auditlake's by default: 100 events for PutAuditEvents (the service's
- * limit), 700 of these for PutLogEvents (under its 1 MiB).
+ * The SDK's batch processor in front of a floor exporter (bench/floor-exporters.mjs): exports of
+ * the SDK's default 512 records for PutAuditEvents (sent as requests of 100, the service's
+ * limit), and of 700 for PutLogEvents (one request each, under its 1 MiB, as auditlake fills them).
  */
 async function floorProcessor(name, key, queue, BatchLogRecordProcessor) {
   const { createPutAuditEventsClient, createCloudWatchLogsClient } = await import('@auditlake/core');
@@ -148,7 +148,7 @@ async function floorProcessor(name, key, queue, BatchLogRecordProcessor) {
     ? putAuditEventsFloorExporter(createPutAuditEventsClient({ ...connection, endpoint: env.AUDITLAKE_ENDPOINT }), env.AUDITLAKE_CHANNEL_ARN)
     : putLogEventsFloorExporter(createCloudWatchLogsClient({ ...connection, endpoint: env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS }), LOG_GROUP, key, env.AUDITLAKE_CHANNEL_ARN.split(':')[4]);
   const sized = queue === undefined ? {} : { maxQueueSize: queue };
-  return new BatchLogRecordProcessor({ exporter, maxExportBatchSize: lake ? 100 : 700, ...sized });
+  return new BatchLogRecordProcessor({ exporter, maxExportBatchSize: lake ? 512 : 700, ...sized });
 }
 
 /** Opens client `name`. `context`: { key (stream / source name), endpoint, options (auditlake options), queue }. */

@@ -25,7 +25,7 @@
 //
 //   BENCH_RUNS=3 BENCH_SCALE=1 BENCH_AUDITLAKE_OPTIONS='{}' node bench/core.mjs
 import { createAuditSink, createPutAuditEventsClient } from '@auditlake/core';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -139,7 +139,7 @@ async function floor(events, pool, perRequest, yieldEvery = 0) {
     const end = Math.min(events, start + perRequest);
     for (let i = start; i < end; i++) {
       const eventData = JSON.stringify(pool[i % pool.length]);
-      const checksum = createHash('sha256').update(eventData).digest('base64');
+      const checksum = hash('sha256', eventData, 'base64');
       entries.push(`{"id":"e${i}","eventData":${JSON.stringify(eventData)},"eventDataChecksum":"${checksum}"}`);
     }
     const body = Buffer.from(`{"auditEvents":[${entries.join(',')}]}`, 'utf8');
