@@ -49,7 +49,7 @@ export { EVENT_DATA_FIELDS, USER_IDENTITY_FIELDS, CAPPED_FIELDS, EVENT_TIME_PATT
 export type { CappedField, FieldRule, JsonObject } from './schema.js';
 export { classifyRequestFailure, backoffDelayMs, describeFailure } from './retry.js';
 export type { RequestFailure } from './retry.js';
-export { memoizeCredentials, CREDENTIALS_REFRESH_MS } from './aws/credentials.js';
+export { environmentCredentials, memoizeCredentials, CREDENTIALS_REFRESH_MS } from './aws/credentials.js';
 export { toJsonSafe, setOwn, wellFormed, utf8Bytes, stringifySafe, DEFAULT_MAX_DEPTH } from './serialize.js';
 export { describeValue } from './errors.js';
 export { systemClock, sleep } from './clock.js';

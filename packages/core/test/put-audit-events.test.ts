@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { classifyRequestFailure } from '../src/internal.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { classifyRequestFailure, environmentCredentials } from '../src/internal.js';
 import { createPutAuditEventsClient, isAwsRequestError, AwsRequestError, type AwsCredentials, type PutAuditEventsClient, type PutAuditEventsInput } from '../src/index.js';
 import { CHANNEL_ARN } from './helpers.js';
 
@@ -199,5 +202,49 @@ describe('credentials', () => {
     const { client } = await serve(ok);
     const error = await failure(client({ credentials: () => Promise.reject(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' })) }).send(input));
     expect(classifyRequestFailure(error)).toMatchObject({ retryable: false, configuration: true, code: 'CredentialsProviderError' });
+  });
+
+  describe('from the environment, without loading the AWS SDK chain', () => {
+    const saved = { ...process.env };
+    let isolated: string;
+    beforeEach(() => {
+      // Nothing but the variables under test can give the SDK's chain credentials here.
+      isolated = mkdtempSync(join(tmpdir(), 'auditlake-credentials-'));
+      for (const name of Object.keys(process.env)) if (name.startsWith('AWS_')) delete process.env[name];
+      Object.assign(process.env, { HOME: isolated, AWS_CONFIG_FILE: join(isolated, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(isolated, 'credentials'), AWS_EC2_METADATA_DISABLED: 'true' });
+    });
+    afterEach(() => {
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+      Object.assign(process.env, saved);
+      rmSync(isolated, { recursive: true, force: true });
+    });
+
+    const cases: [string, Record<string, string>][] = [
+      ['static keys', { AWS_ACCESS_KEY_ID: 'AKIDENV', AWS_SECRET_ACCESS_KEY: 'env-secret' }],
+      ['keys, session token and expiration', { AWS_ACCESS_KEY_ID: 'ASIAENV', AWS_SECRET_ACCESS_KEY: 'env-secret', AWS_SESSION_TOKEN: 'env-token', AWS_CREDENTIAL_EXPIRATION: '2030-01-01T00:00:00Z' }],
+      ['keys with AWS_PROFILE set (the chain skips the environment)', { AWS_ACCESS_KEY_ID: 'AKIDENV', AWS_SECRET_ACCESS_KEY: 'env-secret', AWS_PROFILE: 'nobody' }],
+      ['a key without its secret', { AWS_ACCESS_KEY_ID: 'AKIDENV' }],
+      ['an empty key', { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: 'env-secret' }],
+      ['an empty session token (left out)', { AWS_ACCESS_KEY_ID: 'AKIDENV', AWS_SECRET_ACCESS_KEY: 'env-secret', AWS_SESSION_TOKEN: '' }],
+    ];
+    it.each(cases)('takes what the SDK chain takes: %s', async (_, env) => {
+      Object.assign(process.env, env);
+      const ours = environmentCredentials();
+      const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
+      const theirs = await fromNodeProviderChain()().then(
+        (c) => ({ accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: c.expiration }),
+        () => undefined,
+      );
+      if (theirs === undefined) expect(ours).toBeUndefined();
+      else expect({ sessionToken: undefined, expiration: undefined, ...ours }).toEqual(theirs);
+    });
+
+    it('signs with the environment keys when no credentials are given', async () => {
+      Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDFROMENV', AWS_SECRET_ACCESS_KEY: 'env-secret', AWS_SESSION_TOKEN: 'env-token' });
+      const { seen, client } = await serve(ok);
+      await client({ credentials: undefined }).send(input);
+      expect(seen[0]?.headers.authorization).toContain('Credential=AKIDFROMENV/');
+      expect(seen[0]?.headers['x-amz-security-token']).toBe('env-token');
+    });
   });
 });

@@ -48,6 +48,22 @@ export function memoizeCredentials(source: AwsCredentials | AwsCredentialsProvid
   };
 }
 
+/**
+ * The first link of the AWS SDK's Node default chain, read without loading the chain: the
+ * environment's static keys (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, and
+ * `AWS_SESSION_TOKEN` and `AWS_CREDENTIAL_EXPIRATION` when set), exactly as the chain returns
+ * them. `undefined` when the chain would not take them: a key missing or empty, or
+ * `AWS_PROFILE` set (the chain then skips the environment for the profile).
+ */
+export function environmentCredentials(env: NodeJS.ProcessEnv = process.env): AwsCredentials | undefined {
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken, AWS_CREDENTIAL_EXPIRATION: expiry } = env;
+  if (env.AWS_PROFILE || !accessKeyId || !secretAccessKey) return undefined;
+  const credentials: AwsCredentials = { accessKeyId, secretAccessKey };
+  if (sessionToken) credentials.sessionToken = sessionToken;
+  if (expiry) credentials.expiration = new Date(expiry);
+  return credentials;
+}
+
 export function isCredentials(value: unknown): value is AwsCredentials {
   const c = value as Partial<AwsCredentials> | null;
   return typeof c === 'object' && c !== null && typeof c.accessKeyId === 'string' && c.accessKeyId.length > 0 && typeof c.secretAccessKey === 'string';
