@@ -6,7 +6,7 @@
 import { cutToJsonBytes } from './over-long-fields.js';
 import type { AuditLogRecord } from './record.js';
 import { EVENT_DATA_FIELDS, isJsonObject, type JsonObject } from './schema.js';
-import { definedFields, jsonSafeValue, setOwn, stringifySafe, toJsonSafe, utf8Bytes, wellFormed } from './serialize.js';
+import { definedFields, jsonShapedValue, setOwn, stringifySafe, toJsonSafe, utf8Bytes, wellFormed } from './serialize.js';
 
 /** Serialized size of `additionalEventData` we fill context into; the schema's cap. */
 export const ADDITIONAL_EVENT_DATA_MAX_BYTES = EVENT_DATA_FIELDS.additionalEventData.maxBytes ?? 28_000;
@@ -23,8 +23,9 @@ export const TRUNCATED_KEY = 'truncated';
  */
 export function withContext(given: unknown, record: AuditLogRecord, attributes: Record<string, unknown>, keys: readonly string[], maxDepth: number, scalar: (value: unknown) => string | undefined, share: boolean): unknown {
   if (given !== undefined && given !== null && !isJsonObject(given)) return given;
-  // With `share`, attribute values that need no rendering are kept as they are (see `isJsonSafe`).
-  const safe = share ? jsonSafeValue : toJsonSafe;
+  // With `share`, attribute values that need no rendering are kept as they are, and the strings'
+  // well-formedness is left to the caller, who checks the serialized text (see `isJsonShaped`).
+  const safe = share ? jsonShapedValue : toJsonSafe;
   const message = record.message === undefined ? undefined : safe(record.message, maxDepth);
   const severity = scalar(record.severity);
   const traceId = scalar(record.traceId);
@@ -33,7 +34,7 @@ export function withContext(given: unknown, record: AuditLogRecord, attributes: 
   for (const key of keys) {
     if (key === 'audit' || key.startsWith(AUDIT_PREFIX)) continue;
     const value = safe(attributes[key], maxDepth);
-    if (value !== undefined) setOwn((others ??= {}), wellFormed(key), value);
+    if (value !== undefined) setOwn((others ??= {}), share ? key : wellFormed(key), value);
   }
   if (given === undefined || given === null) {
     if (message === undefined && severity === undefined && traceId === undefined && spanId === undefined && others === undefined) return undefined;

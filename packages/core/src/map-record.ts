@@ -8,7 +8,7 @@ import type { AuditLogRecord } from './record.js';
 import { compileRedactPath, redact, type RedactPath } from './redact.js';
 import { EVENT_DATA_FIELDS, isJsonObject, USER_IDENTITY_FIELDS, type AuditEventData, type JsonObject } from './schema.js';
 import { attribute, CLIENT_ADDRESS, ERROR_TYPE, EVENT_NAME, EXCEPTION_MESSAGE, principalIdOf, scalar, SERVICE_NAME, text, USER_AGENT } from './record-fallbacks.js';
-import { DEFAULT_MAX_DEPTH, definedFields, isJsonSafe, setOwn, toJsonSafe } from './serialize.js';
+import { DEFAULT_MAX_DEPTH, definedFields, isJsonShaped, mayHoldLoneSurrogate, setOwn, toJsonSafe } from './serialize.js';
 
 export { isJsonObject } from './schema.js';
 export { formatEventTime, toEpochMs } from './event-time.js';
@@ -132,7 +132,10 @@ interface MapperConfig {
   maxDepth: number;
   now: () => number;
   overLongFields: OverLongFields;
-  /** Values that need no rendering are used as they are, not copied (see {@link isJsonSafe}). */
+  /**
+   * Values that need no rendering are used as they are, not copied, and their strings' well-formedness
+   * is checked once, on the text (see {@link isJsonShaped}).
+   */
   share: boolean;
 }
 
@@ -144,12 +147,15 @@ function encodeRecord(record: AuditLogRecord, config: MapperConfig): EncodedReco
   if (attributes === null || typeof attributes !== 'object') return undefined;
   if (!config.share) return encodeAudit(record, attributes, config);
   try {
-    return encodeAudit(record, attributes, config);
+    const encoded = encodeAudit(record, attributes, config);
+    // Shared strings are not checked one by one: a lone surrogate shows in the text.
+    if (encoded === undefined || !mayHoldLoneSurrogate(encoded.json)) return encoded;
   } catch {
     // Shared values passed the check but changed under JSON.stringify (a getter that now
-    // throws or returns a bigint): render a copy of everything, which cannot throw.
-    return encodeAudit(record, attributes, { ...config, share: false });
+    // throws or returns a bigint).
   }
+  // Render a copy of everything, which cannot throw and holds only well-formed text.
+  return encodeAudit(record, attributes, { ...config, share: false });
 }
 
 function encodeAudit(record: AuditLogRecord, attributes: Record<string, unknown>, config: MapperConfig): EncodedRecord | undefined {
@@ -239,7 +245,7 @@ function extractAudit(attributes: Record<string, unknown>, keys: readonly string
   const nested = attributes.audit;
   if (nested !== null && typeof nested === 'object' && !Array.isArray(nested)) {
     // Flat keys are written into the nested object: then it must be a copy.
-    if (config.share && !flat && isJsonSafe(nested, maxDepth)) return nested as JsonObject;
+    if (config.share && !flat && isJsonShaped(nested, maxDepth)) return nested as JsonObject;
     const safe = toJsonSafe(nested, maxDepth);
     if (isJsonObject(safe)) audit = safe;
   }

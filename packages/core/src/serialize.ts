@@ -47,19 +47,41 @@ export function toJsonSafe(value: unknown, maxDepth: number = DEFAULT_MAX_DEPTH)
  * lists; never throws (a throwing getter or proxy means "render it").
  */
 export function isJsonSafe(value: unknown, maxDepth: number = DEFAULT_MAX_DEPTH): boolean {
+  return checkTree(value, maxDepth, true);
+}
+
+/**
+ * {@link isJsonSafe} but for the strings' well-formedness, which the caller checks on the
+ * serialized text instead, with {@link mayHoldLoneSurrogate}: one scan of the text rather than a
+ * call per string and key. For values that are serialized at once.
+ */
+export function isJsonShaped(value: unknown, maxDepth: number = DEFAULT_MAX_DEPTH): boolean {
+  return checkTree(value, maxDepth, false);
+}
+
+/**
+ * Whether a text written by `JSON.stringify` may hold a lone surrogate. It writes one as
+ * `\udXXX` (lowercase, as ES2019 has it) and nothing else that way, so a text without `\ud`
+ * holds none; one with it may (a string holding a backslash, `u`, `d` shows the same way).
+ */
+export function mayHoldLoneSurrogate(json: string): boolean {
+  return json.includes('\\ud');
+}
+
+function checkTree(value: unknown, maxDepth: number, texts: boolean): boolean {
   // An inherited toJSON would apply to every object: checked once here, not at each object.
   if ((Object.prototype as { toJSON?: unknown }).toJSON !== undefined || (Array.prototype as { toJSON?: unknown }).toJSON !== undefined) return false;
   try {
-    return safeAt(value, 0, maxDepth);
+    return safeAt(value, 0, maxDepth, texts);
   } catch {
     return false;
   }
 }
 
-function safeAt(value: unknown, depth: number, maxDepth: number): boolean {
+function safeAt(value: unknown, depth: number, maxDepth: number, texts: boolean): boolean {
   switch (typeof value) {
     case 'string':
-      return value.isWellFormed();
+      return !texts || value.isWellFormed();
     case 'number':
     case 'boolean':
     case 'undefined':
@@ -75,24 +97,25 @@ function safeAt(value: unknown, depth: number, maxDepth: number): boolean {
   if (prototype === Array.prototype && Array.isArray(value)) {
     if ((value as { toJSON?: unknown }).toJSON !== undefined) return false;
     const items = value as unknown[];
-    for (let i = 0; i < items.length; i++) if (!safeAt(items[i], depth + 1, maxDepth)) return false;
+    for (let i = 0; i < items.length; i++) if (!safeAt(items[i], depth + 1, maxDepth, texts)) return false;
     return true;
   }
   if (prototype !== Object.prototype && prototype !== null) return false;
   // for-in allocates no key list; an inherited enumerable key (a patched prototype) is only checked too.
   for (const key in value) {
-    if (key === 'toJSON' || !key.isWellFormed() || !safeAt((value as Record<string, unknown>)[key], depth + 1, maxDepth)) return false;
+    if (key === 'toJSON' || (texts && !key.isWellFormed()) || !safeAt((value as Record<string, unknown>)[key], depth + 1, maxDepth, texts)) return false;
   }
   return true;
 }
 
 /**
- * `value` itself when it needs no rendering ({@link isJsonSafe}), else its safe copy; `undefined`
- * for what JSON leaves out. What the sink serializes at once and never changes need not be copied.
+ * `value` itself when it needs no rendering but for its strings' well-formedness
+ * ({@link isJsonShaped}: the caller checks the text), else its safe copy; `undefined` for what
+ * JSON leaves out. What the sink serializes at once and never changes need not be copied.
  */
-export function jsonSafeValue(value: unknown, maxDepth: number = DEFAULT_MAX_DEPTH): unknown {
+export function jsonShapedValue(value: unknown, maxDepth: number = DEFAULT_MAX_DEPTH): unknown {
   if (value === undefined || typeof value === 'function') return undefined;
-  return isJsonSafe(value, maxDepth) ? value : render(value, 0, maxDepth, []);
+  return isJsonShaped(value, maxDepth) ? value : render(value, 0, maxDepth, []);
 }
 
 /** A shallow copy of a JSON object's own fields, without the undefined values a rendered copy leaves out. */

@@ -67,7 +67,15 @@ const corpus: [string, unknown, Outcome, ((eventData: Record<string, any>) => vo
   ['an Error as responseElements value', auditRecord(1, { responseElements: { error: new RangeError('too far') } }), 'delivered', (d) => expect(d.responseElements.error).toEqual({ name: 'RangeError', message: 'too far' })],
   ['10,000 levels of nesting', auditRecord(1, { requestParameters: deep }), 'delivered', (d) => expect(JSON.stringify(d.requestParameters)).toContain('[MaxDepth]')],
   ['non-BMP unicode everywhere', auditRecord(1, { eventName: '𝔘𝔭𝔡𝔞𝔱𝔢 😀', userIdentity: { principalId: '用户-𝄞' } }), 'delivered', (d) => expect(d.userIdentity.principalId).toBe('用户-𝄞')],
-  ['lone surrogates in values', auditRecord(1, { eventName: 'bad\uD800name', requestParameters: { ['k\uDFFF']: '\uDC00' } }), 'delivered', (d) => expect(d.eventName).toBe('bad\uFFFDname')],
+  ['lone surrogates in values and keys', auditRecord(1, { eventName: 'bad\uD800name', requestParameters: { ['k\uDFFF']: '\uDC00', pair: '\uD83D\uDE00' } }), 'delivered', (d) => {
+    expect(d.eventName).toBe('bad\uFFFDname');
+    expect(d.requestParameters).toEqual({ ['k\uFFFD']: '\uFFFD', pair: '😀' });
+  }],
+  ['lone surrogates in the log\'s context', { ...auditRecord(1), message: 'm\uD800', attributes: { ...auditRecord(1).attributes, ['a\uDC00']: 'v\uDBFF', tenant: 'acme' } }, 'delivered', (d) => {
+    expect(d.additionalEventData.message).toBe('m\uFFFD');
+    expect(d.additionalEventData.attributes).toEqual({ ['a\uFFFD']: 'v\uFFFD', tenant: 'acme' });
+  }],
+  ['a backslash-u-d in a text (no surrogate)', auditRecord(1, { requestParameters: { path: 'C:\\udir\\ud800' } }), 'delivered', (d) => expect(d.requestParameters.path).toBe('C:\\udir\\ud800')],
   ['control characters and quotes', auditRecord(1, { eventName: 'a"b\\c\u0000\n' }), 'delivered', (d) => expect(d.eventName).toBe('a"b\\c\u0000\n')],
   ['a 1 MB log message (context left out, event kept)', auditRecord(1, {}, { message: 'm'.repeat(1_000_000) }), 'delivered', (d) => expect(d.additionalEventData.contextOmitted).toBe(1)],
   ['identity details of 2 MB (no request could carry it)', auditRecord(1, { userIdentity: { principalId: 'p', details: { blob: 'x'.repeat(2_000_000) } } }), 'EventTooLarge'],

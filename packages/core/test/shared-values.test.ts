@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRecordMapper, type AuditLogRecord } from '../src/index.js';
 import { createRecordEncoder } from '../src/internal.js';
-import { isJsonSafe, toJsonSafe } from '../src/serialize.js';
+import { isJsonSafe, isJsonShaped, mayHoldLoneSurrogate, toJsonSafe } from '../src/serialize.js';
 
 /**
  * The sink's encoder serializes values that need no rendering as they are, without the deep
@@ -112,5 +112,22 @@ describe('the encoder writes the same text as the copying mapper', () => {
     let json: string | undefined;
     expect(() => (json = encode(record)?.json)).not.toThrow();
     expect(JSON.parse(json!).requestParameters.v).toMatch(/^\d+$/);
+  });
+});
+
+describe('well-formedness checked once, on the text', () => {
+  it('JSON.stringify writes every lone surrogate so that the text shows it, and a pair so that it does not', () => {
+    for (let unit = 0xd800; unit <= 0xdfff; unit++) {
+      const lone = String.fromCharCode(unit);
+      expect(mayHoldLoneSurrogate(JSON.stringify({ [lone]: 1 }))).toBe(true);
+      expect(mayHoldLoneSurrogate(JSON.stringify({ a: `x${lone}y` }))).toBe(true);
+    }
+    expect(mayHoldLoneSurrogate(JSON.stringify({ a: '\uD83D\uDE00 é € \u0000 "q" C:\\dir' }))).toBe(false);
+  });
+
+  it('isJsonShaped is isJsonSafe but for the strings', () => {
+    expect(isJsonShaped({ ['k\uDFFF']: 'x\uD800' })).toBe(true);
+    expect(isJsonSafe({ ['k\uDFFF']: 'x\uD800' })).toBe(false);
+    for (const value of [{ a: 1n }, { a: new Date(0) }, { toJSON: () => 'x' }, { a: Symbol('s') }]) expect(isJsonShaped(value)).toBe(false);
   });
 });

@@ -3,7 +3,7 @@ import type { Destination, QueuedEvent, SendOutcome } from '../../destination.js
 import { classifyRequestFailure } from '../../retry.js';
 import { utf8Bytes } from '../../serialize.js';
 import type { ChannelArn } from './channel-arn.js';
-import { auditEventEntry, entryHasChecksum, eventDataChecksum, lakeBatchLimits, requestBodyBuffer, requestBodyBytes } from './entry.js';
+import { auditEventEntry, entryHasChecksum, lakeBatchLimits, requestBodyBuffer, requestBodyBytes } from './entry.js';
 import { withLazyMember } from '../lazy-member.js';
 import { RETRYABLE_EVENT_ERROR_CODES } from './limits.js';
 import { createPutAuditEventsClient, type PutAuditEventsClientOptions, type PutAuditEventsInput, type PutAuditEventsOutput, type PutAuditEventsSend } from './put-audit-events-client.js';
@@ -44,9 +44,7 @@ export function createCloudTrailLakeDestination(options: CloudTrailLakeDestinati
     format: LAKE_ENTRY_FORMAT,
     limits,
     encode({ id, json }) {
-      const event: AuditEvent = { id, eventData: json };
-      if (checksum) event.eventDataChecksum = eventDataChecksum(json);
-      const entry = auditEventEntry(event);
+      const entry = auditEventEntry(id, json, checksum);
       const bytes = utf8Bytes(entry);
       const body = requestBodyBytes(bytes, 1);
       if (body > limits.maxBytes) return { refused: { code: 'EventTooLarge', message: `the event needs a ${body}-byte request body; maxBatchBytes is ${limits.maxBytes}` } };
