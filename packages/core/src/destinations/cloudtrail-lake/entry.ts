@@ -24,15 +24,16 @@ export function auditEventEntry(id: string, eventData: string, checksum: boolean
   return `{"id":${idText},"eventData":${escaped},"eventDataChecksum":"${eventDataChecksum(eventData)}"}`;
 }
 
-const CHECKSUM_MEMBER = ',"eventDataChecksum":';
+const CHECKSUM_MEMBER = ',"eventDataChecksum":"';
+/** A SHA-256 in base64, its closing quote, and the entry's closing brace. */
+const CHECKSUM_TAIL = 44 + 2;
 /**
  * Whether an entry made by {@link auditEventEntry} carries a checksum: then it is the last
- * member, 68 characters with its 44-character value, so only the entry's tail is searched.
- * Inside the escaped `eventData` a quote always follows a backslash, so the name cannot appear
- * there.
+ * member, ending the entry at a known distance, so one comparison at that place tells. Inside
+ * the escaped `eventData` a quote always follows a backslash, so the name cannot appear there.
  */
 export function entryHasChecksum(entry: string): boolean {
-  return entry.indexOf(CHECKSUM_MEMBER, entry.length - 128) !== -1;
+  return entry.startsWith(CHECKSUM_MEMBER, entry.length - CHECKSUM_TAIL - CHECKSUM_MEMBER.length);
 }
 
 const ENVELOPE_HEAD = '{"auditEvents":[';
