@@ -114,7 +114,16 @@ function safeAt(value: unknown, depth: number, maxDepth: number, texts: boolean)
  * JSON leaves out. What the sink serializes at once and never changes need not be copied.
  */
 export function jsonShapedValue(value: unknown, maxDepth: number = DEFAULT_MAX_DEPTH): unknown {
-  if (value === undefined || typeof value === 'function') return undefined;
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      // Written as they are: JSON writes a non-finite number as null, as the rendering does.
+      return value;
+    case 'undefined':
+    case 'function':
+      return undefined;
+  }
   return isJsonShaped(value, maxDepth) ? value : render(value, 0, maxDepth, []);
 }
 
