@@ -45,11 +45,15 @@ export interface ValidateEventDataOptions {
 export function validateEventData(eventData: unknown, options: ValidateEventDataOptions = {}): EventDataViolation | undefined {
   if (!isJsonObject(eventData)) return violation('InvalidData', 'eventData', `eventData must be a JSON object (actual: ${describeValue(eventData)})`);
   const bound = Math.min(options.eventDataLength === undefined ? Infinity : options.eventDataLength * 3, options.eventDataBytes ?? Infinity);
-  const violated =
-    unknownField(eventData, EVENT_DATA_RULES, 'eventData') ??
-    checkFields(eventData, options.recipientOptional ? EVENT_DATA_RULES_RECIPIENT_OPTIONAL : EVENT_DATA_RULES, options.fieldBytes, bound) ??
-    unknownField(eventData.userIdentity as Record<string, unknown>, USER_IDENTITY_RULES, 'eventData.userIdentity') ??
-    checkFields(eventData.userIdentity as Record<string, unknown>, USER_IDENTITY_RULES, undefined, bound);
+  const rules = options.recipientOptional ? EVENT_DATA_RULES_RECIPIENT_OPTIONAL : EVENT_DATA_RULES;
+  const identity = eventData.userIdentity as Record<string, unknown>;
+  const fast = validInOrder(eventData, rules, options.fieldBytes, bound) && isJsonObject(identity) && validInOrder(identity, USER_IDENTITY_RULES, undefined, bound);
+  const violated = fast
+    ? undefined
+    : (unknownField(eventData, EVENT_DATA_RULES, 'eventData') ??
+      checkFields(eventData, rules, options.fieldBytes, bound) ??
+      unknownField(identity, USER_IDENTITY_RULES, 'eventData.userIdentity') ??
+      checkFields(identity, USER_IDENTITY_RULES, undefined, bound));
   if (violated) return violated;
 
   const time = eventData.eventTime as string;
@@ -157,26 +161,48 @@ const EVENT_DATA_RULES_RECIPIENT_OPTIONAL = EVENT_DATA_RULES.map((rule) => (rule
 function checkFields(object: Record<string, unknown>, rules: readonly CompiledRule[], fieldBytes: FieldBytes | undefined, bound: number): EventDataViolation | undefined {
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i] as CompiledRule;
-    const { field } = rule;
-    const value = object[rule.name];
-    if (value === undefined || value === null) {
-      if (rule.required) return violation('FieldNotFound', field, `${field} is required`);
-      continue;
+    const violated = checkField(rule, object[rule.name], fieldBytes, bound);
+    if (violated) return violated;
+  }
+  return undefined;
+}
+
+/**
+ * Whether an object whose keys are all fields, in the rules' order (as the mapper writes them),
+ * breaks no rule: its values read in one for-in pass, which V8 makes as fast as reading a field,
+ * where a read by each rule's name is a lookup. `false` also when the keys are not so: then the
+ * full checks run, and name the first violation.
+ */
+function validInOrder(object: Record<string, unknown>, rules: readonly CompiledRule[], fieldBytes: FieldBytes | undefined, bound: number): boolean {
+  let index = 0;
+  for (const key in object) {
+    while (index < rules.length && (rules[index] as CompiledRule).name !== key) {
+      if ((rules[index] as CompiledRule).required) return false;
+      index++;
     }
-    if (rule.type === 'string') {
-      if (typeof value !== 'string') return violation('InvalidData', field, `${field} must be a string (actual: ${describeValue(value)})`);
-      if (rule.required && value.trim().length === 0) return violation('InvalidData', field, `${field} must not be empty`);
-      if (rule.maxLength !== undefined && value.length > rule.maxLength) {
-        return violation('FieldTooLong', field, `${field} is ${value.length} characters; at most ${rule.maxLength} are allowed`);
-      }
-    } else {
-      if (!isJsonObject(value)) return violation('InvalidData', field, `${field} must be a JSON object (actual: ${describeValue(value)})`);
-      if (rule.maxBytes !== undefined && bound > rule.maxBytes) {
-        const bytes = fieldBytes?.[rule.name as keyof FieldBytes] ?? jsonBytes(value);
-        if (bytes === undefined) return violation('InvalidData', field, `${field} cannot be serialized as JSON`);
-        if (bytes > rule.maxBytes) return violation('FieldTooLong', field, `${field} is ${bytes} bytes as UTF-8 JSON; at most ${rule.maxBytes} are allowed`);
-      }
+    if (index === rules.length || checkField(rules[index] as CompiledRule, object[key], fieldBytes, bound) !== undefined) return false;
+    index++;
+  }
+  for (; index < rules.length; index++) if ((rules[index] as CompiledRule).required) return false;
+  return true;
+}
+
+function checkField(rule: CompiledRule, value: unknown, fieldBytes: FieldBytes | undefined, bound: number): EventDataViolation | undefined {
+  const { field } = rule;
+  if (value === undefined || value === null) return rule.required ? violation('FieldNotFound', field, `${field} is required`) : undefined;
+  if (rule.type === 'string') {
+    if (typeof value !== 'string') return violation('InvalidData', field, `${field} must be a string (actual: ${describeValue(value)})`);
+    if (rule.required && value.trim().length === 0) return violation('InvalidData', field, `${field} must not be empty`);
+    if (rule.maxLength !== undefined && value.length > rule.maxLength) {
+      return violation('FieldTooLong', field, `${field} is ${value.length} characters; at most ${rule.maxLength} are allowed`);
     }
+    return undefined;
+  }
+  if (!isJsonObject(value)) return violation('InvalidData', field, `${field} must be a JSON object (actual: ${describeValue(value)})`);
+  if (rule.maxBytes !== undefined && bound > rule.maxBytes) {
+    const bytes = fieldBytes?.[rule.name as keyof FieldBytes] ?? jsonBytes(value);
+    if (bytes === undefined) return violation('InvalidData', field, `${field} cannot be serialized as JSON`);
+    if (bytes > rule.maxBytes) return violation('FieldTooLong', field, `${field} is ${bytes} bytes as UTF-8 JSON; at most ${rule.maxBytes} are allowed`);
   }
   return undefined;
 }
