@@ -172,10 +172,11 @@ function encodeAudit(record: AuditLogRecord, attributes: Record<string, unknown>
   } else if (isJsonObject(identity)) {
     if (identity.type !== undefined && identity.type !== null) identityGiven |= IDENTITY_GIVEN.type;
     if (identity.principalId !== undefined && identity.principalId !== null) identityGiven |= IDENTITY_GIVEN.principalId;
-    // A copy (`identity` may be the caller's own object), without the undefined values a rendered one leaves out.
-    const filled = definedFields(identity);
-    filled.type = text(identity.type) ?? config.userIdentityType;
-    filled.principalId = text(identity.principalId) ?? principalIdOf(attributes);
+    // A copy (`identity` may be the caller's own object), without the undefined values a rendered
+    // one leaves out, its fields in the schema's order whatever the given order (validation reads
+    // such an object in one pass).
+    const filled: JsonObject = { type: text(identity.type) ?? config.userIdentityType, principalId: text(identity.principalId) ?? principalIdOf(attributes) };
+    for (const key of Object.keys(identity)) if (key !== 'type' && key !== 'principalId' && identity[key] !== undefined) setOwn(filled, key, identity[key]);
     userIdentity = filled;
   }
 

@@ -52,6 +52,13 @@ describe('the audit namespace', () => {
     expect(data.additionalEventData).toEqual({ ticket: 7 });
   });
 
+  it("writes userIdentity's fields in schema order whatever the given order, and the others after them", () => {
+    const data = map({ attributes: { audit: { eventName: 'A', userIdentity: { details: { team: 'ops' }, extra: 1, principalId: 'p1' } } } });
+    expect(Object.keys(data.userIdentity as object)).toEqual(['type', 'principalId', 'details', 'extra']);
+    const flat = map({ attributes: { 'audit.eventName': 'A', 'audit.userIdentity.principalId': 'p1', 'audit.userIdentity.type': 'T' } });
+    expect(Object.keys(flat.userIdentity as object)).toEqual(['type', 'principalId']);
+  });
+
   it('keeps keys outside the schema so that validation can name them', () => {
     expect(map({ attributes: { audit: { evenName: 'typo' } } }).evenName).toBe('typo');
   });
