@@ -39,24 +39,23 @@ export function toJsonSafe(value: unknown, maxDepth: number = DEFAULT_MAX_DEPTH)
 }
 
 /**
- * Whether `JSON.stringify(value)` writes exactly what {@link toJsonSafe} would render: plain
- * objects and arrays below `maxDepth` (so no cycle) of well-formed strings, numbers, booleans and
- * `null` (`undefined` is left out, or `null` in arrays, by both; a function is not, as a field
- * given as one must read as absent, which only a rendered copy shows). Such a value needs
- * no copy to be serialized safely. Reads every property once and allocates nothing but key
- * lists; never throws (a throwing getter or proxy means "render it").
- */
-export function isJsonSafe(value: unknown, maxDepth: number = DEFAULT_MAX_DEPTH): boolean {
-  return checkTree(value, maxDepth, true);
-}
-
-/**
- * {@link isJsonSafe} but for the strings' well-formedness, which the caller checks on the
- * serialized text instead, with {@link mayHoldLoneSurrogate}: one scan of the text rather than a
- * call per string and key. For values that are serialized at once.
+ * Whether `JSON.stringify(value)` writes exactly what {@link toJsonSafe} would render, given that
+ * its strings are well-formed: plain objects and arrays below `maxDepth` (so no cycle) of
+ * strings, numbers, booleans and `null` (`undefined` is left out, or `null` in arrays, by both; a
+ * function is not, as a field given as one must read as absent, which only a rendered copy
+ * shows). Such a value needs no copy to be serialized safely. The strings' well-formedness is
+ * checked on the serialized text, with {@link mayHoldLoneSurrogate}: one scan of the text rather
+ * than a call per string and key. Reads every property once and allocates nothing but key lists;
+ * never throws (a throwing getter or proxy means "render it").
  */
 export function isJsonShaped(value: unknown, maxDepth: number = DEFAULT_MAX_DEPTH): boolean {
-  return checkTree(value, maxDepth, false);
+  // An inherited toJSON would apply to every object: checked once here, not at each object.
+  if ((Object.prototype as { toJSON?: unknown }).toJSON !== undefined || (Array.prototype as { toJSON?: unknown }).toJSON !== undefined) return false;
+  try {
+    return shapedAt(value, 0, maxDepth);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -68,20 +67,9 @@ export function mayHoldLoneSurrogate(json: string): boolean {
   return json.includes('\\ud');
 }
 
-function checkTree(value: unknown, maxDepth: number, texts: boolean): boolean {
-  // An inherited toJSON would apply to every object: checked once here, not at each object.
-  if ((Object.prototype as { toJSON?: unknown }).toJSON !== undefined || (Array.prototype as { toJSON?: unknown }).toJSON !== undefined) return false;
-  try {
-    return safeAt(value, 0, maxDepth, texts);
-  } catch {
-    return false;
-  }
-}
-
-function safeAt(value: unknown, depth: number, maxDepth: number, texts: boolean): boolean {
+function shapedAt(value: unknown, depth: number, maxDepth: number): boolean {
   switch (typeof value) {
     case 'string':
-      return !texts || value.isWellFormed();
     case 'number':
     case 'boolean':
     case 'undefined':
@@ -97,13 +85,13 @@ function safeAt(value: unknown, depth: number, maxDepth: number, texts: boolean)
   if (prototype === Array.prototype && Array.isArray(value)) {
     if ((value as { toJSON?: unknown }).toJSON !== undefined) return false;
     const items = value as unknown[];
-    for (let i = 0; i < items.length; i++) if (!safeAt(items[i], depth + 1, maxDepth, texts)) return false;
+    for (let i = 0; i < items.length; i++) if (!shapedAt(items[i], depth + 1, maxDepth)) return false;
     return true;
   }
   if (prototype !== Object.prototype && prototype !== null) return false;
   // for-in allocates no key list; an inherited enumerable key (a patched prototype) is only checked too.
   for (const key in value) {
-    if (key === 'toJSON' || (texts && !key.isWellFormed()) || !safeAt((value as Record<string, unknown>)[key], depth + 1, maxDepth, texts)) return false;
+    if (key === 'toJSON' || !shapedAt((value as Record<string, unknown>)[key], depth + 1, maxDepth)) return false;
   }
   return true;
 }
