@@ -126,13 +126,7 @@ export function validateAuditEventEntry(event: unknown): string | undefined {
 }
 
 function unknownField(object: Record<string, unknown>, rules: readonly CompiledRule[], prefix: string): EventDataViolation | undefined {
-  // Most objects hold schema fields in schema order (the mapper writes them so): one pass, no key list.
-  let index = 0;
-  for (const key in object) {
-    while (index < rules.length && (rules[index] as CompiledRule).name !== key) index++;
-    if (index === rules.length) break;
-  }
-  if (index < rules.length) return undefined;
+  // Runs only when `validInOrder` did not pass the object, so no shortcut for schema order here.
   for (const key of Object.keys(object)) {
     if (!rules.some((rule) => rule.name === key)) {
       return violation('InvalidData', `${prefix}.${key}`, `${prefix}.${key} is not a field of the CloudTrail Lake integration event schema`);
