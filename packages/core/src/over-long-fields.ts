@@ -31,6 +31,22 @@ const TEXT_FIELDS: readonly TextField[] = [
   ...Object.entries(USER_IDENTITY_FIELDS).flatMap(([subKey, rule]) => (rule.maxLength === undefined ? [] : [{ key: 'userIdentity', subKey, maxLength: rule.maxLength }])),
 ];
 
+/** No text field is over its cap unless it is longer than this. */
+const SHORTEST_TEXT_CAP = Math.min(...TEXT_FIELDS.map((field) => field.maxLength));
+
+/**
+ * Whether an object holds a string longer than `length`: one for-in pass, whose reads V8 makes
+ * field loads, where reading the nine text fields by name from a list is a lookup each.
+ */
+function holdsTextOver(object: unknown, length: number): boolean {
+  if (object === null || typeof object !== 'object') return false;
+  for (const key in object) {
+    const value = (object as Record<string, unknown>)[key];
+    if (typeof value === 'string' && value.length > length) return true;
+  }
+  return false;
+}
+
 /** The marker that ends a cut text. */
 export function truncationMarker(removed: number): string {
   return `…[truncated ${removed} chars]`;
@@ -85,6 +101,7 @@ export function truncateOverLongFields(
   audit: JsonObject,
   identityGiven: number,
 ): { full: JsonObject; count: number } | undefined {
+  if (!holdsTextOver(data, SHORTEST_TEXT_CAP) && !holdsTextOver(data.userIdentity, SHORTEST_TEXT_CAP)) return undefined;
   let full: JsonObject | undefined;
   let count = 0;
   for (const field of TEXT_FIELDS) {

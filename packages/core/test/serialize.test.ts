@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toJsonSafe } from '../src/serialize.js';
+import { toJsonSafe, utf8Bytes } from '../src/serialize.js';
 
 describe('toJsonSafe', () => {
   const circular: Record<string, unknown> = { name: 'loop' };
@@ -61,5 +61,26 @@ describe('toJsonSafe', () => {
     const root = node;
     for (let i = 0; i < 100_000; i++) node = node.c = {};
     expect(() => toJsonSafe(root)).not.toThrow();
+  });
+});
+
+describe('utf8Bytes', () => {
+  // Short texts are measured by writing them into a reused buffer, long ones by Buffer.byteLength:
+  // both must count what goes on the wire, at the edge between them too (21,845 code units).
+  const edge = 21_845;
+  it.each([
+    ['empty', ''],
+    ['ASCII', 'abc'],
+    ['two-, three- and four-byte characters', 'é€😀'],
+    ['lone surrogates (written as U+FFFD, 3 bytes each)', 'a\uD800b\uDC00'],
+    ['a pair split by the edge', `${'a'.repeat(edge - 1)}😀`],
+    ['three-byte characters up to the edge', '€'.repeat(edge)],
+    ['three-byte characters past the edge', '€'.repeat(edge + 1)],
+    ['four-byte characters up to the edge', `${'😀'.repeat((edge - 1) / 2)}a`],
+    ['a megabyte', 'x'.repeat(1_000_000)],
+  ])('%s', (_name, text) => {
+    expect(utf8Bytes(text)).toBe(Buffer.byteLength(text, 'utf8'));
+    // Twice: the reused buffer holds the last text, which must not change the next count.
+    expect(utf8Bytes(text)).toBe(Buffer.byteLength(text, 'utf8'));
   });
 });
