@@ -5,6 +5,7 @@
  */
 import { cutToJsonBytes } from './over-long-fields.js';
 import type { AuditLogRecord } from './record.js';
+import { scalar } from './record-fallbacks.js';
 import { EVENT_DATA_FIELDS, isJsonObject, type JsonObject } from './schema.js';
 import { definedFields, jsonShapedValue, setOwn, stringifySafe, toJsonSafe, utf8Bytes, wellFormed } from './serialize.js';
 
@@ -21,15 +22,15 @@ export const TRUNCATED_KEY = 'truncated';
  * fields win on a name clash; a given value that is not an object is returned as it is, for the
  * validator to name.
  */
-export function withContext(given: unknown, record: AuditLogRecord, attributes: Record<string, unknown>, keys: readonly string[], maxDepth: number, scalar: (value: unknown) => string | undefined, share: boolean): unknown {
+export function withContext(given: unknown, record: AuditLogRecord, attributes: Record<string, unknown>, keys: readonly string[], maxDepth: number, share: boolean): unknown {
   if (given !== undefined && given !== null && !isJsonObject(given)) return given;
   // With `share`, attribute values that need no rendering are kept as they are, and the strings'
   // well-formedness is left to the caller, who checks the serialized text (see `isJsonShaped`).
   const safe = share ? jsonShapedValue : toJsonSafe;
   const message = record.message === undefined ? undefined : safe(record.message, maxDepth);
-  const severity = scalar(record.severity);
-  const traceId = scalar(record.traceId);
-  const spanId = scalar(record.spanId);
+  const severity = scalar(record.severity, share);
+  const traceId = scalar(record.traceId, share);
+  const spanId = scalar(record.spanId, share);
   let others: JsonObject | undefined;
   for (const key of keys) {
     if (key === 'audit' || key.startsWith(AUDIT_PREFIX)) continue;

@@ -163,19 +163,21 @@ function encodeAudit(record: AuditLogRecord, attributes: Record<string, unknown>
   const audit = extractAudit(attributes, keys, config);
   if (!audit) return undefined;
 
+  // Shared values' texts are checked on the serialized text: read them as given (see `scalar`).
+  const asGiven = config.share;
   const identity = audit.userIdentity;
   let userIdentity: unknown = identity;
   // Which of userIdentity's texts were given (the overLongFields mode tells them from fallbacks).
   let identityGiven = 0;
   if (identity === undefined || identity === null) {
-    userIdentity = { type: config.userIdentityType, principalId: principalIdOf(attributes) };
+    userIdentity = { type: config.userIdentityType, principalId: principalIdOf(attributes, asGiven) };
   } else if (isJsonObject(identity)) {
     if (identity.type !== undefined && identity.type !== null) identityGiven |= IDENTITY_GIVEN.type;
     if (identity.principalId !== undefined && identity.principalId !== null) identityGiven |= IDENTITY_GIVEN.principalId;
     // A copy (`identity` may be the caller's own object), without the undefined values a rendered
     // one leaves out, its fields in the schema's order whatever the given order (validation reads
     // such an object in one pass).
-    const filled: JsonObject = { type: text(identity.type) ?? config.userIdentityType, principalId: text(identity.principalId) ?? principalIdOf(attributes) };
+    const filled: JsonObject = { type: text(identity.type, asGiven) ?? config.userIdentityType, principalId: text(identity.principalId, asGiven) ?? principalIdOf(attributes, asGiven) };
     for (const key of Object.keys(identity)) if (key !== 'type' && key !== 'principalId' && identity[key] !== undefined) setOwn(filled, key, identity[key]);
     userIdentity = filled;
   }
@@ -184,20 +186,20 @@ function encodeAudit(record: AuditLogRecord, attributes: Record<string, unknown>
   // Every field is written, undefined when absent (JSON leaves it out): one shape for every
   // event, so that what reads it stays fast; a field is never deleted (that makes a dictionary).
   const data: JsonObject = {
-    version: text(audit.version) ?? config.eventVersion,
+    version: text(audit.version, asGiven) ?? config.eventVersion,
     userIdentity,
-    userAgent: text(audit.userAgent) ?? attribute(attributes, USER_AGENT),
-    eventSource: text(audit.eventSource) ?? config.eventSource ?? attribute(record.resource, SERVICE_NAME),
-    eventName: text(audit.eventName) ?? scalar(record.eventName) ?? attribute(attributes, EVENT_NAME),
+    userAgent: text(audit.userAgent, asGiven) ?? attribute(attributes, USER_AGENT, asGiven),
+    eventSource: text(audit.eventSource, asGiven) ?? config.eventSource ?? attribute(record.resource, SERVICE_NAME, asGiven),
+    eventName: text(audit.eventName, asGiven) ?? scalar(record.eventName, asGiven) ?? attribute(attributes, EVENT_NAME, asGiven),
     eventTime: time.text,
-    UID: text(audit.UID) ?? newUuid(),
+    UID: text(audit.UID, asGiven) ?? newUuid(),
     requestParameters: audit.requestParameters ?? undefined,
     responseElements: audit.responseElements ?? undefined,
-    errorCode: text(audit.errorCode) ?? attribute(attributes, ERROR_TYPE),
-    errorMessage: text(audit.errorMessage) ?? attribute(attributes, EXCEPTION_MESSAGE),
-    sourceIPAddress: text(audit.sourceIPAddress) ?? attribute(attributes, CLIENT_ADDRESS),
-    recipientAccountId: text(audit.recipientAccountId) ?? config.recipientAccountId,
-    additionalEventData: withContext(audit.additionalEventData, record, attributes, keys, config.maxDepth, scalar, config.share),
+    errorCode: text(audit.errorCode, asGiven) ?? attribute(attributes, ERROR_TYPE, asGiven),
+    errorMessage: text(audit.errorMessage, asGiven) ?? attribute(attributes, EXCEPTION_MESSAGE, asGiven),
+    sourceIPAddress: text(audit.sourceIPAddress, asGiven) ?? attribute(attributes, CLIENT_ADDRESS, asGiven),
+    recipientAccountId: text(audit.recipientAccountId, asGiven) ?? config.recipientAccountId,
+    additionalEventData: withContext(audit.additionalEventData, record, attributes, keys, config.maxDepth, config.share),
   };
   // Keys outside the schema stay, so that validation names them instead of losing them.
   for (const key of Object.keys(audit)) if (!Object.hasOwn(EVENT_DATA_FIELDS, key) && audit[key] !== undefined) setOwn(data, key, audit[key]);

@@ -1,6 +1,10 @@
 /**
  * Where a field absent from `audit` is taken from: the OpenTelemetry semantic-convention
  * attributes (flat `user.id` or nested `user: { id }`), and how given values read as text.
+ *
+ * Texts are made well-formed (lone surrogates replaced by U+FFFD) unless `asGiven` is set: then
+ * they are returned as given, and the caller checks the serialized text once instead (the
+ * sink's encoder, see `mayHoldLoneSurrogate`), which saves a call per text.
  */
 import { wellFormed } from './serialize.js';
 
@@ -15,19 +19,19 @@ export const EXCEPTION_MESSAGE = ['exception.message', 'exception', 'message'] a
 export const CLIENT_ADDRESS = ['client.address', 'client', 'address'] as const;
 
 /** A fallback attribute, flat (`user.id`) or nested (`user: { id }`), as a string. */
-export function attribute(source: Record<string, unknown> | undefined, [flat, parent, child]: readonly [string, string, string]): string | undefined {
+export function attribute(source: Record<string, unknown> | undefined, [flat, parent, child]: readonly [string, string, string], asGiven = false): string | undefined {
   if (source === undefined || source === null) return undefined;
-  const direct = scalar(source[flat]);
+  const direct = scalar(source[flat], asGiven);
   if (direct !== undefined) return direct;
   const group = source[parent];
-  return group !== null && typeof group === 'object' ? scalar((group as Record<string, unknown>)[child]) : undefined;
+  return group !== null && typeof group === 'object' ? scalar((group as Record<string, unknown>)[child], asGiven) : undefined;
 }
 
 /** A string from a scalar (numbers, booleans and bigints are written out); anything else is `undefined`. */
-export function scalar(value: unknown): string | undefined {
+export function scalar(value: unknown, asGiven = false): string | undefined {
   switch (typeof value) {
     case 'string':
-      return wellFormed(value);
+      return asGiven ? value : wellFormed(value);
     case 'number':
       return Number.isFinite(value) ? String(value) : undefined;
     case 'bigint':
@@ -42,12 +46,12 @@ export function scalar(value: unknown): string | undefined {
  * A field given in `audit`: scalars become strings; `null`/`undefined` mean absent (so the
  * fallbacks apply); objects and arrays stay as they are, for the validator to reject.
  */
-export function text(value: unknown): unknown {
+export function text(value: unknown, asGiven = false): unknown {
   if (value === undefined || value === null) return undefined;
-  return scalar(value) ?? value;
+  return scalar(value, asGiven) ?? value;
 }
 
 /** `userIdentity.principalId` when not given: attribute `user.id`, then `enduser.id`. */
-export function principalIdOf(attributes: Record<string, unknown>): string | undefined {
-  return attribute(attributes, USER_ID) ?? attribute(attributes, ENDUSER_ID);
+export function principalIdOf(attributes: Record<string, unknown>, asGiven = false): string | undefined {
+  return attribute(attributes, USER_ID, asGiven) ?? attribute(attributes, ENDUSER_ID, asGiven);
 }

@@ -75,6 +75,19 @@ const corpus: [string, unknown, Outcome, ((eventData: Record<string, any>) => vo
     expect(d.additionalEventData.message).toBe('m\uFFFD');
     expect(d.additionalEventData.attributes).toEqual({ ['a\uFFFD']: 'v\uFFFD', tenant: 'acme' });
   }],
+  ['lone surrogates in the texts the mapper reads one by one', {
+    time: Date.UTC(2026, 10, 25, 12, 0, 0),
+    eventName: 'Sign\uDC00In',
+    severity: 'INFO\uD800',
+    traceId: 'tr\uDFFF',
+    spanId: 'sp\uD800',
+    attributes: { audit: { eventSource: 'auth.example.com', userIdentity: { type: 't\uDC00', principalId: 'p\uD800' } }, 'user_agent.original': 'ua\uD800', 'client.address': '192.0.2.1' },
+  }, 'delivered', (d) => {
+    expect(d.eventName).toBe('Sign\uFFFDIn');
+    expect(d.userIdentity).toEqual({ type: 't\uFFFD', principalId: 'p\uFFFD' });
+    expect(d.userAgent).toBe('ua\uFFFD');
+    expect(d.additionalEventData).toMatchObject({ severity: 'INFO\uFFFD', traceId: 'tr\uFFFD', spanId: 'sp\uFFFD' });
+  }],
   ['a backslash-u-d in a text (no surrogate)', auditRecord(1, { requestParameters: { path: 'C:\\udir\\ud800' } }), 'delivered', (d) => expect(d.requestParameters.path).toBe('C:\\udir\\ud800')],
   ['control characters and quotes', auditRecord(1, { eventName: 'a"b\\c\u0000\n' }), 'delivered', (d) => expect(d.eventName).toBe('a"b\\c\u0000\n')],
   ['a 1 MB log message (context left out, event kept)', auditRecord(1, {}, { message: 'm'.repeat(1_000_000) }), 'delivered', (d) => expect(d.additionalEventData.contextOmitted).toBe(1)],

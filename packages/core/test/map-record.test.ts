@@ -110,6 +110,17 @@ describe('fallbacks (first match wins)', () => {
     expect(map({ attributes: base }, { userIdentityType: 'Employee' }).userIdentity.type).toBe('Employee');
   });
 
+  it('makes every text it reads well-formed (the mapper returns a tree of its own, checked nowhere else)', () => {
+    const data = map({
+      eventName: 'Sign\uDC00In',
+      severity: 'INFO\uD800',
+      traceId: 't\uDFFF',
+      attributes: { audit: { userIdentity: { type: 'ty\uD800' }, errorCode: 'E\uDC00' }, 'user.id': 'u\uD800', 'user_agent.original': 'ua\uDFFF' },
+    });
+    expect(data).toMatchObject({ eventName: 'Sign\uFFFDIn', userIdentity: { type: 'ty\uFFFD', principalId: 'u\uFFFD' }, errorCode: 'E\uFFFD', userAgent: 'ua\uFFFD' });
+    expect(data.additionalEventData).toMatchObject({ severity: 'INFO\uFFFD', traceId: 't\uFFFD' });
+  });
+
   it('ignores fallback attributes that are not scalars', () => {
     expect(map({ attributes: { ...base, 'user.id': { nested: true } } }).userIdentity.principalId).toBeUndefined();
   });
