@@ -186,7 +186,7 @@ function checkField(rule: CompiledRule, value: unknown, fieldBytes: FieldBytes |
   if (value === undefined || value === null) return rule.required ? violation('FieldNotFound', field, `${field} is required`) : undefined;
   if (rule.type === 'string') {
     if (typeof value !== 'string') return violation('InvalidData', field, `${field} must be a string (actual: ${describeValue(value)})`);
-    if (rule.required && value.trim().length === 0) return violation('InvalidData', field, `${field} must not be empty`);
+    if (rule.required && isBlank(value)) return violation('InvalidData', field, `${field} must not be empty`);
     if (rule.maxLength !== undefined && value.length > rule.maxLength) {
       return violation('FieldTooLong', field, `${field} is ${value.length} characters; at most ${rule.maxLength} are allowed`);
     }
@@ -199,6 +199,17 @@ function checkField(rule: CompiledRule, value: unknown, fieldBytes: FieldBytes |
     if (bytes > rule.maxBytes) return violation('FieldTooLong', field, `${field} is ${bytes} bytes as UTF-8 JSON; at most ${rule.maxBytes} are allowed`);
   }
   return undefined;
+}
+
+/**
+ * Whether a text is empty or only white space. Only a text that starts with a control
+ * character, a space or a character from U+00A0 on can be blank (every character `trim` removes
+ * is one of those), so most texts are settled by their first character, without a `trim`.
+ */
+function isBlank(text: string): boolean {
+  if (text.length === 0) return true;
+  const first = text.charCodeAt(0);
+  return (first <= 0x20 || first >= 0xa0) && text.trim().length === 0;
 }
 
 function violation(code: EventDataViolation['code'], field: string, message: string): EventDataViolation {
