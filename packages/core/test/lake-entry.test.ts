@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { entryHasChecksum } from '../src/destinations/cloudtrail-lake/entry.js';
+import { entryChecksum, entryHasChecksum } from '../src/destinations/cloudtrail-lake/entry.js';
 import { auditEventEntry, newAuditEventId } from '../src/internal.js';
 
 const checksumOf = (text: string) => createHash('sha256').update(text, 'utf8').digest('base64');
@@ -16,6 +16,8 @@ describe('a PutAuditEvents entry', () => {
         expect(auditEventEntry(id, eventData, true)).toBe(JSON.stringify({ id, eventData, eventDataChecksum: checksumOf(eventData) }));
         expect(entryHasChecksum(auditEventEntry(id, eventData, true))).toBe(true);
         expect(entryHasChecksum(auditEventEntry(id, eventData, false))).toBe(false);
+        expect(entryChecksum(auditEventEntry(id, eventData, true))).toBe(checksumOf(eventData));
+        expect(entryChecksum(auditEventEntry(id, eventData, false))).toBeUndefined();
       }
     });
   }

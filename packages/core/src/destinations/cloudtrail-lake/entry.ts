@@ -36,6 +36,11 @@ export function entryHasChecksum(entry: string): boolean {
   return entry.startsWith(CHECKSUM_MEMBER, entry.length - CHECKSUM_TAIL - CHECKSUM_MEMBER.length);
 }
 
+/** The `eventDataChecksum` of an entry made by {@link auditEventEntry}, read at its known place; `undefined` when it has none. */
+export function entryChecksum(entry: string): string | undefined {
+  return entryHasChecksum(entry) ? entry.slice(entry.length - CHECKSUM_TAIL, entry.length - 2) : undefined;
+}
+
 const ENVELOPE_HEAD = '{"auditEvents":[';
 const ENVELOPE_TAIL = ']}';
 /** Bytes of `{"auditEvents":[]}`. */
