@@ -1,4 +1,5 @@
 import type { BatchLimits } from '../../destination.js';
+import { utf8Bytes } from '../../serialize.js';
 import { LOG_EVENT_OVERHEAD_BYTES, MAX_LOG_BATCH_BYTES, MAX_LOG_EVENTS_PER_REQUEST } from './limits.js';
 
 /** One `InputLogEvent`: the audit event's time and its `eventData` text. */
@@ -54,8 +55,8 @@ export function putLogEventsBodyHead(logGroupName: string, logStreamName: string
 
 /** The request body, as UTF-8, from a head and entries in the order they are to be sent. */
 export function putLogEventsBody(head: string, entries: readonly string[]): Buffer {
-  let total = Buffer.byteLength(head) + 2 + Math.max(0, entries.length - 1);
-  for (const entry of entries) total += Buffer.byteLength(entry);
+  let total = utf8Bytes(head) + 2 + Math.max(0, entries.length - 1);
+  for (const entry of entries) total += utf8Bytes(entry);
   const body = Buffer.allocUnsafe(total);
   let at = body.write(head, 0, 'utf8');
   for (let i = 0; i < entries.length; i++) {
