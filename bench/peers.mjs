@@ -92,6 +92,7 @@ try {
       peak: median(list.map((r) => r.peakRss)),
       baseline: median(list.map((r) => r.baselineRss)),
       wall: median(list.map((r) => r.wallMs)),
+      faults: median(list.map((r) => r.minorFaults / Math.max(1, r.counts.distinct))),
       wire: median(list.map((r) => r.counts.bytes / Math.max(1, r.counts.records))),
       letters: list.flatMap((r) => Object.entries(r.letters.byReason)).reduce((all, [code, n]) => ({ ...all, [code]: (all[code] ?? 0) + n }), {}),
       endedEarly: list.filter((r) => r.endedEarly).length,
@@ -119,12 +120,13 @@ try {
         `${mib(s.peak)} (${mib(s.baseline)})`,
         mine ? ratio(s.peak, base.peak) : client === group.peers[0] ? 'baseline' : ratio(s.peak, base.peak),
         fmt(s.wall / 1000, 1),
+        fmt(s.faults, 2),
         fmt(s.wire),
         `${fmt(s.duplicates)} / ${formatReasons(s.letters)}${s.endedEarly ? `; process ended before its shutdown resolved in ${s.endedEarly} of ${runs} runs` : ''}`,
       ]);
     }
   }
-  printTable(['logger: client', 'delivered (min)', 'CPU µs / delivered record', 'CPU ratio', 'CPU / floor', 'peak RSS MiB (before burst)', 'RSS ratio', 'wall s', 'wire B / record', 'duplicates / dead letters'], rows);
+  printTable(['logger: client', 'delivered (min)', 'CPU µs / delivered record', 'CPU ratio', 'CPU / floor', 'peak RSS MiB (before burst)', 'RSS ratio', 'wall s', 'page faults / record', 'wire B / record', 'duplicates / dead letters'], rows);
   const short = [...results.entries()].filter(([, list]) => list.some((r) => r.counts.distinct < records));
   for (const [client, list] of short) console.log(`\nNot every record arrived for ${client}: ${list.map((r) => fmt(r.counts.distinct)).join(', ')} of ${fmt(records)} per run; its CPU per record is per record that did arrive.`);
 } finally {

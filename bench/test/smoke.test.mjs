@@ -97,6 +97,8 @@ describe('benches, shrunk', { timeout: 180_000 }, () => {
     // winston: 3; otel: 2 peers, 2 floors, 3 of ours.
     expect(rows.length).toBe(10);
     for (const row of rows) expect(row[1]).toBe('200 / 200');
+    // Page faults per record: counted in every client's process.
+    for (const row of rows) expect(row[8]).toMatch(/^\d[\d,]*\.\d\d$/);
     // Each OTel client of ours is held to the floor of the API it sends to, and only those are.
     const floored = rows.filter((row) => row[4] !== '').map((row) => row[0]);
     expect(floored).toEqual(['otel: AuditLakeLogRecordProcessor', 'otel: BatchLogRecordProcessor + AuditLakeLogRecordExporter', 'otel: AuditLakeLogRecordProcessor → CloudWatch Logs']);
