@@ -17,6 +17,10 @@
 // (setImmediate) after every N events, as a service does between the requests that log them. The
 // floor yields the same way, so both pay the same turns.
 //
+// Page faults per event (minor faults: pages of new memory the process touched) are counted for
+// core and floor alike: unlike CPU time they do not depend on how busy the host is, and on a
+// virtual machine each can cost microseconds (about 11 µs on the README's host).
+//
 // Event sizes are BENCH_SIZES (eventData bytes, comma-separated; default 1000,20000). Per-event cost
 // must grow no faster than the event: BENCH_SIZES=500,1000,2000,5000,10000,20000,50000,100000 sweeps
 // the range, and the last column (CPU per KB of eventData, relative to the smallest size) shows any
@@ -134,6 +138,7 @@ async function floor(events, pool, perRequest, yieldEvery = 0) {
   const client = signingClient();
   collect();
   const cpuBefore = process.cpuUsage();
+  const faultsBefore = process.resourceUsage().minorPageFault;
   let sinceTurn = 0;
   for (let start = 0; start < events; start += perRequest) {
     const entries = [];
@@ -159,8 +164,9 @@ async function floor(events, pool, perRequest, yieldEvery = 0) {
   }
   collect();
   const cpu = process.cpuUsage(cpuBefore);
+  const faults = process.resourceUsage().minorPageFault - faultsBefore;
   client.destroy();
-  return (cpu.user + cpu.system) / events;
+  return { cpuPerEventUs: (cpu.user + cpu.system) / events, faultsPerEvent: faults / events };
 }
 
 async function run(events, padding, options = MEMORY_ONLY, yieldEvery = 0) {
@@ -175,6 +181,7 @@ async function run(events, padding, options = MEMORY_ONLY, yieldEvery = 0) {
   const records = Array.from({ length: Math.min(events, 2000) }, (_, i) => record(i, padding));
   collect();
   const cpuBefore = process.cpuUsage();
+  const faultsBefore = process.resourceUsage().minorPageFault;
   const started = process.hrtime.bigint();
   for (let i = 0; i < events; i++) {
     sink.add(records[i % records.length]);
@@ -186,6 +193,7 @@ async function run(events, padding, options = MEMORY_ONLY, yieldEvery = 0) {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   collect();
   const cpu = process.cpuUsage(cpuBefore);
+  const faults = process.resourceUsage().minorPageFault - faultsBefore;
   const stats = sink.stats();
   await sink.shutdown();
   client.destroy();
@@ -194,6 +202,7 @@ async function run(events, padding, options = MEMORY_ONLY, yieldEvery = 0) {
   return {
     eventsPerSecond: events / seconds,
     cpuPerEventUs: (cpu.user + cpu.system) / events,
+    faultsPerEvent: faults / events,
     requests: stats.requests,
     eventsPerRequest: events / stats.requests,
     meanBody: full.length ? full.reduce((a, b) => a + b, 0) / full.length : bodies[0],
@@ -237,7 +246,8 @@ for (const scenario of scenarios) {
   for (const [p, yieldEvery] of PRODUCERS.entries()) {
     const cpu = median(runs[p].map((r) => r.cpuPerEventUs));
     const rate = median(runs[p].map((r) => r.eventsPerSecond));
-    const floorCpu = median(floors[p]);
+    const floorCpu = median(floors[p].map((r) => r.cpuPerEventUs));
+    const faults = `${median(runs[p].map((r) => r.faultsPerEvent)).toFixed(2)} / ${median(floors[p].map((r) => r.faultsPerEvent)).toFixed(2)}`;
     rows.push([
       scenario.name,
       `${actual} B`,
@@ -247,6 +257,7 @@ for (const scenario of scenarios) {
       floorCpu.toFixed(2),
       ratio(cpu, floorCpu),
       (cpu / (actual / 1000)).toFixed(2),
+      faults,
       `${tenK.requests} (min ${minimum})`,
       `${((tenK.meanBody / 1_000_000) * 100).toFixed(1)} %`,
     ]);
@@ -264,9 +275,9 @@ rmSync(scratch, { recursive: true, force: true });
 console.log(`\n## core pipeline (map → validate → batch → serialize → sign → null sender) beside its floor`);
 console.log(machineLine());
 console.log(
-  `Median of ${RUNS} runs, core and floor interleaved in one process; one thread. Floor: JSON.stringify of the same eventData, SHA-256 checksum, escaping into the body, per request the body SHA-256 and the SigV4 signature. Sink options: ${JSON.stringify(MEMORY_ONLY)} over the defaults. Producer: one synchronous loop (the queue stays at its high-water mark), or a turn of the event loop after every N events (core and floor alike).\n`,
+  `Median of ${RUNS} runs, core and floor interleaved in one process; one thread. Floor: JSON.stringify of the same eventData, SHA-256 checksum, escaping into the body, per request the body SHA-256 and the SigV4 signature. Sink options: ${JSON.stringify(MEMORY_ONLY)} over the defaults. Producer: one synchronous loop (the queue stays at its high-water mark), or a turn of the event loop after every N events (core and floor alike). Page faults: pages of new memory touched, per event.\n`,
 );
-printTable(['event', 'eventData size', 'producer', 'events/s', 'CPU µs/event', 'floor CPU µs/event', 'core / floor', 'CPU µs per KB', 'requests per 10,000 events', 'mean body / 1,000,000 B'], rows);
+printTable(['event', 'eventData size', 'producer', 'events/s', 'CPU µs/event', 'floor CPU µs/event', 'core / floor', 'CPU µs per KB', 'page faults per event, core / floor', 'requests per 10,000 events', 'mean body / 1,000,000 B'], rows);
 console.log(`\n### the same pipeline with a disk spool (spoolDir), same process, runs interleaved, producer: ${producerLabel(SPOOL_PRODUCER)} (issue 7 target: ≥ 0.8× of the rate without)`);
 if (spool.available) printTable(['event', 'events/s, no spool', 'events/s, spool', 'ratio', 'CPU µs/event, no spool', 'CPU µs/event, spool', 'CPU ratio'], spoolRows);
 else console.log(`unavailable: ${spool.why}.`);
