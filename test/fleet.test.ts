@@ -58,8 +58,10 @@ describe('a fleet of processes under the lake maxTps', () => {
     expect(stats.reduce((sum, s) => sum + s.deadLettered.total, 0)).toBe(0);
     expect(await countIn(lake, source)).toEqual({ events: PROCESSES * EVENTS, distinct: PROCESSES * EVENTS });
     const throttled = requests.filter((r) => r.throttled).length;
-    // Unpaced (adaptiveRate: false), about 60 % of some 100 requests are throttled here.
-    expect(throttled / requests.length).toBeLessThan(0.35);
+    // Measured on a 2-core VM: paced, 8–11 of 38–43 requests are throttled (0.21–0.27), and once,
+    // in a full CI run, 14 of 39 (0.36); unpaced (adaptiveRate: false), 68–81 of 108–123
+    // (0.63–0.66). The bound sits between the two, with room for a busy host on the paced side.
+    expect(throttled / requests.length).toBeLessThan(0.45);
     // Fewer requests, throttled ones included, than one a second each with nothing throttled.
     expect(requests.length).toBeLessThan((PROCESSES * EVENTS) / EVENTS_PER_SECOND);
   });
