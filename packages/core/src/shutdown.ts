@@ -2,6 +2,7 @@ import { writeSync } from 'node:fs';
 import type { Backpressure } from './backpressure.js';
 import type { Clock } from './clock.js';
 import type { DeadLetterWriter } from './dead-letter.js';
+import type { Demand } from './demand.js';
 import type { Destination, QueuedEvent } from './destination.js';
 import type { Reporter } from './diagnostics.js';
 import type { EventStore } from './event-queue.js';
@@ -35,6 +36,9 @@ export interface ShutdownOptions {
   readonly stop: AbortController;
   /** Adds what attached adapters still hold. */
   readonly drain: () => void;
+  /** Adds what attached adapters hold as the sink wants it; `undefined` when they hold nothing. */
+  readonly feed: () => Promise<void> | undefined;
+  readonly demand: Pick<Demand, 'changed'>;
 }
 
 /**
@@ -98,30 +102,33 @@ export class Shutdown implements ExitParticipant {
 
   /** The spool's work off the event loop (removals, syncs of sealed segments), for at most shutdownTimeoutMs: a hung disk does not hang shutdown. */
   async #spoolIdle(spool: Pick<Spool, 'idle'>): Promise<void> {
+    await this.#within(spool.idle(), this.#o.shutdownTimeoutMs);
+  }
+
+  /** Whether `work` settled within `ms`. */
+  async #within(work: Promise<unknown>, ms: number): Promise<boolean> {
     let timer: { cancel(): void } | undefined;
-    await Promise.race([spool.idle(), new Promise<void>((resolve) => (timer = this.#o.clock.setTimeout(resolve, this.#o.shutdownTimeoutMs)))]);
+    const inTime = await Promise.race([work.then(() => true), new Promise<boolean>((resolve) => (timer = this.#o.clock.setTimeout(() => resolve(false), ms)))]);
     timer?.cancel();
+    return inTime;
   }
 
   async #close(): Promise<void> {
-    const { ledger, scheduler, spool } = this.#o;
-    this.#o.drain();
-    this.#closing = true;
-    this.#o.backpressure.close();
-    this.#o.hurry.abort();
+    const { ledger, scheduler, spool, clock, shutdownTimeoutMs } = this.#o;
+    const deadline = clock.now() + shutdownTimeoutMs;
     this.#o.keepAlive.hold();
     try {
+      // What adapters hold goes in as requests make room for it, within the time limit; what is left, at once.
+      const feeding = this.#o.feed();
+      if (feeding) await this.#within(feeding, shutdownTimeoutMs);
+      this.#o.drain();
+      this.#closing = true;
+      this.#o.demand.changed();
+      this.#o.backpressure.close();
+      this.#o.hurry.abort();
       const seq = ledger.lastSeq;
       scheduler.due(seq);
-      const settled = ledger.whenSettledThrough(seq);
-      let timer: { cancel(): void } | undefined;
-      const timedOut = await Promise.race([
-        settled.then(() => false),
-        new Promise<boolean>((resolve) => {
-          timer = this.#o.clock.setTimeout(() => resolve(true), this.#o.shutdownTimeoutMs);
-        }),
-      ]);
-      timer?.cancel();
+      const timedOut = !(await this.#within(ledger.whenSettledThrough(seq), Math.max(0, deadline - clock.now())));
       if (timedOut) {
         this.#o.stop.abort(new Error('shutdownTimeoutMs elapsed'));
         scheduler.stop();

@@ -1,6 +1,7 @@
 import { Admission, type Refusal } from './admission.js';
 import { Backpressure } from './backpressure.js';
 import { createDeadLetterWriter, type DeadLetterWriter } from './dead-letter.js';
+import { Demand } from './demand.js';
 import { deliver, type DeliveryContext } from './delivery.js';
 import { isRefusal, type Destination, type EncodedEntry } from './destination.js';
 import { createDestination, ENTRY_DECODERS } from './destinations/index.js';
@@ -33,6 +34,8 @@ export interface SinkParts {
   readonly bounds: QueueBounds;
   readonly scheduler: Scheduler;
   readonly backpressure: Backpressure;
+  /** When an adapter that keeps records in front of `add()` should hand over more. */
+  readonly demand: Demand;
   readonly settlement: Settlement;
   readonly keepAlive: KeepAlive;
   readonly shutdown: Shutdown;
@@ -41,9 +44,10 @@ export interface SinkParts {
 /**
  * Builds a sink's parts and wires them together: admission, the queue or spool, the scheduler,
  * delivery with its pace and failure reports, settlement, backpressure, self-metrics and the
- * shutdown (with its exit guard). `drain` adds what attached adapters still hold.
+ * shutdown (with its exit guard). `drain` adds what attached adapters still hold, `feed` the
+ * same as the sink wants it.
  */
-export function createSinkParts(o: ResolvedAuditSinkOptions, drain: () => void): SinkParts {
+export function createSinkParts(o: ResolvedAuditSinkOptions, drain: () => void, feed: () => Promise<void> | undefined): SinkParts {
   const ledger = new Ledger();
   const reporter = new Reporter(o.diagnostics);
   for (const { name, suggestion } of o.unknownOptions) {
@@ -140,7 +144,10 @@ export function createSinkParts(o: ResolvedAuditSinkOptions, drain: () => void):
       }
       failures.observe(observation);
       rate.observe(observation);
-      if (observation.type === 'failure') backpressure.failed();
+      if (observation.type === 'failure') {
+        backpressure.failed();
+        demand.changed();
+      }
     },
   };
   const scheduler = new Scheduler({
@@ -158,8 +165,14 @@ export function createSinkParts(o: ResolvedAuditSinkOptions, drain: () => void):
         reporter.report('error', 'internal', `auditlake: internal error while delivering: ${String(error)}`);
         const left = batch.filter((event) => event.inFlight);
         if (left.length > 0) settlement.deadLettered(left, 'InternalError', String(error));
-      });
+      }).finally(() => demand.changed());
     },
+  });
+  const demand = new Demand({
+    limits: destination.limits,
+    maxConcurrentRequests: o.maxConcurrentRequests,
+    held: () => ({ events: ledger.heldEvents, bytes: ledger.heldBytes }),
+    unpaced: (): boolean => spool !== undefined || failures.down || shutdown.closing,
   });
   const keepAlive = new KeepAlive();
   registerSinkMetrics({
@@ -187,10 +200,12 @@ export function createSinkParts(o: ResolvedAuditSinkOptions, drain: () => void):
     hurry,
     stop,
     drain,
+    feed,
+    demand,
   });
   // What an earlier process left has waited long enough: it goes out at once.
   if (store.length > 0) scheduler.due(ledger.lastSeq);
-  return { reporter, ledger, admission, destination, deadLetters, spool, store, bounds, scheduler, backpressure, settlement, keepAlive, shutdown };
+  return { reporter, ledger, admission, destination, deadLetters, spool, store, bounds, scheduler, backpressure, demand, settlement, keepAlive, shutdown };
 }
 
 /** A spooled event written by a sink with another destination, re-encoded for this one (or dead-lettered through `refuse`). */

@@ -45,9 +45,20 @@ export interface AuditSink {
    * For adapters that keep records in front of `add()` (the OTel processor takes records off the
    * emit path and adds them a moment later): `drain` must `add()` everything such a buffer holds,
    * synchronously. The sink calls it first in `flush()`, `shutdown()` and at process exit, so those
-   * cover every record handed to the adapter before them. Returns a function that detaches it.
+   * cover every record handed to the adapter before them. With `feed`, `flush()` and `shutdown()`
+   * call it first instead (`shutdown()` within its time limit) and `drain` once it settles: `feed`
+   * adds what the buffer holds now as {@link waitForDemand} allows, and returns `undefined` when
+   * it holds nothing. Returns a function that detaches them.
    */
-  attach(drain: () => void): () => void;
+  attach(drain: () => void, feed?: () => Promise<void> | undefined): () => void;
+  /**
+   * For adapters that keep records in front of `add()`: `undefined` when the sink wants more
+   * events now, else a promise that resolves when that may have changed (a request ended). The
+   * sink wants more until its requests are busy and a full batch waits behind them; always with
+   * a spool (records are safe only once on disk), while the destination is down (the queue's
+   * bounds decide) and once it is closing.
+   */
+  waitForDemand(): Promise<void> | undefined;
   /** The diagnostics the sink reports to (adapters may add their own reports). */
   readonly diagnostics: Diagnostics;
 }
@@ -69,11 +80,12 @@ class Sink implements AuditSink {
   readonly #clock: Clock;
   readonly #parts: SinkParts;
   readonly #drains = new Set<() => void>();
+  readonly #feeds = new Set<() => Promise<void> | undefined>();
 
   constructor(options: ResolvedAuditSinkOptions) {
     this.diagnostics = options.diagnostics;
     this.#clock = options.clock;
-    this.#parts = createSinkParts(options, () => this.#drain());
+    this.#parts = createSinkParts(options, () => this.#drain(), () => this.#feed());
   }
 
   add(record: AuditLogRecord): void {
@@ -122,6 +134,12 @@ class Sink implements AuditSink {
   }
 
   flush(): Promise<void> {
+    const feeding = this.#feed();
+    return feeding ? feeding.then(() => this.#flushHeld()) : this.#flushHeld();
+  }
+
+  /** Everything added so far (and what adapters still hold) delivered or dead-lettered. */
+  #flushHeld(): Promise<void> {
     const { ledger, spool, deadLetters, scheduler, keepAlive } = this.#parts;
     this.#drain();
     const seq = ledger.lastSeq;
@@ -146,9 +164,17 @@ class Sink implements AuditSink {
     return this.#parts.shutdown.run();
   }
 
-  attach(drain: () => void): () => void {
+  attach(drain: () => void, feed?: () => Promise<void> | undefined): () => void {
     this.#drains.add(drain);
-    return () => void this.#drains.delete(drain);
+    if (feed) this.#feeds.add(feed);
+    return () => {
+      this.#drains.delete(drain);
+      if (feed) this.#feeds.delete(feed);
+    };
+  }
+
+  waitForDemand(): Promise<void> | undefined {
+    return this.#parts.demand.wait();
   }
 
   waitForCapacity(): Promise<void> | undefined {
@@ -196,13 +222,31 @@ class Sink implements AuditSink {
     return 'refused';
   }
 
+  /** What attached adapters hold, added as the sink wants it; `undefined` when they hold nothing. A feed that fails is reported, never fatal (the drain after it adds the rest). */
+  #feed(): Promise<void> | undefined {
+    let feeding: Promise<void>[] | undefined;
+    for (const feed of this.#feeds) {
+      try {
+        const fed = feed();
+        if (fed) (feeding ??= []).push(fed.catch((error: unknown) => this.#drainFailed(error)));
+      } catch (error) {
+        this.#drainFailed(error);
+      }
+    }
+    return feeding && Promise.all(feeding).then(() => undefined);
+  }
+
+  #drainFailed(error: unknown): void {
+    this.#parts.reporter.report('error', 'drain', `auditlake: an adapter's buffer could not be drained: ${String(error)}`);
+  }
+
   /** Adds what attached adapters still hold; a drain that throws is reported, never fatal. */
   #drain(): void {
     for (const drain of this.#drains) {
       try {
         drain();
       } catch (error) {
-        this.#parts.reporter.report('error', 'drain', `auditlake: an adapter's buffer could not be drained: ${String(error)}`);
+        this.#drainFailed(error);
       }
     }
   }

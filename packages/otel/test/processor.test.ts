@@ -101,6 +101,51 @@ describe('AuditLakeLogRecordProcessor', () => {
     expect(processor.stats().added).toBe(5000);
   });
 
+  for (const [how, end] of [
+    ['between turns of the event loop', async (provider: LoggerProvider) => provider.forceFlush()],
+    ['in forceFlush()', async (provider: LoggerProvider) => provider.forceFlush()],
+    ['in shutdown()', async (provider: LoggerProvider) => provider.shutdown()],
+  ] as const) {
+    it(`hands records over as the sink sends (${how}): a burst waits as records, not as a second copy of each in the queue`, async () => {
+      // Requests take 20 ms, far longer than handing a few hundred records over: the sink is the slow side.
+      const network = recordingSend(undefined, 20);
+      const held: number[] = [];
+      const made: { processor?: AuditLakeLogRecordProcessor } = {};
+      const { provider, logger, processor } = setup({
+        send: async (input, options) => {
+          const stats = made.processor!.sink.stats();
+          held.push(stats.queuedEvents + stats.inFlightEvents);
+          return network.send(input, options);
+        },
+      });
+      made.processor = processor;
+      // Within the 4,096 it holds back between turns.
+      for (let i = 0; i < 4000; i++) logger.emit({ attributes: audit(i) });
+      if (how === 'between turns of the event loop') while (processor.sink.stats().added < 4000) await new Promise((resolve) => setImmediate(resolve));
+      await end(provider);
+      expect(network.events()).toHaveLength(4000);
+      // Four requests at once, a full batch behind them and one being filled (100 events each), and the 32 handed over between two looks.
+      expect(Math.max(...held)).toBeLessThanOrEqual(6 * 100 + 32);
+    });
+  }
+
+  it('holds back at most 4,096 records between turns: in a lasting overload the queue’s bounds decide, as without it', async () => {
+    let requests = 0;
+    const { logger, processor } = setup({ maxQueueEvents: 5_000, shutdownTimeoutMs: 100, send: () => new Promise(() => void requests++) });
+    for (let i = 0; i < 10_000; i++) logger.emit({ attributes: audit(i) });
+    while (processor.sink.stats().added < 10_000 - 4_096) await new Promise((resolve) => setImmediate(resolve));
+    // Then it waits for a request to end, without looking again on every turn.
+    const sink = processor.sink;
+    const look = sink.waitForDemand.bind(sink);
+    let looks = 0;
+    sink.waitForDemand = () => (looks++, look());
+    for (let turn = 0; turn < 10; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(looks).toBeLessThanOrEqual(2); // the turn that found no demand, if it had not run yet
+    expect(processor.sink.stats().added).toBe(10_000 - 4_096);
+    expect(processor.sink.stats().deadLettered.byReason).toEqual({ QueueFull: 10_000 - 4_096 - 5_000 });
+    expect(requests).toBe(4);
+  });
+
   it('runs its requests with tracing suppressed, also for records emitted inside a traced context', async () => {
     context.setGlobalContextManager(new TestContextManager());
     const seen: boolean[] = [];
@@ -182,11 +227,11 @@ describe('a synchronous burst of 20,000 audit records (default settings)', () =>
     expect(dead.letters).toHaveLength(0);
   });
 
-  it('the AuditLakeLogRecordProcessor accounts for every record beyond a small queue: delivered or dead-lettered QueueFull', async () => {
+  it('the AuditLakeLogRecordProcessor holds a burst beyond a small queue as records and feeds it as the sink sends: all delivered', async () => {
     const network = recordingSend();
     const dead = deadLetters();
     const quiet = quietDiagnostics();
-    const processor = new AuditLakeLogRecordProcessor({ channelArn: CHANNEL_ARN, send: network.send, deadLetter: dead.deadLetter, diagnostics: quiet.diagnostics, maxQueueEvents: 10_000 });
+    const processor = new AuditLakeLogRecordProcessor({ channelArn: CHANNEL_ARN, send: network.send, deadLetter: dead.deadLetter, diagnostics: quiet.diagnostics, maxQueueEvents: 1_000 });
     const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': 'burst' }), processors: [processor] });
     providers.push(provider);
     const logger = provider.getLogger('burst');
@@ -194,10 +239,32 @@ describe('a synchronous burst of 20,000 audit records (default settings)', () =>
     await provider.forceFlush();
     const stats = processor.stats();
     expect(stats.added).toBe(BURST);
-    expect(stats.deadLettered.byReason).toEqual({ QueueFull: BURST - stats.delivered });
-    expect(stats.delivered).toBe(10_000);
+    expect(stats.deadLettered.byReason).toEqual({});
+    expect(stats.delivered).toBe(BURST);
+    expect(network.events()).toHaveLength(BURST);
+    expect(dead.letters).toHaveLength(0);
+  });
+
+  it('the AuditLakeLogRecordProcessor accounts for every record beyond what it holds (32,768) and a small queue: delivered or dead-lettered QueueFull', async () => {
+    const burst = 50_000;
+    const network = recordingSend();
+    const dead = deadLetters();
+    const quiet = quietDiagnostics();
+    const processor = new AuditLakeLogRecordProcessor({ channelArn: CHANNEL_ARN, send: network.send, deadLetter: dead.deadLetter, diagnostics: quiet.diagnostics, maxQueueEvents: 10_000 });
+    const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': 'burst' }), processors: [processor] });
+    providers.push(provider);
+    const logger = provider.getLogger('burst');
+    for (let i = 0; i < burst; i++) logger.emit({ attributes: audit(i) });
+    await provider.forceFlush();
+    const stats = processor.stats();
+    expect(stats.added).toBe(burst);
+    // In one synchronous loop nothing is sent: up to 32,768 wait as records (past that, onEmit hands
+    // over 512 at a time), 10,000 fill the queue, the rest is refused.
+    expect(stats.deadLettered.byReason).toEqual({ QueueFull: burst - stats.delivered });
+    expect(stats.delivered).toBeGreaterThanOrEqual(10_000 + 32_768 - 512);
+    expect(stats.delivered).toBeLessThanOrEqual(10_000 + 32_768);
     expect(network.events()).toHaveLength(stats.delivered);
-    expect(dead.letters).toHaveLength(BURST - stats.delivered);
+    expect(dead.letters).toHaveLength(burst - stats.delivered);
     expect(quiet.messages.some((m) => m.message.includes('QueueFull'))).toBe(true);
   });
 });
