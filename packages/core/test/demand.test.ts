@@ -133,27 +133,19 @@ describe('the sink’s demand', () => {
     await settle(sink.shutdown(), clock);
   });
 
-  it('flush() feeds an attached buffer as requests end, holding a few batches at a time, and covers all of it', async () => {
-    const { sink, clock, heldAtCalls } = harness();
-    const { waiting } = buffer(sink, 30 * BATCH);
-    await settle(sink.flush(), clock);
-    expect(waiting).toHaveLength(0);
-    expect(sink.stats().delivered).toBe(30 * BATCH);
-    expect(heldAtCalls.length).toBe(30);
-    expect(Math.max(...heldAtCalls)).toBeLessThanOrEqual(4 * BATCH);
-    expectInvariant(sink.stats());
-    await settle(sink.shutdown(), clock);
-  });
-
-  it('shutdown() feeds an attached buffer the same way, and delivers all of it', async () => {
-    const { sink, clock, heldAtCalls } = harness();
-    const { waiting } = buffer(sink, 30 * BATCH);
-    await settle(sink.shutdown(), clock);
-    expect(waiting).toHaveLength(0);
-    expect(sink.stats().delivered).toBe(30 * BATCH);
-    expect(Math.max(...heldAtCalls)).toBeLessThanOrEqual(4 * BATCH);
-    expectInvariant(sink.stats());
-  });
+  for (const end of ['flush', 'shutdown'] as const) {
+    it(`${end}() feeds an attached buffer as requests end, holding a few batches at a time, and delivers all of it`, async () => {
+      const { sink, clock, heldAtCalls } = harness();
+      const { waiting } = buffer(sink, 30 * BATCH);
+      await settle(sink[end](), clock);
+      expect(waiting).toHaveLength(0);
+      expect(sink.stats().delivered).toBe(30 * BATCH);
+      expect(heldAtCalls.length).toBe(30);
+      expect(Math.max(...heldAtCalls)).toBeLessThanOrEqual(4 * BATCH);
+      expectInvariant(sink.stats());
+      if (end === 'flush') await settle(sink.shutdown(), clock);
+    });
+  }
 
   it('shutdown() stops feeding at shutdownTimeoutMs: the rest is added at once and dead-lettered with Shutdown, on time', async () => {
     const { sink, clock, control, dead } = harness({ shutdownTimeoutMs: 1_000, requestTimeoutMs: 60_000 });

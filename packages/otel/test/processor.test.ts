@@ -187,6 +187,20 @@ describe('AuditLakeLogRecordProcessor', () => {
 describe('a synchronous burst of 20,000 audit records (default settings)', () => {
   const BURST = 20_000;
 
+  /** `count` records emitted in one synchronous loop into an AuditLakeLogRecordProcessor, then `forceFlush()`. */
+  async function burstIntoProcessor(count: number, options: Partial<AuditLakeOtelOptions> = {}) {
+    const network = recordingSend();
+    const dead = deadLetters();
+    const quiet = quietDiagnostics();
+    const processor = new AuditLakeLogRecordProcessor({ channelArn: CHANNEL_ARN, send: network.send, deadLetter: dead.deadLetter, diagnostics: quiet.diagnostics, ...options });
+    const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': 'burst' }), processors: [processor] });
+    providers.push(provider);
+    const logger = provider.getLogger('burst');
+    for (let i = 0; i < count; i++) logger.emit({ attributes: audit(i) });
+    await provider.forceFlush();
+    return { stats: processor.stats(), network, dead, quiet };
+  }
+
   it('the SDK BatchLogRecordProcessor drops what exceeds its 2,048-record queue, silently', async () => {
     const network = recordingSend();
     const dead = deadLetters();
@@ -208,16 +222,7 @@ describe('a synchronous burst of 20,000 audit records (default settings)', () =>
   });
 
   it('the AuditLakeLogRecordProcessor delivers the whole burst with the default queue bounds', async () => {
-    const network = recordingSend();
-    const dead = deadLetters();
-    const quiet = quietDiagnostics();
-    const processor = new AuditLakeLogRecordProcessor({ channelArn: CHANNEL_ARN, send: network.send, deadLetter: dead.deadLetter, diagnostics: quiet.diagnostics });
-    const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': 'burst' }), processors: [processor] });
-    providers.push(provider);
-    const logger = provider.getLogger('burst');
-    for (let i = 0; i < BURST; i++) logger.emit({ attributes: audit(i) });
-    await provider.forceFlush();
-    const stats = processor.stats();
+    const { stats, network, dead } = await burstIntoProcessor(BURST);
     console.log(`[measure] AuditLakeLogRecordProcessor(defaults): ${BURST} emitted, ${stats.added} reached the sink, ${stats.delivered} delivered, ${stats.deadLettered.byReason.QueueFull ?? 0} dead-lettered QueueFull, ${BURST - stats.delivered - stats.deadLettered.total} unaccounted`);
     expect(stats.added).toBe(BURST);
     expect(stats.delivered + stats.deadLettered.total).toBe(BURST);
@@ -228,16 +233,7 @@ describe('a synchronous burst of 20,000 audit records (default settings)', () =>
   });
 
   it('the AuditLakeLogRecordProcessor holds a burst beyond a small queue as records and feeds it as the sink sends: all delivered', async () => {
-    const network = recordingSend();
-    const dead = deadLetters();
-    const quiet = quietDiagnostics();
-    const processor = new AuditLakeLogRecordProcessor({ channelArn: CHANNEL_ARN, send: network.send, deadLetter: dead.deadLetter, diagnostics: quiet.diagnostics, maxQueueEvents: 1_000 });
-    const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': 'burst' }), processors: [processor] });
-    providers.push(provider);
-    const logger = provider.getLogger('burst');
-    for (let i = 0; i < BURST; i++) logger.emit({ attributes: audit(i) });
-    await provider.forceFlush();
-    const stats = processor.stats();
+    const { stats, network, dead } = await burstIntoProcessor(BURST, { maxQueueEvents: 1_000 });
     expect(stats.added).toBe(BURST);
     expect(stats.deadLettered.byReason).toEqual({});
     expect(stats.delivered).toBe(BURST);
@@ -247,16 +243,7 @@ describe('a synchronous burst of 20,000 audit records (default settings)', () =>
 
   it('the AuditLakeLogRecordProcessor accounts for every record beyond what it holds (32,768) and a small queue: delivered or dead-lettered QueueFull', async () => {
     const burst = 50_000;
-    const network = recordingSend();
-    const dead = deadLetters();
-    const quiet = quietDiagnostics();
-    const processor = new AuditLakeLogRecordProcessor({ channelArn: CHANNEL_ARN, send: network.send, deadLetter: dead.deadLetter, diagnostics: quiet.diagnostics, maxQueueEvents: 10_000 });
-    const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': 'burst' }), processors: [processor] });
-    providers.push(provider);
-    const logger = provider.getLogger('burst');
-    for (let i = 0; i < burst; i++) logger.emit({ attributes: audit(i) });
-    await provider.forceFlush();
-    const stats = processor.stats();
+    const { stats, network, dead, quiet } = await burstIntoProcessor(burst, { maxQueueEvents: 10_000 });
     expect(stats.added).toBe(burst);
     // In one synchronous loop nothing is sent: up to 32,768 wait as records (past that, onEmit hands
     // over 512 at a time), 10,000 fill the queue, the rest is refused.
