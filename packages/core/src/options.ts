@@ -232,7 +232,9 @@ export interface AuditSinkOptions {
    * PutAuditEvents or the PutLogEvents call (with the built-in CloudWatch Logs client, the
    * creation of a missing stream runs inside that call). A decorator passes the input and
    * options through, whatever the call; the OTel adapter uses it to run requests with tracing
-   * suppressed. @default none
+   * suppressed. With the built-in client, `options.body` is written into memory that a later
+   * request reuses once the call has settled: a decorator that keeps it longer keeps a copy.
+   * @default none
    */
   wrapSend?: (send: ServiceCall) => ServiceCall;
   /**

@@ -97,6 +97,29 @@ describe('PutLogEvents over HTTP', () => {
   });
 });
 
+describe('request bodies on reused memory', () => {
+  it('many requests of every size, four at a time, some retried: every event stored once, with its own message', async () => {
+    const logs = await fake();
+    logs.addGroup(GROUP, { streams: ['s'] });
+    logs.script('PutLogEvents', { status: 400, type: 'ThrottlingException', message: 'Rate exceeded' }, 'reset', { status: 503, body: '' });
+    const { sink, dead } = sinkOn(logs, { logStreamName: 's', maxConcurrentRequests: 4 });
+    // Sizes from 1 kB to 60 kB, so that a body reuses memory of a larger or smaller one before it.
+    const count = 400;
+    for (let n = 0; n < count; n++) sink.add(auditRecord(n, { requestParameters: { blob: String(n % 10).repeat(1_000 + ((n * 7_919) % 60_000)) } }, { time: Date.now() }));
+    await sink.flush();
+    expect(dead.letters).toEqual([]);
+    const stored = logs.stored(GROUP, 's').map((e) => JSON.parse(e.message) as { userIdentity: { principalId: string }; requestParameters: { blob: string } });
+    expect(stored).toHaveLength(count);
+    expect(new Set(stored.map((e) => e.userIdentity.principalId)).size).toBe(count);
+    for (const event of stored) {
+      const n = Number(event.userIdentity.principalId.replace(/\D/g, ''));
+      expect(event.requestParameters.blob).toBe(String(n % 10).repeat(1_000 + ((n * 7_919) % 60_000)));
+    }
+    expect(logs.calls.length).toBeGreaterThan(10);
+    expectInvariant(sink.stats());
+  });
+});
+
 describe('a missing log stream or group', () => {
   it('a named stream that is missing is created, and the request sent once more', async () => {
     const logs = await fake();

@@ -146,7 +146,7 @@ describe('the limits of one request', () => {
   it('takes up to 10,000 events per request when they are small enough', () => {
     const destination = createCloudWatchLogsDestination({
       logGroupName: 'g', logStreamName: 's', createLogGroup: false, createLogStream: false, createFirst: false,
-      maxBatchEvents: 10_000, maxBatchBytes: MAX_LOG_BATCH_BYTES, send: async () => ({}), wrapSend: undefined, client: { region: 'us-east-1', endpoint: 'http://127.0.0.1:1' }, now: Date.now,
+      maxBatchEvents: 10_000, maxBatchBytes: MAX_LOG_BATCH_BYTES, send: async () => ({}), wrapSend: undefined, client: { region: 'us-east-1', endpoint: 'http://127.0.0.1:1' }, maxConcurrentRequests: 4, now: Date.now,
     });
     expect(destination.limits).toEqual({ maxEvents: 10_000, maxBytes: 1_048_576, envelopeBytes: 0, separatorBytes: 0 });
   });
@@ -154,7 +154,7 @@ describe('the limits of one request', () => {
   it('refuses at encode an event CloudWatch Logs cannot take: message + 26 over 1,048,576 bytes (EventTooLarge)', () => {
     const destination = createCloudWatchLogsDestination({
       logGroupName: 'g', logStreamName: 's', createLogGroup: false, createLogStream: false, createFirst: false,
-      maxBatchEvents: 10_000, maxBatchBytes: MAX_LOG_BATCH_BYTES, send: async () => ({}), wrapSend: undefined, client: { region: 'us-east-1', endpoint: 'http://127.0.0.1:1' }, now: () => now,
+      maxBatchEvents: 10_000, maxBatchBytes: MAX_LOG_BATCH_BYTES, send: async () => ({}), wrapSend: undefined, client: { region: 'us-east-1', endpoint: 'http://127.0.0.1:1' }, maxConcurrentRequests: 4, now: () => now,
     });
     const largest = destination.encode({ id: 'a', json: `"${'é'.repeat((1_048_550 - 2) / 2)}"`, timeMs: now });
     expect(isRefusal(largest)).toBe(false);

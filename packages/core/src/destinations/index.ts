@@ -20,6 +20,7 @@ export function createDestination(o: ResolvedAuditSinkOptions): Destination {
       send: d.send,
       wrapSend: d.wrapSend,
       client,
+      maxConcurrentRequests: o.maxConcurrentRequests,
       now: o.clock.now,
     });
   }
@@ -32,6 +33,7 @@ export function createDestination(o: ResolvedAuditSinkOptions): Destination {
     send: d.send,
     wrapSend: d.wrapSend,
     client,
+    maxConcurrentRequests: o.maxConcurrentRequests,
   });
 }
 

@@ -4,6 +4,7 @@ import { classifyRequestFailure } from '../../retry.js';
 import { utf8Bytes } from '../../serialize.js';
 import type { ChannelArn } from './channel-arn.js';
 import { auditEventEntry, entryChecksum, lakeBatchLimits, requestBodyBuffer, requestBodyBytes } from './entry.js';
+import { BodyPool, sendWithBody } from '../body-pool.js';
 import { withLazyMember } from '../lazy-member.js';
 import { RETRYABLE_EVENT_ERROR_CODES } from './limits.js';
 import { createPutAuditEventsClient, type PutAuditEventsClientOptions, type PutAuditEventsInput, type PutAuditEventsOutput, type PutAuditEventsSend } from './put-audit-events-client.js';
@@ -28,6 +29,8 @@ export interface CloudTrailLakeDestinationOptions {
   /** Decorates whichever call is used (the OTel adapter suppresses tracing with it). */
   wrapSend: ((send: PutAuditEventsSend) => PutAuditEventsSend) | undefined;
   client: PutAuditEventsClientOptions;
+  /** Requests at once: how many request bodies the built-in client keeps for reuse. */
+  maxConcurrentRequests: number;
 }
 
 /** CloudTrail Lake, through PutAuditEvents into one channel. */
@@ -35,6 +38,8 @@ export function createCloudTrailLakeDestination(options: CloudTrailLakeDestinati
   const client = options.send ? undefined : createPutAuditEventsClient(options.client);
   const raw = options.send ?? (client as { send: PutAuditEventsSend }).send;
   const send = options.wrapSend ? options.wrapSend(raw) : raw;
+  // Only the built-in client is known to be done with a body once its call settles.
+  const bodies = client ? new BodyPool(options.maxConcurrentRequests) : undefined;
   const limits = lakeBatchLimits(options.maxBatchEvents, options.maxBatchBytes);
   const { channel, externalId, checksum } = options;
 
@@ -65,8 +70,8 @@ export function createCloudTrailLakeDestination(options: CloudTrailLakeDestinati
     },
     async send(events, signal) {
       // The body is built from the entries serialized at accept time, and only if `send` reads it.
-      const output = await send(lazyInput(channel.arn, externalId, events), withLazyMember({ abortSignal: signal }, 'body', () => requestBodyBuffer(events)));
-      return readOutcome(events, output);
+      const body = (pool: BodyPool | undefined) => requestBodyBuffer(events, pool);
+      return readOutcome(events, await sendWithBody(send, lazyInput(channel.arn, externalId, events), signal, body, bodies));
     },
     classify: (error) => classifyRequestFailure(error, LAKE_CONFIGURATION_ERRORS),
     close: () => client?.destroy(),

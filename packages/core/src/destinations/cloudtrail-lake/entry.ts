@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { isOwnAuditEventId } from '../../audit-event.js';
 import type { BatchLimits } from '../../destination.js';
+import type { BodyPool } from '../body-pool.js';
 import { EVENT_ID_PATTERN, MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BODY_BYTES } from './limits.js';
 
 /** `eventDataChecksum`: base64 of the SHA-256 of the UTF-8 bytes of `eventData`. */
@@ -60,10 +61,10 @@ export function requestBody(entries: readonly string[]): string {
  * The same body as UTF-8 bytes, written entry by entry into one buffer of the exact size
  * (`bytes` of each entry is its UTF-8 size): no joined string to build and copy again.
  */
-export function requestBodyBuffer(entries: readonly { entry: string; bytes: number }[]): Buffer {
+export function requestBodyBuffer(entries: readonly { entry: string; bytes: number }[], pool?: BodyPool): Buffer {
   let total = requestBodyBytes(0, entries.length);
   for (const item of entries) total += item.bytes;
-  const body = Buffer.allocUnsafe(total);
+  const body = pool ? pool.take(total) : Buffer.allocUnsafe(total);
   let at = body.write(ENVELOPE_HEAD, 0, 'latin1');
   for (let i = 0; i < entries.length; i++) {
     if (i > 0) body[at++] = 0x2c; // ,

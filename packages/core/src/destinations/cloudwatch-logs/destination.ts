@@ -2,6 +2,7 @@ import type { BatchRule, Destination, QueuedEvent, SendOutcome } from '../../des
 import { classifyRequestFailure } from '../../retry.js';
 import { utf8Bytes } from '../../serialize.js';
 import { createCloudWatchLogsClient, type CloudWatchLogsClient, type CloudWatchLogsClientOptions, type PutLogEventsInput, type PutLogEventsOutput, type PutLogEventsSend } from './cloudwatch-logs-client.js';
+import { BodyPool, sendWithBody } from '../body-pool.js';
 import { withLazyMember } from '../lazy-member.js';
 import { putCreatingMissing, type LogStreamTarget } from './create-on-missing.js';
 import { logEventAuditEventJson, logEventBytes, logEventEntry, logEventMessage, logsBatchLimits, putLogEventsBody, putLogEventsBodyHead, type InputLogEvent } from './entry.js';
@@ -25,6 +26,8 @@ export interface CloudWatchLogsDestinationOptions extends LogStreamTarget {
   /** Decorates whichever call is used (the OTel adapter suppresses tracing with it). */
   wrapSend: ((send: PutLogEventsSend) => PutLogEventsSend) | undefined;
   client: CloudWatchLogsClientOptions;
+  /** Requests at once: how many request bodies the built-in client keeps for reuse. */
+  maxConcurrentRequests: number;
   /** The clock, to refuse events the service would reject for their age. */
   now: () => number;
 }
@@ -37,6 +40,8 @@ export function createCloudWatchLogsDestination(options: CloudWatchLogsDestinati
   const limits = logsBatchLimits(options.maxBatchEvents, options.maxBatchBytes);
   const { logGroupName, logStreamName, now } = options;
   const head = putLogEventsBodyHead(logGroupName, logStreamName);
+  // Only the built-in client is known to be done with a body once its call settles.
+  const bodies = options.send === undefined ? new BodyPool(options.maxConcurrentRequests) : undefined;
   const largest = Math.min(limits.maxBytes, MAX_LOG_EVENT_BYTES);
   const tooLarge = largest < MAX_LOG_EVENT_BYTES ? `maxBatchBytes is ${largest}` : `CloudWatch Logs takes at most ${MAX_LOG_EVENT_BYTES}`;
 
@@ -58,9 +63,8 @@ export function createCloudWatchLogsDestination(options: CloudWatchLogsDestinati
     newBatchRule: spanRule,
     async send(events, signal) {
       const sorted = chronological(events);
-      const body = () => putLogEventsBody(head, sorted.map((event) => event.entry));
-      const output = await send(lazyInput(logGroupName, logStreamName, sorted), withLazyMember({ abortSignal: signal }, 'body', body));
-      return readOutcome(sorted, output);
+      const body = (pool: BodyPool | undefined) => putLogEventsBody(head, sorted.map((event) => event.entry), pool);
+      return readOutcome(sorted, await sendWithBody(send, lazyInput(logGroupName, logStreamName, sorted), signal, body, bodies));
     },
     classify(error) {
       const failure = classifyRequestFailure(error, LOGS_CONFIGURATION_ERRORS);

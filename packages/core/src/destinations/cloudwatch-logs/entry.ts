@@ -1,4 +1,5 @@
 import type { BatchLimits } from '../../destination.js';
+import type { BodyPool } from '../body-pool.js';
 import { utf8Bytes } from '../../serialize.js';
 import { LOG_EVENT_OVERHEAD_BYTES, MAX_LOG_BATCH_BYTES, MAX_LOG_EVENTS_PER_REQUEST } from './limits.js';
 
@@ -53,11 +54,11 @@ export function putLogEventsBodyHead(logGroupName: string, logStreamName: string
   return `{"logGroupName":${JSON.stringify(logGroupName)},"logStreamName":${JSON.stringify(logStreamName)},"logEvents":[`;
 }
 
-/** The request body, as UTF-8, from a head and entries in the order they are to be sent. */
-export function putLogEventsBody(head: string, entries: readonly string[]): Buffer {
+/** The request body, as UTF-8, from a head and entries in the order they are to be sent; on memory from `pool` when given. */
+export function putLogEventsBody(head: string, entries: readonly string[], pool?: BodyPool): Buffer {
   let total = utf8Bytes(head) + 2 + Math.max(0, entries.length - 1);
   for (const entry of entries) total += utf8Bytes(entry);
-  const body = Buffer.allocUnsafe(total);
+  const body = pool ? pool.take(total) : Buffer.allocUnsafe(total);
   let at = body.write(head, 0, 'utf8');
   for (let i = 0; i < entries.length; i++) {
     if (i > 0) body[at++] = 0x2c; // ,
