@@ -1,10 +1,11 @@
 import type { BatchLimits } from './destination.js';
+import type { Ledger } from './ledger.js';
 
 export interface DemandOptions {
   readonly limits: BatchLimits;
   readonly maxConcurrentRequests: number;
   /** Events held (queued or in flight) and their bytes. */
-  readonly held: () => { events: number; bytes: number };
+  readonly ledger: Pick<Ledger, 'heldEvents' | 'heldBytes'>;
   /**
    * Whether holding records back is pointless: a spool (what an adapter holds is not on disk
    * until it is added), a destination that is down (only the queue's bounds should decide then),
@@ -52,7 +53,7 @@ export class Demand {
     if (this.#o.unpaced()) return true;
     // The requests that may run at once, one full batch ready behind them, and one being filled.
     const batches = this.#o.maxConcurrentRequests + 2;
-    const { events, bytes } = this.#o.held();
-    return events < batches * this.#o.limits.maxEvents && bytes < batches * this.#o.limits.maxBytes;
+    const { ledger, limits } = this.#o;
+    return ledger.heldEvents < batches * limits.maxEvents && ledger.heldBytes < batches * limits.maxBytes;
   }
 }

@@ -171,7 +171,7 @@ export function createSinkParts(o: ResolvedAuditSinkOptions, drain: () => void, 
   const demand = new Demand({
     limits: destination.limits,
     maxConcurrentRequests: o.maxConcurrentRequests,
-    held: () => ({ events: ledger.heldEvents, bytes: ledger.heldBytes }),
+    ledger,
     unpaced: (): boolean => spool !== undefined || failures.down || shutdown.closing,
   });
   const keepAlive = new KeepAlive();

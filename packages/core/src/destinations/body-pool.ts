@@ -48,19 +48,19 @@ const ROUND_BYTES = 64 * 1024;
 
 /**
  * Calls `send` with the request body as a member built on first read (`send` may never read
- * it), on memory from `pool` when there is one, which gets it back once the call has settled.
- * Only the built-in clients have a pool: they are known to be done with a body by then.
+ * it); `build` takes its memory from `pool` when there is one, which gets it back once the call
+ * has settled. Only the built-in clients have a pool: they are known to be done with a body by then.
  */
 export async function sendWithBody<Input, Options extends { abortSignal?: AbortSignal; body?: Uint8Array }, Output>(
   send: (input: Input, options?: Options) => Promise<Output>,
   input: Input,
   signal: AbortSignal,
-  build: (pool: BodyPool | undefined) => Buffer,
+  build: () => Buffer,
   pool: BodyPool | undefined,
 ): Promise<Output> {
   let built: Buffer | undefined;
   try {
-    return await send(input, withLazyMember({ abortSignal: signal } as Options, 'body', () => (built = build(pool))));
+    return await send(input, withLazyMember({ abortSignal: signal } as Options, 'body', () => (built = build())));
   } finally {
     if (built !== undefined) pool?.give(built);
   }

@@ -70,7 +70,7 @@ export function createCloudTrailLakeDestination(options: CloudTrailLakeDestinati
     },
     async send(events, signal) {
       // The body is built from the entries serialized at accept time, and only if `send` reads it.
-      const body = (pool: BodyPool | undefined) => requestBodyBuffer(events, pool);
+      const body = () => requestBodyBuffer(events, bodies);
       return readOutcome(events, await sendWithBody(send, lazyInput(channel.arn, externalId, events), signal, body, bodies));
     },
     classify: (error) => classifyRequestFailure(error, LAKE_CONFIGURATION_ERRORS),

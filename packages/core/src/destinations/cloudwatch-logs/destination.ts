@@ -41,7 +41,7 @@ export function createCloudWatchLogsDestination(options: CloudWatchLogsDestinati
   const { logGroupName, logStreamName, now } = options;
   const head = putLogEventsBodyHead(logGroupName, logStreamName);
   // Only the built-in client is known to be done with a body once its call settles.
-  const bodies = options.send === undefined ? new BodyPool(options.maxConcurrentRequests) : undefined;
+  const bodies = client ? new BodyPool(options.maxConcurrentRequests) : undefined;
   const largest = Math.min(limits.maxBytes, MAX_LOG_EVENT_BYTES);
   const tooLarge = largest < MAX_LOG_EVENT_BYTES ? `maxBatchBytes is ${largest}` : `CloudWatch Logs takes at most ${MAX_LOG_EVENT_BYTES}`;
 
@@ -63,7 +63,7 @@ export function createCloudWatchLogsDestination(options: CloudWatchLogsDestinati
     newBatchRule: spanRule,
     async send(events, signal) {
       const sorted = chronological(events);
-      const body = (pool: BodyPool | undefined) => putLogEventsBody(head, sorted.map((event) => event.entry), pool);
+      const body = () => putLogEventsBody(head, sorted.map((event) => event.entry), bodies);
       return readOutcome(sorted, await sendWithBody(send, lazyInput(logGroupName, logStreamName, sorted), signal, body, bodies));
     },
     classify(error) {
