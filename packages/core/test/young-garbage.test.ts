@@ -77,13 +77,15 @@ describe('after the queue was full', () => {
       const record = (n) => ({ time: Date.now(), attributes: { audit: { eventName: 'E', eventSource: 's', userIdentity: { principalId: 'p' + (n % 100) }, requestParameters: { n, note } } } });
       const reply = ${reply};
       const sink = createAuditSink({ channelArn: 'arn:aws:cloudtrail:us-east-1:123456789012:channel/c', send: async (input) => reply(input), deadLetter: () => {}, persistOnExit: false, maxQueueEvents: 20000 });
-      for (let round = 0; round < 8; round++) {
+      for (let round = 0; round < 5; round++) {
         for (let i = 0; i < 20000; i++) sink.add(record(i));
         await sink.flush();
       }
       console.log('auditlake-steady');
-      // A service's pattern: the event loop turns between small groups of events.
-      for (let i = 0; i < 60000; i++) {
+      // A service's pattern: the event loop turns between small groups of events. Long enough for
+      // 8 counted young collections on Node 24, whose young generation is larger (60,000 events
+      // gave 4, and once in CI 2).
+      for (let i = 0; i < 120000; i++) {
         sink.add(record(i));
         if (i % 10 === 9) await new Promise((resolve) => setImmediate(resolve));
       }
@@ -97,7 +99,8 @@ describe('after the queue was full', () => {
     const scavenges = steady.split('\n').filter((line) => line.includes('gc=s ')).slice(2);
     const sum = (field: string) => scavenges.reduce((total, line) => total + Number(new RegExp(` ${field}=(\\d+)`).exec(line)?.[1]), 0);
     expect(scavenges.length).toBeGreaterThanOrEqual(3);
-    // Measured: 0.1-0.6 % on Node 20, 22 and 24; with literals 2.3-21 %.
+    // Measured: 0.1-0.6 % on Node 20, 22 and 24; with literals 2.3-21 % (with a literal
+    // QueuedEventRecord and these rounds: 5.7 % on Node 20, 19 % on Node 24).
     expect(sum('new_space_survived') / sum('allocated')).toBeLessThan(0.015);
   }, 60_000);
 });
