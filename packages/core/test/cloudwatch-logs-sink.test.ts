@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAuditSink, type AuditEvent, type AuditSinkOptions, type PutAuditEventsInput, type PutLogEventsInput, type PutLogEventsOutput, type PutLogEventsSend } from '../src/index.js';
 import { isRefusal } from '../src/destination.js';
-import { createCloudWatchLogsDestination, formatEventTime, MAX_LOG_BATCH_BYTES } from '../src/internal.js';
+import { createCloudWatchLogsDestination, formatEventTime, logEventEntry, MAX_LOG_BATCH_BYTES, putLogEventsBody, putLogEventsBodyHead } from '../src/internal.js';
+import { BodyPool } from '../src/destinations/body-pool.js';
 import { auditRecord, CHANNEL_ARN, deadLetters, deferred, expectInvariant, quietDiagnostics } from './helpers.js';
 
 const HOUR = 3_600_000;
@@ -108,6 +109,28 @@ describe('the log event', () => {
     sink.addEvent(multibyte);
     expect(sink.stats().queuedBytes).toBe(500 + 26 + Buffer.byteLength(multibyte.eventData) + 26);
     expect(Buffer.byteLength(multibyte.eventData)).toBe(500 - 3 + 1 + 2 + 3 + 4);
+  });
+});
+
+describe('the request body', () => {
+  // Written entry by entry into room for the largest size a text can have: the body must be
+  // exactly the JSON of the input, whatever the texts hold, with no room left over in it.
+  const messages = ['plain', 'välue "quoted" \\ \n\t\u2028 ✓', '😀 four bytes, 日本語 three', 'lone \ud800 surrogate, paired \ud83d\ude00', '', '\u0000\u001f control', '日'.repeat(1000)];
+  const input = (group: string) => ({ logGroupName: group, logStreamName: 'stream 😀', logEvents: messages.map((message, i) => ({ timestamp: 1_700_000_000_000 + i, message })) });
+
+  it.each([
+    ['fresh memory', undefined],
+    ['a pool', new BodyPool(2)],
+  ])('is exactly JSON.stringify of the input, on %s', (_, pool) => {
+    for (const group of ['/app/audit', 'gröup "x"']) {
+      const { logGroupName, logStreamName, logEvents } = input(group);
+      const entries = logEvents.map((e) => logEventEntry(e.timestamp, e.message));
+      for (const count of [0, 1, entries.length]) {
+        const body = putLogEventsBody(putLogEventsBodyHead(logGroupName, logStreamName), entries.slice(0, count), pool);
+        expect(body.toString('utf8')).toBe(JSON.stringify({ logGroupName, logStreamName, logEvents: logEvents.slice(0, count) }));
+        pool?.give(body);
+      }
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import type { BatchRule, Destination, QueuedEvent, SendOutcome } from '../../destination.js';
 import { classifyRequestFailure } from '../../retry.js';
-import { utf8Bytes } from '../../serialize.js';
+import { flattened, utf8Bytes } from '../../serialize.js';
 import { createCloudWatchLogsClient, type CloudWatchLogsClient, type CloudWatchLogsClientOptions, type PutLogEventsInput, type PutLogEventsOutput, type PutLogEventsSend } from './cloudwatch-logs-client.js';
 import { BodyPool, sendWithBody } from '../body-pool.js';
 import { withLazyMember } from '../lazy-member.js';
@@ -57,7 +57,7 @@ export function createCloudWatchLogsDestination(options: CloudWatchLogsDestinati
       if (!Number.isSafeInteger(timestamp)) return { refused: { code: 'InvalidData', message: `the event has no usable time (actual: ${timeMs})` } };
       const age = ageProblem(timestamp, now());
       if (age !== undefined) return { refused: { code: age, message: `${rejectionMessage(age, timestamp)}; auditlake refused it before sending` } };
-      return { entry: logEventEntry(timestamp, json), bytes };
+      return { entry: flattened(logEventEntry(timestamp, json)), bytes };
     },
     auditEventJson: (event) => logEventAuditEventJson(event.id, event.entry),
     newBatchRule: spanRule,
