@@ -50,6 +50,7 @@ export function createCloudTrailLakeDestination(options: CloudTrailLakeDestinati
     limits,
     encode({ id, json }) {
       const entry = auditEventEntry(id, json, checksum);
+      // Measuring also joins the entry into one flat string while it is young (see `flattened`).
       const bytes = utf8Bytes(entry);
       const body = requestBodyBytes(bytes, 1);
       if (body > limits.maxBytes) return { refused: { code: 'EventTooLarge', message: `the event needs a ${body}-byte request body; maxBatchBytes is ${limits.maxBytes}` } };
