@@ -57,9 +57,8 @@ export function putLogEventsBodyHead(logGroupName: string, logStreamName: string
  * The request body, as UTF-8, from a head and entries in the order they are to be sent; on memory
  * from `pool` when given. Each entry is written once, into room for its largest possible size
  * (3 bytes per UTF-16 code unit), and the body is what was written: measuring the entries first
- * would read each of them twice (in the OTel bench that pass cost as much as the writing).
- * Room that is never written costs address space only: the kernel maps a page when it is first
- * written.
+ * would read each of them twice. Room that is never written costs address space only: the
+ * kernel maps a page when it is first written.
  */
 export function putLogEventsBody(head: string, entries: readonly string[], pool?: BodyPool): Buffer {
   let room = 3 * head.length + 2 + Math.max(0, entries.length - 1);
