@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createAuditSink, AwsRequestError, type AuditSinkOptions, type PutAuditEventsInput } from '../src/index.js';
+import { createAuditSink, AwsRequestError, type AuditEvent, type AuditSinkOptions, type PutAuditEventsInput } from '../src/index.js';
 import { requestBodyBytes } from '../src/internal.js';
 import { isOwnAuditEventId } from '../src/audit-event.js';
 import { acceptAll, auditRecord, CHANNEL_ARN, deadLetters, deferred, eventDataOf, type Deferred, expectInvariant, quietDiagnostics, recordingSend, type Responder } from './helpers.js';
@@ -672,6 +672,34 @@ describe('deliver and addEvent', () => {
     expect(dead.codes()).toEqual(['InvalidRecipient', 'InvalidData', 'InvalidData']);
     expectInvariant(sink.stats());
   });
+
+  it('addEvent dead-letters what it cannot send as it was given, with the reason, and never throws', async () => {
+    const { sink, dead } = setup();
+    const valid = { version: '1', userIdentity: { type: 't', principalId: 'p' }, eventSource: 's', eventName: 'n', eventTime: '2026-01-01T00:00:00Z', UID: 'u', recipientAccountId: '123456789012' };
+    const eventData = JSON.stringify(valid);
+    const undated = JSON.stringify({ ...valid, eventTime: 'yesterday' });
+    expect(() => {
+      sink.addEvent({ id: 'bad id!', eventData });
+      sink.addEvent({ id: 'not-json', eventData: '{' });
+      sink.addEvent({ id: 'undated', eventData: undated });
+      sink.addEvent({ id: 7, eventData: 'x' } as unknown as AuditEvent);
+      sink.addEvent(42 as unknown as AuditEvent);
+    }).not.toThrow();
+    await sink.flush();
+    const letters = dead.letters.map((l) => ({ id: l.event.id, eventData: l.event.eventData, code: l.reason.code, message: l.reason.message }));
+    // An event with a string id and text is kept as it was given, whatever is wrong with it.
+    expect(letters.slice(0, 3)).toEqual([
+      { id: 'bad id!', eventData, code: 'InvalidData', message: expect.stringMatching(/\bid\b/) },
+      { id: 'not-json', eventData: '{', code: 'InvalidData', message: 'eventData is not valid JSON' },
+      { id: 'undated', eventData: undated, code: 'InvalidData', message: expect.stringContaining('eventData.eventTime') },
+    ]);
+    // Anything else is rendered as JSON under an id of the sink's own.
+    expect(letters.slice(3).map((l) => [JSON.parse(l.eventData), l.code, isOwnAuditEventId(l.id)])).toEqual([
+      [{ id: 7, eventData: 'x' }, 'InvalidData', true],
+      [42, 'InvalidData', true],
+    ]);
+    expectInvariant(sink.stats());
+  });
 });
 
 describe('stats', () => {
@@ -702,5 +730,35 @@ describe('reject', () => {
     expect(JSON.parse(dead.letters[0]!.event.eventData)).toEqual({ raw: 'line', n: '1' });
     expectInvariant(sink.stats());
     expect(sink.stats().added).toBe(1);
+  });
+
+  it("redacts by the sink's paths what it dead-letters, where mapping would have found them and at the root", async () => {
+    const { sink, dead } = setup({ redact: ['requestParameters.password', '**.token'] });
+    const original = {
+      attributes: {
+        audit: { requestParameters: { password: 'hunter2', user: 'ann' } },
+        'audit.requestParameters.password': 'hunter3',
+        session: { token: 't0k' },
+      },
+      requestParameters: { password: 'hunter4' },
+    };
+    sink.reject(original, 'MappingFailed', 'mapModule threw: boom');
+    const text = dead.letters[0]!.event.eventData;
+    expect(text).not.toMatch(/hunter|t0k/);
+    expect(JSON.parse(text)).toEqual({
+      attributes: {
+        audit: { requestParameters: { password: '[REDACTED]', user: 'ann' } },
+        'audit.requestParameters.password': '[REDACTED]',
+        session: { token: '[REDACTED]' },
+      },
+      requestParameters: { password: '[REDACTED]' },
+    });
+    // The caller's object is left as it was.
+    expect(original.attributes.audit.requestParameters.password).toBe('hunter2');
+    // What is not an object has no paths to redact: it is kept as it is.
+    sink.reject('a raw line', 'MappingFailed', 'not JSON');
+    sink.reject(null, 'MappingFailed', 'nothing');
+    expect(dead.letters.slice(1).map((l) => JSON.parse(l.event.eventData))).toEqual(['a raw line', null]);
+    expectInvariant(sink.stats());
   });
 });
