@@ -242,10 +242,9 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
 
-function toStderr(text: string | Buffer): void {
+function toStderr(lines: Buffer): void {
   try {
-    if (typeof text === 'string') writeSync(2, text);
-    else writeAll(2, text);
+    writeAll(2, lines);
   } catch {
     // stderr itself is gone; there is nowhere left to write.
   }

@@ -39,10 +39,16 @@ describe('dead-letter file', () => {
     for (let i = 0; i < 3; i++) write(writer, i);
     expect(() => readFileSync(path)).toThrow(); // nothing yet: written at the end of the tick
     await Promise.resolve();
+    expect(readLetters(path)).toEqual([0, 1, 2].map(letter));
+    // The next tick's letters are written at its end too.
     write(writer, 3);
+    await Promise.resolve();
+    // Exactly the lines: nothing before the first (a fresh file is not a torn one), nothing twice.
+    expect(readFileSync(path, 'utf8')).toBe([0, 1, 2, 3].map((n) => `${JSON.stringify(letter(n))}\n`).join(''));
     writer.flush();
     expect(readLetters(path)).toEqual([0, 1, 2, 3].map(letter));
     expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(quiet.messages).toEqual([]);
     expect(deadLetterLine(eventJson(1), 'InvalidData', 'm', 0, TIME)).toBe(`${JSON.stringify(letter(1))}\n`);
   });
 
@@ -71,6 +77,31 @@ describe('dead-letter file', () => {
     expect(readFileSync(many, 'utf8')).toBe(readFileSync(one, 'utf8'));
     expect(readLetters(many)).toHaveLength(3000);
     expect(statSync(join(dir, 'nested')).mode & 0o777).toBe(0o700);
+  });
+
+  it('creates no file when there is nothing to write', async () => {
+    const path = join(tempDir(), 'none.jsonl');
+    const writer = createDeadLetterWriter(path, join(tempDir(), 'f.jsonl'), new Reporter(quietDiagnostics().diagnostics));
+    writer.flush();
+    writer.writeMany([], 'Exit', 'the process exited', TIME);
+    await Promise.resolve();
+    expect(() => statSync(path)).toThrow();
+  });
+
+  it('writes many letters after the single ones still buffered, and a letter larger than its 1 MiB buffer whole', () => {
+    const path = join(tempDir(), 'large.jsonl');
+    const quiet = quietDiagnostics();
+    const writer = createDeadLetterWriter(path, join(tempDir(), 'f.jsonl'), new Reporter(quiet.diagnostics));
+    write(writer, 0);
+    // Three-byte characters, so that the letter's UTF-8 size is near the writer's estimate of it.
+    const huge = { eventJson: JSON.stringify({ id: 'huge', eventData: '€'.repeat(400_000) }), attempts: 2 };
+    const small = { eventJson: eventJson(1), attempts: 0 };
+    writer.writeMany([small, huge, small], 'Exit', 'the process exited', TIME);
+    const letters = readLetters(path);
+    expect(letters.map((l) => l.event.id)).toEqual(['id-0', 'id-1', 'huge', 'id-1']);
+    expect(letters[2]!.event.eventData).toBe('€'.repeat(400_000));
+    expect(letters[2]!.attempts).toBe(2);
+    expect(quiet.messages).toEqual([]);
   });
 
   it('makes an existing world-readable file private', () => {

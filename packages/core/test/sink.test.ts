@@ -722,6 +722,46 @@ describe('stats', () => {
   });
 });
 
+describe('onDelivered', () => {
+  it('is called with the ids the destination accepted, once each, and never with a dead-lettered or refused one', async () => {
+    const seen: string[][] = [];
+    const accepted: string[] = [];
+    const isUser1 = (e: { eventData: string }) => e.eventData.includes('"user-1"');
+    const { sink } = setup({
+      onDelivered: (ids) => void seen.push([...ids]),
+      responder: (input) => {
+        accepted.push(...input.auditEvents.filter((e) => !isUser1(e)).map((e) => e.id));
+        return {
+          successful: input.auditEvents.filter((e) => !isUser1(e)).map((e) => ({ id: e.id, eventID: e.id })),
+          failed: input.auditEvents.filter(isUser1).map((e) => ({ id: e.id, errorCode: 'InvalidData', errorMessage: 'no' })),
+        };
+      },
+    });
+    for (let i = 0; i < 4; i++) sink.add(auditRecord(i));
+    sink.add(auditRecord(9, { eventTime: 'yesterday' })); // refused before the queue
+    await sink.flush();
+    expect(sink.stats()).toMatchObject({ delivered: 3, deadLettered: { total: 2 } });
+    expect(accepted).toHaveLength(3);
+    expect(seen).toEqual([accepted]);
+    expectInvariant(sink.stats());
+  });
+
+  it('a hook that throws is reported (once), and delivery goes on', async () => {
+    const { sink, quiet, recorder } = setup({
+      onDelivered: () => {
+        throw new Error('hook broke');
+      },
+    });
+    sink.add(auditRecord(1));
+    await sink.flush();
+    sink.add(auditRecord(2));
+    await sink.flush();
+    expect(recorder.calls).toHaveLength(2);
+    expect(sink.stats()).toMatchObject({ delivered: 2, deadLettered: { total: 0 } });
+    expect(quiet.at('error')).toEqual([expect.stringContaining('the onDelivered hook threw: Error: hook broke')]);
+  });
+});
+
 describe('reject', () => {
   it('dead-letters what an adapter could not map, counted as added', async () => {
     const { sink, dead } = setup();

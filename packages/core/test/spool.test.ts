@@ -89,6 +89,20 @@ describe('the spool', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('deliver() reports what shutdown leaves in the spool as kept, beside what it dead-lettered', async () => {
+    const dir = tempDir();
+    const down = endpoint(false);
+    const { sink, dead } = spoolSink(dir, down.send);
+    sink.add(auditRecord(100)); // no one waits for this one
+    const report = sink.deliver([auditRecord(1), auditRecord(2), auditRecord(3, { eventTime: 'yesterday' })]);
+    await vi.waitFor(() => expect(down.state.attempts.length).toBeGreaterThan(1));
+    await sink.shutdown();
+    expect(await report).toEqual({ delivered: 0, deadLettered: 1, skipped: 0, kept: 2 });
+    expect(dead.codes()).toEqual(['InvalidData']);
+    expect(sink.stats()).toMatchObject({ queuedEvents: 3, deadLettered: { total: 1 } });
+    expectInvariant(sink.stats());
+  });
+
   it('holds only a window in memory (maxQueueEvents, maxQueueBytes): a backlog far beyond it is read back from disk, in acceptance order, once each', async () => {
     const dir = tempDir();
     const api = endpoint(true);
