@@ -20,6 +20,9 @@ function setup(options: Partial<AuditSinkOptions> & { responder?: Responder } = 
   return { sink, recorder, dead, quiet };
 }
 
+/** A valid `eventData` of the channel's account, as a dead letter being replayed holds it. */
+const REPLAYED_EVENT_DATA = { version: '1', userIdentity: { type: 't', principalId: 'p' }, eventSource: 's', eventName: 'n', eventTime: '2026-01-01T00:00:00Z', UID: 'u', recipientAccountId: '123456789012' };
+
 /** Lets microtasks and due timers run (fake time does not advance). */
 const settle = () => vi.advanceTimersByTimeAsync(0);
 
@@ -87,7 +90,7 @@ describe('batching', () => {
 
   it('never sends the same id twice in one request, among ids made here and ids replayed', async () => {
     const { sink, recorder } = setup();
-    const eventData = JSON.stringify({ version: '1', userIdentity: { type: 't', principalId: 'p' }, eventSource: 's', eventName: 'n', eventTime: '2026-01-01T00:00:00Z', UID: 'u', recipientAccountId: '123456789012' });
+    const eventData = JSON.stringify(REPLAYED_EVENT_DATA);
     sink.add(auditRecord(1));
     sink.addEvent({ id: 'replayed-a', eventData });
     sink.add(auditRecord(2));
@@ -658,7 +661,7 @@ describe('deliver and addEvent', () => {
 
   it('addEvent keeps the id and text, re-checks the data, and recomputes the checksum', async () => {
     const { sink, recorder, dead } = setup();
-    const eventData = JSON.stringify({ version: '1', userIdentity: { type: 't', principalId: 'p' }, eventSource: 's', eventName: 'n', eventTime: '2026-01-01T00:00:00Z', UID: 'u', recipientAccountId: '123456789012' });
+    const eventData = JSON.stringify(REPLAYED_EVENT_DATA);
     sink.addEvent({ id: 'replayed-1', eventData, eventDataChecksum: 'stale' });
     sink.addEvent({ id: 'replayed-2', eventData: eventData.replace('"n"', '"x"').replace('123456789012', '999999999999') });
     sink.addEvent({ id: 'bad id!', eventData });
@@ -675,9 +678,8 @@ describe('deliver and addEvent', () => {
 
   it('addEvent dead-letters what it cannot send as it was given, with the reason, and never throws', async () => {
     const { sink, dead } = setup();
-    const valid = { version: '1', userIdentity: { type: 't', principalId: 'p' }, eventSource: 's', eventName: 'n', eventTime: '2026-01-01T00:00:00Z', UID: 'u', recipientAccountId: '123456789012' };
-    const eventData = JSON.stringify(valid);
-    const undated = JSON.stringify({ ...valid, eventTime: 'yesterday' });
+    const eventData = JSON.stringify(REPLAYED_EVENT_DATA);
+    const undated = JSON.stringify({ ...REPLAYED_EVENT_DATA, eventTime: 'yesterday' });
     expect(() => {
       sink.addEvent({ id: 'bad id!', eventData });
       sink.addEvent({ id: 'not-json', eventData: '{' });
