@@ -9,7 +9,7 @@
  * Runs as `node columnar-keeper.js <data dir>` with an IPC channel to the server; it exits when
  * the channel closes (the server stopped, or died) and on SIGTERM, after the step it is in.
  */
-import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { Catalog } from './catalog.js';
@@ -52,7 +52,8 @@ function lowerPriority(): void {
  * One keeper per data directory: a keeper whose server was killed finishes the step it is in
  * while the next server starts its own. The lock file holds the pid and start time; a dead
  * holder's lock is taken over. False when another keeper is alive (this one then leaves; the
- * server tries again).
+ * server tries again). Two keepers taking over one dead holder's lock at the same moment could
+ * both win; that needs two servers on one data directory, which its own lock (data-dir.ts) rules out.
  */
 function takeLock(path: string): boolean {
   // Written aside and linked into place: the lock appears with its pid in it, or not at all.
@@ -66,16 +67,25 @@ function takeLock(path: string): boolean {
 }
 
 function linkLock(mine: string, path: string): boolean {
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < 3; attempt++) {
     try {
       linkSync(mine, path);
       return true;
-    } catch {
-      // A pid reused by another process does not hold the lock.
-      const holder = parseProcessMark(readFileSync(path, 'utf8'));
-      if (holder !== undefined && holder.pid !== process.pid && sameProcessAlive(holder.pid, holder.startTime)) return false;
-      rmSync(path, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
+    let held: string;
+    try {
+      held = readFileSync(path, 'utf8');
+    } catch {
+      continue; // Its holder removed it meanwhile: link again.
+    }
+    // A pid reused by another process does not hold the lock.
+    const holder = parseProcessMark(held);
+    if (holder !== undefined && holder.pid !== process.pid && sameProcessAlive(holder.pid, holder.startTime)) return false;
+    // Replaced in one step: whoever reads the lock finds the old holder or this one, never no lock.
+    renameSync(mine, path);
+    return true;
   }
   return false;
 }

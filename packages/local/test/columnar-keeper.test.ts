@@ -50,7 +50,8 @@ describe('the columnar keeper', () => {
     const taker = keeper(dir);
     while (!readFileSync(lock, 'utf8').startsWith(`${taker.pid} `)) {
       if (taker.exitCode !== null) throw new Error(`the keeper left (exit ${taker.exitCode}) instead of taking the lock over`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // Read as often as possible: the lock must be there at every moment of the takeover.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     taker.disconnect();
     expect(await exited(taker)).toEqual({ code: 0, signal: null });
