@@ -34,7 +34,7 @@ describe('the host backlog with a real pino worker that falls behind', () => {
     for (let i = 0; i < 2000; i++) {
       if (i % 100 === 50) transport.write('not json\n');
       if (i % 100 === 60) transport.write('null\n');
-      const line = { audit: { eventName: 'Charge', requestParameters: { i, note: i % 3 === 0 ? `é🙂${padding}` : padding } } };
+      const line = { 'user.id': 'flood-user', audit: { eventName: 'Charge', requestParameters: { i, note: i % 3 === 0 ? `é🙂${padding}` : padding } } };
       longest = Math.max(longest, JSON.stringify(line).length + 200);
       logger.info(line);
       highest = Math.max(highest, backlog.pending());
@@ -48,6 +48,9 @@ describe('the host backlog with a real pino worker that falls behind', () => {
     const closed = once(transport, 'close');
     transport.end();
     await closed;
+    // Every line that held a record reached the lake once (none dead-lettered, none lost).
+    await vi.waitFor(() => expect(lake.events).toHaveLength(2000));
+    expect(lake.events.map((e) => (e.requestParameters as { i: number }).i).sort((a, b) => a - b)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
   });
 });
 
